@@ -1,0 +1,487 @@
+//! Generators: functions that run on their own stack and can suspend
+//! themselves, handing a value out and receiving one back when resumed.
+//!
+//! The model is Python's generator (`next`/`send`, `yield`, `yield from`,
+//! `close`, `StopIteration.value`) and Lua's coroutine (`resume`, `yield`,
+//! `status`, `wrap`, `close`), on a stack of its own: a body may yield from
+//! any depth of ordinary function calls.
+
+use std::fmt;
+use std::io;
+use std::iter::FusedIterator;
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+use corosensei::{Coroutine, CoroutineResult};
+
+use crate::stack::{DEFAULT_STACK_SIZE, PooledStack, SlotHeader};
+
+/// What a [`Generator::resume`] call produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GeneratorState<Y, R> {
+    /// The body called [`Yielder::yield_`] with this value and is suspended.
+    Yielded(Y),
+    /// The body returned this value (Python's `StopIteration.value`); the
+    /// generator is now [`Status::Complete`].
+    Complete(R),
+}
+
+/// Where a generator is in its life, like Lua's `coroutine.status`.
+///
+/// ```text
+///  Created --resume--> Running --yield_--> Suspended --resume--> Running ...
+///     |                   |                    |
+///     | close/drop        | return or panic    | close/drop (unwinds)
+///     v                   v                    v
+///  Complete <-------------+--------------------+
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Made but not resumed yet; the body has not started.
+    Created,
+    /// Paused inside [`Yielder::yield_`], waiting for the next resume.
+    Suspended,
+    /// Executing. [`Generator::status`] never returns this: `resume` holds
+    /// `&mut self` for the whole run, so nothing can ask. Python's
+    /// "generator already executing" and Lua's resuming a running coroutine
+    /// are compile errors in Rust.
+    Running,
+    /// Returned, panicked or was closed; it cannot be resumed again.
+    Complete,
+}
+
+/// A coroutine that takes `I` on each resume, yields `Y`, and returns `R`.
+///
+/// The body runs on its own pooled, guarded stack (see [`crate::stack`]), so
+/// it can yield from inside nested function calls that receive the
+/// [`Yielder`], which neither Python generators nor Rust `async` allow.
+///
+/// Dropping a generator that is suspended unwinds its stack: every value
+/// alive on it is dropped, as Python's `close()` runs `finally` blocks.
+///
+/// # Examples
+///
+/// ```
+/// use corio::{Generator, GeneratorState, Status};
+///
+/// // A running total: each resume sends a number in (Python's `send`).
+/// let mut total = Generator::new(|y, first: i64| {
+///     let mut sum = first;
+///     loop {
+///         let next = y.yield_(sum);
+///         if next == 0 {
+///             return format!("final total {sum}");
+///         }
+///         sum += next;
+///     }
+/// });
+/// assert_eq!(total.status(), Status::Created);
+/// assert_eq!(total.resume(5), GeneratorState::Yielded(5)); // starts the body
+/// assert_eq!(total.resume(10), GeneratorState::Yielded(15));
+/// assert_eq!(total.status(), Status::Suspended);
+/// assert_eq!(total.resume(0), GeneratorState::Complete("final total 15".to_string()));
+/// assert_eq!(total.status(), Status::Complete);
+/// ```
+///
+/// Generators stay on the thread that made them:
+///
+/// ```compile_fail
+/// let g = corio::Generator::<(), i32, ()>::new(|y, ()| y.yield_(1));
+/// std::thread::spawn(move || drop(g)); // error: `Generator` is not `Send`
+/// ```
+pub struct Generator<I = (), Y = (), R = ()> {
+    coroutine: Coroutine<I, Y, R, PooledStack>,
+    /// The header of the slot `coroutine` runs on; lives as long as it.
+    header: NonNull<SlotHeader>,
+    /// A generator's stack belongs to its thread's pool and its body may
+    /// hold thread-bound values: it must never change threads.
+    _not_send: PhantomData<Rc<()>>,
+}
+
+impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
+    /// Makes a generator that runs `body` on a [`DEFAULT_STACK_SIZE`] stack
+    /// when first resumed; the first resume's input is `body`'s second
+    /// argument.
+    ///
+    /// # Panics
+    ///
+    /// If no stack can be mapped (the address space or `vm.max_map_count`
+    /// is exhausted); [`Generator::try_with_stack_size`] returns that error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut g = corio::Generator::new(|y, name: &str| {
+    ///     let reply: &str = y.yield_(format!("hello, {name}"));
+    ///     reply.len()
+    /// });
+    /// assert_eq!(g.resume("ana"), corio::GeneratorState::Yielded("hello, ana".into()));
+    /// assert_eq!(g.resume("four"), corio::GeneratorState::Complete(4));
+    /// ```
+    pub fn new<F>(body: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        Self::with_stack_size(DEFAULT_STACK_SIZE, body)
+    }
+
+    /// Like [`Generator::new`] with a stack of at least `bytes` usable bytes
+    /// (rounded up to whole pages and to at least
+    /// [`crate::stack::MIN_STACK_SIZE`]). Stacks of one size share a pool.
+    ///
+    /// # Panics
+    ///
+    /// If no stack can be mapped; see [`Generator::try_with_stack_size`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// fn sum_to(n: u64) -> u64 { if n == 0 { 0 } else { n + sum_to(n - 1) } }
+    /// let mut g = corio::Generator::<(), (), u64>::with_stack_size(4 << 20, |_, ()| sum_to(20_000));
+    /// assert_eq!(g.resume(()), corio::GeneratorState::Complete(200_010_000));
+    /// ```
+    pub fn with_stack_size<F>(bytes: usize, body: F) -> Self
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        Self::try_with_stack_size(bytes, body)
+            .unwrap_or_else(|e| panic!("corio: cannot map a {bytes}-byte coroutine stack: {e}"))
+    }
+
+    /// Like [`Generator::with_stack_size`], returning the error when no
+    /// stack can be mapped instead of panicking.
+    ///
+    /// # Errors
+    ///
+    /// The `mmap` or `madvise` error that prevented mapping a stack.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let g = corio::Generator::<(), (), ()>::try_with_stack_size(64 * 1024, |_, ()| {})?;
+    /// # drop(g);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_with_stack_size<F>(bytes: usize, body: F) -> io::Result<Self>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        let stack = PooledStack::take(bytes)?;
+        let header = stack.header();
+        let coroutine = Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
+            let yielder = Yielder {
+                raw: NonNull::from(raw),
+                header,
+                _not_send: PhantomData,
+            };
+            body(&yielder, input)
+        });
+        Ok(Generator {
+            coroutine,
+            header,
+            _not_send: PhantomData,
+        })
+    }
+}
+
+impl<I, Y, R> Generator<I, Y, R> {
+    /// Runs the body until it yields or returns, passing `input` in: to the
+    /// body's second argument on the first resume, and as the return value
+    /// of the pending [`Yielder::yield_`] afterwards (Python's `send`).
+    ///
+    /// # Panics
+    ///
+    /// - If the body panics: the panic comes out here unchanged and the
+    ///   generator is [`Status::Complete`] afterwards.
+    /// - If the generator is already complete (Lua's "cannot resume dead
+    ///   coroutine", Python's `StopIteration`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::{Generator, GeneratorState};
+    ///
+    /// let mut g = Generator::<(), u8, ()>::new(|y, ()| {
+    ///     y.yield_(1);
+    ///     panic!("boom");
+    /// });
+    /// assert_eq!(g.resume(()), GeneratorState::Yielded(1));
+    /// let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.resume(())));
+    /// assert!(caught.is_err());
+    /// assert_eq!(g.status(), corio::Status::Complete);
+    /// ```
+    #[inline]
+    pub fn resume(&mut self, input: I) -> GeneratorState<Y, R> {
+        if self.coroutine.done() {
+            resume_after_completion();
+        }
+        match self.coroutine.resume(input) {
+            CoroutineResult::Yield(value) => GeneratorState::Yielded(value),
+            CoroutineResult::Return(value) => GeneratorState::Complete(value),
+        }
+    }
+
+    /// Where the generator is in its life; see [`Status`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::{Generator, Status};
+    ///
+    /// let mut g = Generator::<(), (), ()>::new(|y, ()| y.yield_(()));
+    /// assert_eq!(g.status(), Status::Created);
+    /// g.resume(());
+    /// assert_eq!(g.status(), Status::Suspended);
+    /// g.resume(());
+    /// assert_eq!(g.status(), Status::Complete);
+    /// ```
+    pub fn status(&self) -> Status {
+        if self.coroutine.done() {
+            Status::Complete
+        } else if self.coroutine.started() {
+            Status::Suspended
+        } else {
+            Status::Created
+        }
+    }
+
+    /// Finishes the generator now. A suspended body is unwound from its
+    /// pending `yield_`: every value alive on its stack is dropped, as
+    /// Python's `close()` raises `GeneratorExit` to run `finally` blocks. A
+    /// body that never started does not run at all (only what the closure
+    /// captured is dropped). Closing a complete generator does nothing.
+    /// Dropping a generator closes it.
+    ///
+    /// # Panics
+    ///
+    /// If the body yields while being unwound (it caught the unwind with
+    /// `catch_unwind`, or a destructor on its stack yields), which is a bug
+    /// in the body like Python's "generator ignored GeneratorExit". A yield
+    /// from a destructor panics while unwinding, which aborts the process
+    /// after printing the same message.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    ///
+    /// struct Finally(Rc<Cell<bool>>);
+    /// impl Drop for Finally { fn drop(&mut self) { self.0.set(true); } }
+    ///
+    /// let ran = Rc::new(Cell::new(false));
+    /// let flag = ran.clone();
+    /// let mut g = corio::Generator::<(), u32, ()>::new(move |y, ()| {
+    ///     let _finally = Finally(flag);
+    ///     loop { y.yield_(1); }
+    /// });
+    /// g.resume(());
+    /// g.close();
+    /// assert!(ran.get());
+    /// assert_eq!(g.status(), corio::Status::Complete);
+    /// ```
+    pub fn close(&mut self) {
+        if self.coroutine.done() {
+            return;
+        }
+        // SAFETY: `header` points into the slot owned by `coroutine`, which
+        // is alive; `Cell` needs only a shared reference.
+        unsafe { self.header.as_ref() }.closing.set(true);
+        self.coroutine.force_unwind();
+    }
+}
+
+impl<I, Y, R> Drop for Generator<I, Y, R> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn resume_after_completion() -> ! {
+    panic!(
+        "corio: cannot resume a generator that has completed (it returned, panicked or \
+         was closed); check `status()` first. Lua says \"cannot resume dead coroutine\"."
+    )
+}
+
+impl<I, Y, R> fmt::Debug for Generator<I, Y, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Generator")
+            .field("status", &self.status())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A generator that takes nothing in and returns nothing is an iterator over
+/// what it yields, like a Python generator in a `for` loop or Lua's
+/// `coroutine.wrap`.
+///
+/// ```
+/// let squares = corio::Generator::new(|y, ()| for i in 1..=4 { y.yield_(i * i) });
+/// assert_eq!(squares.collect::<Vec<u32>>(), [1, 4, 9, 16]);
+/// ```
+impl<Y> Iterator for Generator<(), Y, ()> {
+    type Item = Y;
+
+    fn next(&mut self) -> Option<Y> {
+        if self.coroutine.done() {
+            return None;
+        }
+        match self.resume(()) {
+            GeneratorState::Yielded(value) => Some(value),
+            GeneratorState::Complete(()) => None,
+        }
+    }
+}
+
+impl<Y> FusedIterator for Generator<(), Y, ()> {}
+
+/// Makes an iterator from a generator body that only yields, like a Python
+/// generator function used in a `for` loop. (`gen` is a reserved word in
+/// Rust 2024: call it as `corio::r#gen`.)
+///
+/// # Panics
+///
+/// As [`Generator::new`].
+///
+/// # Examples
+///
+/// ```
+/// fn fibonacci() -> impl Iterator<Item = u64> {
+///     corio::r#gen(|y| {
+///         let (mut a, mut b) = (0, 1);
+///         loop {
+///             y.yield_(a);
+///             (a, b) = (b, a + b);
+///         }
+///     })
+/// }
+/// assert_eq!(fibonacci().take(8).collect::<Vec<_>>(), [0, 1, 1, 2, 3, 5, 8, 13]);
+/// ```
+pub fn r#gen<Y: 'static, F>(body: F) -> Generator<(), Y, ()>
+where
+    F: FnOnce(&Yielder<(), Y>) + 'static,
+{
+    Generator::new(move |yielder, ()| body(yielder))
+}
+
+type RawYielder<I, Y> = corosensei::Yielder<I, Y>;
+
+/// The handle a generator body uses to suspend itself.
+///
+/// A body receives `&Yielder` and may pass it down to ordinary functions,
+/// which can yield from any depth: the stack they run on is the generator's.
+///
+/// # Examples
+///
+/// ```
+/// use corio::{Generator, Yielder};
+///
+/// // A plain recursive function, no `async`, no iterator plumbing.
+/// fn walk(y: &Yielder<(), u32>, depth: u32) {
+///     if depth == 0 { return; }
+///     walk(y, depth - 1);
+///     y.yield_(depth);
+/// }
+/// let g = Generator::new(|y, ()| walk(y, 3));
+/// assert_eq!(g.collect::<Vec<_>>(), [1, 2, 3]);
+/// ```
+pub struct Yielder<I, Y> {
+    /// corosensei's yielder for this coroutine; it lives at the base of the
+    /// coroutine's stack, so it outlives every `&Yielder` the body can hold.
+    raw: NonNull<RawYielder<I, Y>>,
+    /// The slot header of the same stack.
+    header: NonNull<SlotHeader>,
+    /// Only code on this generator's stack may use it.
+    _not_send: PhantomData<Rc<()>>,
+}
+
+impl<I, Y> Yielder<I, Y> {
+    /// Suspends the generator, handing `value` to the caller of
+    /// [`Generator::resume`], and returns the input of the next resume.
+    ///
+    /// # Panics
+    ///
+    /// If the generator is being closed (see [`Generator::close`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut echo = corio::Generator::new(|y, mut input: u32| loop {
+    ///     input = y.yield_(input * 2);
+    /// });
+    /// assert_eq!(echo.resume(1), corio::GeneratorState::Yielded(2));
+    /// assert_eq!(echo.resume(21), corio::GeneratorState::Yielded(42));
+    /// ```
+    #[inline]
+    pub fn yield_(&self, value: Y) -> I {
+        // SAFETY: the header is in the slot this body runs on, live while
+        // the body (and so `self`) exists.
+        if unsafe { self.header.as_ref() }.closing.get() {
+            yield_while_closing();
+        }
+        // SAFETY: `raw` was made from the reference corosensei passed to the
+        // body; it lives on this stack for as long as the body runs.
+        unsafe { self.raw.as_ref() }.suspend(value)
+    }
+
+    /// Runs `inner` to completion as part of this generator, Python's
+    /// `yield from` (PEP 380): each value `inner` yields is yielded from
+    /// here, each input this generator receives is passed to `inner`, and
+    /// `inner`'s return value is returned. `inner` is first resumed with
+    /// `I::default()`, as Python starts a sub-generator with `None`.
+    ///
+    /// Closing the outer generator while it is delegating drops `inner`,
+    /// which closes it in turn.
+    ///
+    /// # Panics
+    ///
+    /// If `inner` panics (the panic passes through), or was already complete.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::{Generator, GeneratorState};
+    ///
+    /// let mut outer = Generator::new(|y, ()| {
+    ///     let inner = Generator::new(|y, ()| { y.yield_(1); y.yield_(2); "inner done" });
+    ///     let said = y.yield_from(inner);
+    ///     y.yield_(3);
+    ///     said
+    /// });
+    /// assert_eq!(outer.resume(()), GeneratorState::Yielded(1));
+    /// assert_eq!(outer.resume(()), GeneratorState::Yielded(2));
+    /// assert_eq!(outer.resume(()), GeneratorState::Yielded(3));
+    /// assert_eq!(outer.resume(()), GeneratorState::Complete("inner done"));
+    /// ```
+    pub fn yield_from<R2>(&self, mut inner: Generator<I, Y, R2>) -> R2
+    where
+        I: Default,
+    {
+        let mut input = I::default();
+        loop {
+            match inner.resume(input) {
+                GeneratorState::Yielded(value) => input = self.yield_(value),
+                GeneratorState::Complete(value) => return value,
+            }
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn yield_while_closing() -> ! {
+    panic!(
+        "corio: a generator yielded while being closed; a body that is closed or dropped \
+         must finish unwinding without yielding again (Python: \"generator ignored \
+         GeneratorExit\")"
+    )
+}
+
+impl<I, Y> fmt::Debug for Yielder<I, Y> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Yielder").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,62 @@
+//! corio: stackful coroutines for Rust.
+//!
+//! A [`Generator`] runs a closure on a stack of its own. The closure can
+//! suspend itself with [`Yielder::yield_`], from any depth of ordinary
+//! function calls, and the caller resumes it with [`Generator::resume`],
+//! passing a value back in. That is Python's generator protocol
+//! (`next`/`send`/`yield`/`yield from`/`close`) and Lua's coroutines
+//! (`resume`/`yield`/`status`/`wrap`), with Rust's ownership: a suspended
+//! generator that is dropped unwinds its stack and runs every destructor.
+//!
+//! | Python | Lua | corio |
+//! |---|---|---|
+//! | `g = f()` (generator function) | `co = coroutine.create(f)` | `let mut g = Generator::new(f)` |
+//! | `next(g)` / `g.send(v)` | `coroutine.resume(co, v)` | `g.resume(v)` |
+//! | `x = yield v` | `x = coroutine.yield(v)` | `let x = y.yield_(v)` |
+//! | `r = yield from sub` | — | `let r = y.yield_from(sub)` |
+//! | `StopIteration.value` | last `resume` results | `GeneratorState::Complete(r)` |
+//! | `g.close()` (`GeneratorExit`, `finally`) | `coroutine.close(co)` | `g.close()` / `drop(g)` (destructors run) |
+//! | `inspect.getgeneratorstate(g)` | `coroutine.status(co)` | `g.status()` |
+//! | `for x in gen():` | `for x in coroutine.wrap(f)` | `for x in corio::r#gen(f)` |
+//!
+//! # Example
+//!
+//! ```
+//! use corio::{Generator, GeneratorState, Yielder};
+//!
+//! // An ordinary function that yields: it runs on the generator's stack.
+//! fn countdown(y: &Yielder<(), String>, from: u32) {
+//!     for n in (1..=from).rev() {
+//!         y.yield_(format!("{n}..."));
+//!     }
+//! }
+//!
+//! let mut launch = Generator::new(|y, ()| {
+//!     countdown(y, 3);
+//!     "liftoff"
+//! });
+//! assert_eq!(launch.resume(()), GeneratorState::Yielded("3...".to_string()));
+//! assert_eq!(launch.resume(()), GeneratorState::Yielded("2...".to_string()));
+//! assert_eq!(launch.resume(()), GeneratorState::Yielded("1...".to_string()));
+//! assert_eq!(launch.resume(()), GeneratorState::Complete("liftoff"));
+//! ```
+//!
+//! Stacks come from per-thread pools of guarded slots: see [`stack`].
+
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    clippy::undocumented_unsafe_blocks
+)]
+#![doc(test(attr(deny(warnings))))]
+
+mod generator;
+pub mod stack;
+
+pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
+
+/// The README's examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,225 @@
+//! Pooled, guarded stacks for coroutines.
+//!
+//! A stackful coroutine needs a stack of its own, and what that stack costs
+//! decides how many coroutines fit in a machine. corio keeps stacks in
+//! per-thread pools of fixed-size *slots* cut out of large `MAP_NORESERVE`
+//! reservations (*chunks*):
+//!
+//! ```text
+//!  chunk (one mmap, one VMA)                                   high addresses
+//!  +-------+-------------------+-------+-------------------+----    ...
+//!  | guard |   stack  <- grows | guard |   stack  <- grows | ...
+//!  | 4 KiB |   stack_size      | 4 KiB |   stack_size      |
+//!  +-------+-------------------+-------+-------------------+----    ...
+//!  ^ slot 0 start        header^ ^ slot 1                  header^
+//!                        + base                            + base
+//! ```
+//!
+//! - Only pages a coroutine touches use RAM: a small coroutine costs one
+//!   4 KiB page, however large its slot.
+//! - Each slot's lowest page is a guard. On Linux 6.13 and later it is made
+//!   with `madvise(MADV_GUARD_INSTALL)`, which does not split the mapping,
+//!   so a million stacks need a few hundred mappings, far below the default
+//!   `vm.max_map_count` of 65530. Older kernels get `mprotect` guards (two
+//!   mappings per stack) and a one-time warning on stderr.
+//! - Running into a guard page prints
+//!   `corio: coroutine stack overflow (stack size N KiB)` with how to raise
+//!   it, then aborts, instead of dying of an anonymous SIGSEGV.
+//! - Freed slots go on a LIFO free list, so the next coroutine reuses a
+//!   slot whose pages are still resident: no syscall. Past a warm cache of
+//!   64 free slots, the oldest free slots' pages are handed back to the
+//!   kernel in batches (`MADV_DONTNEED`), so memory falls after a burst.
+//! - The top 64 bytes of each slot hold a [`SlotHeader`], per-coroutine
+//!   state at an address that does not move while the coroutine does.
+//!
+//! # Examples
+//!
+//! ```
+//! use corio::{Generator, GeneratorState};
+//!
+//! // Deep recursion wants more than the default 256 KiB.
+//! fn depth(n: u64) -> u64 { if n == 0 { 0 } else { 1 + depth(n - 1) } }
+//! let mut g = Generator::<(), (), u64>::with_stack_size(8 << 20, |_, ()| depth(50_000));
+//! assert_eq!(g.resume(()), GeneratorState::Complete(50_000));
+//! assert_eq!(corio::stack::DEFAULT_STACK_SIZE, 256 * 1024);
+//! ```
+
+mod overflow;
+mod pool;
+mod sys;
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+use corosensei::stack::{Stack, StackPointer};
+
+pub use sys::GuardKind;
+
+use pool::StackPool;
+
+/// Usable bytes of a coroutine stack unless asked otherwise (256 KiB).
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+
+/// Smallest stack handed out, in bytes: unwinding and panic messages need
+/// a few KiB of their own.
+pub const MIN_STACK_SIZE: usize = 16 * 1024;
+
+/// Bytes of guard below each stack: one page.
+const GUARD_SIZE: usize = 4096;
+
+/// Bytes reserved at the top of each slot for its [`SlotHeader`].
+const HEADER_SIZE: usize = 64;
+
+/// Per-coroutine state stored at the top of its stack slot, so that both the
+/// owner (which may move) and code running on the stack can find it.
+#[repr(C, align(64))]
+#[derive(Debug)]
+pub(crate) struct SlotHeader {
+    /// Set while the owner is unwinding the coroutine (close or drop); a
+    /// yield seen then is a bug in the body, reported as such.
+    pub(crate) closing: Cell<bool>,
+}
+
+const _: () = assert!(size_of::<SlotHeader>() <= HEADER_SIZE);
+
+/// A stack slot on loan from a [`StackPool`]; dropping it gives it back.
+///
+/// # Invariant
+///
+/// `top` is the end of a slot of `pool` that no other `PooledStack` holds:
+/// `top - stack_size - GUARD_SIZE .. top` is mapped, its lowest
+/// `GUARD_SIZE` bytes fault on access, the rest is readable and writable.
+#[derive(Debug)]
+pub(crate) struct PooledStack {
+    top: NonNull<u8>,
+    stack_size: usize,
+    pool: Rc<StackPool>,
+}
+
+impl PooledStack {
+    /// # Safety
+    ///
+    /// `top` must satisfy the type's invariant for `pool` and `stack_size`.
+    unsafe fn new(top: NonNull<u8>, stack_size: usize, pool: Rc<StackPool>) -> Self {
+        let stack = PooledStack {
+            top,
+            stack_size,
+            pool,
+        };
+        // SAFETY: per the invariant the header bytes are ours and writable;
+        // a recycled slot's old header is simply overwritten.
+        unsafe {
+            stack.header().as_ptr().write(SlotHeader {
+                closing: Cell::new(false),
+            })
+        };
+        stack
+    }
+
+    /// Takes a stack with at least `stack_size` usable bytes from this
+    /// thread's pool for that size.
+    pub(crate) fn take(stack_size: usize) -> io::Result<Self> {
+        pool_for(stack_size).take()
+    }
+
+    /// The header at the top of this slot; valid as long as the slot is
+    /// held by this stack or the coroutine built on it.
+    pub(crate) fn header(&self) -> NonNull<SlotHeader> {
+        // SAFETY: HEADER_SIZE bytes below a slot's end are inside the slot.
+        unsafe { NonNull::new_unchecked(self.top.as_ptr().sub(HEADER_SIZE).cast()) }
+    }
+}
+
+impl Drop for PooledStack {
+    fn drop(&mut self) {
+        let slot = self.top.as_ptr().wrapping_sub(self.stack_size + GUARD_SIZE);
+        // SAFETY: a slot start is inside its non-null mapping.
+        self.pool.give_back(unsafe { NonNull::new_unchecked(slot) });
+    }
+}
+
+// SAFETY: corosensei requires a guard page below the usable area, at least
+// `corosensei::stack::MIN_STACK_SIZE` usable bytes, and `base`/`limit`
+// aligned to `STACK_ALIGNMENT` (16). By the type's invariant the slot's
+// lowest page is a guard and `limit` (the slot start) includes it; usable
+// bytes are `stack_size - HEADER_SIZE >= MIN_STACK_SIZE - 64 > 4096`; `top`
+// is page aligned, so `top - 64` and the slot start are 16-byte aligned.
+// A recycled slot still satisfies all of this: the guard is never removed,
+// and the header is rewritten by `PooledStack::new` before any use.
+unsafe impl Stack for PooledStack {
+    #[inline]
+    fn base(&self) -> StackPointer {
+        StackPointer::new(self.top.as_ptr() as usize - HEADER_SIZE).expect("slot top is not null")
+    }
+
+    #[inline]
+    fn limit(&self) -> StackPointer {
+        let start = self.top.as_ptr() as usize - self.stack_size - GUARD_SIZE;
+        StackPointer::new(start).expect("slot start is not null")
+    }
+}
+
+thread_local! {
+    /// The pool for [`DEFAULT_STACK_SIZE`], kept apart for a fast lookup.
+    static DEFAULT_POOL: Rc<StackPool> = Rc::new(StackPool::new(DEFAULT_STACK_SIZE));
+    /// Pools for other sizes, found by a linear scan (programs use few).
+    static OTHER_POOLS: RefCell<Vec<Rc<StackPool>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Rounds a requested size up to what a slot provides: a page multiple, at
+/// least [`MIN_STACK_SIZE`].
+fn slot_stack_size(requested: usize) -> usize {
+    requested.max(MIN_STACK_SIZE).next_multiple_of(GUARD_SIZE)
+}
+
+fn pool_for(requested: usize) -> Rc<StackPool> {
+    let stack_size = slot_stack_size(requested);
+    if stack_size == DEFAULT_STACK_SIZE {
+        return DEFAULT_POOL.with(Rc::clone);
+    }
+    OTHER_POOLS.with_borrow_mut(|pools| {
+        if let Some(pool) = pools.iter().find(|p| p.stack_size() == stack_size) {
+            return Rc::clone(pool);
+        }
+        let pool = Rc::new(StackPool::new(stack_size));
+        pools.push(Rc::clone(&pool));
+        pool
+    })
+}
+
+/// How this process makes guard pages: probed with a real install the
+/// first time it is asked (or the first time a stack is carved).
+///
+/// # Examples
+///
+/// ```
+/// use corio::stack::{guard_kind, GuardKind};
+///
+/// match guard_kind() {
+///     GuardKind::Madvise => println!("guards cost no mappings"),
+///     GuardKind::Mprotect => println!("older kernel: two mappings per stack"),
+/// }
+/// ```
+pub fn guard_kind() -> GuardKind {
+    // Carving a slot performs the probe; the slot goes straight back.
+    drop(PooledStack::take(DEFAULT_STACK_SIZE));
+    pool::guard_kind()
+}
+
+/// Counts for this thread's default-size pool: `(slots ever carved, slots
+/// free now)`. Live stacks are the difference.
+///
+/// # Examples
+///
+/// ```
+/// let before = corio::stack::default_pool_counts();
+/// let g = corio::Generator::<(), (), ()>::new(|_, ()| {});
+/// let (carved, free) = corio::stack::default_pool_counts();
+/// assert_eq!(carved - free, before.0 - before.1 + 1);
+/// drop(g);
+/// ```
+pub fn default_pool_counts() -> (usize, usize) {
+    DEFAULT_POOL.with(|pool| pool.counts())
+}

@@ -1,0 +1,240 @@
+//! Per-thread pools of equally sized stack slots.
+//!
+//! Coroutines are `!Send`, so a stack is always returned on the thread that
+//! took it: each thread keeps its own pools and nothing here locks.
+
+use std::cell::RefCell;
+use std::io;
+use std::ptr::NonNull;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use corosensei::stack::valgrind::ValgrindStackRegistration;
+
+use super::overflow::{self, RegionHandle};
+use super::sys::{self, GuardKind};
+use super::{GUARD_SIZE, PooledStack};
+
+/// Slots in a pool's first chunk; each further chunk doubles, up to
+/// [`MAX_CHUNK_BYTES`]. Small first chunks keep short-lived threads cheap.
+const FIRST_CHUNK_SLOTS: usize = 16;
+
+/// Largest single reservation, in bytes of address space. With the default
+/// slot (260 KiB) that is about 4,000 slots, so a million stacks take about
+/// 250 mappings.
+pub(crate) const MAX_CHUNK_BYTES: usize = 1 << 30;
+
+/// Free slots kept resident for hot reuse. Beyond this, the oldest free
+/// slots have their pages returned to the kernel.
+const WARM_SLOTS: usize = 64;
+
+/// How many cold slots are discarded at a time, to amortise the syscalls.
+const DISCARD_BATCH: usize = 64;
+
+/// A pool of slots that each hold a `stack_size`-byte stack above a guard page.
+#[derive(Debug)]
+pub(crate) struct StackPool {
+    /// Usable bytes per slot (page multiple), the slot header included.
+    stack_size: usize,
+    state: RefCell<PoolState>,
+}
+
+#[derive(Debug)]
+struct PoolState {
+    /// Lowest address of each free slot, most recently freed last (LIFO).
+    free: Vec<NonNull<u8>>,
+    /// `free[..discarded]` have had their pages returned to the kernel.
+    /// Pops from the end keep it `<= free.len()`.
+    discarded: usize,
+    /// Every reservation, oldest first. Slots are carved from the last one.
+    chunks: Vec<Chunk>,
+    /// Slots of the last chunk never handed out yet start at this index.
+    next_fresh: usize,
+}
+
+/// One `MAP_NORESERVE` reservation cut into slots. Dropping it unmaps the
+/// memory, so it is dropped only with its pool, after every stack came back.
+#[derive(Debug)]
+struct Chunk {
+    start: NonNull<u8>,
+    slots: usize,
+    slot_size: usize,
+    /// One per slot carved so far, so valgrind accepts switches onto it.
+    _valgrind: Vec<ValgrindStackRegistration>,
+    _region: RegionHandle,
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // SAFETY: the pool drops its chunks only when it is dropped, which
+        // happens after every `PooledStack` (each holds an `Rc` to the pool)
+        // is gone, so no slot of this chunk is in use.
+        let _ = unsafe { sys::release(self.start.as_ptr(), self.slots * self.slot_size) };
+    }
+}
+
+/// Which guard mechanism this process settled on: 0 = not yet probed.
+static GUARD_KIND: AtomicU8 = AtomicU8::new(0);
+
+/// How guard pages are installed in this process, probing on first use.
+pub(crate) fn guard_kind() -> GuardKind {
+    match GUARD_KIND.load(Ordering::Relaxed) {
+        1 => GuardKind::Madvise,
+        2 => GuardKind::Mprotect,
+        _ => GuardKind::Madvise, // first install decides; see `note_guard_kind`
+    }
+}
+
+fn note_guard_kind(kind: GuardKind) {
+    let code = if kind == GuardKind::Madvise { 1 } else { 2 };
+    if GUARD_KIND.swap(code, Ordering::Relaxed) != code && kind == GuardKind::Mprotect {
+        eprintln!(
+            "corio: this kernel lacks MADV_GUARD_INSTALL (Linux 6.13+); stack guard pages \
+             fall back to mprotect, which costs two memory mappings per live coroutine. \
+             vm.max_map_count (see /proc/sys/vm/max_map_count, default 65530) then limits \
+             how many can exist at once."
+        );
+    }
+}
+
+impl StackPool {
+    pub(crate) fn new(stack_size: usize) -> Self {
+        // Slot layout and the overflow check assume one 4 KiB guard page.
+        assert_eq!(
+            sys::page_size(),
+            GUARD_SIZE,
+            "corio: only 4 KiB memory pages are supported"
+        );
+        StackPool {
+            stack_size,
+            state: RefCell::new(PoolState {
+                free: Vec::new(),
+                discarded: 0,
+                chunks: Vec::new(),
+                next_fresh: 0,
+            }),
+        }
+    }
+
+    /// Usable bytes per stack.
+    pub(crate) fn stack_size(&self) -> usize {
+        self.stack_size
+    }
+
+    fn slot_size(&self) -> usize {
+        self.stack_size + GUARD_SIZE
+    }
+
+    /// Takes a slot: the most recently freed one, or a fresh one.
+    pub(crate) fn take(self: &Rc<Self>) -> io::Result<PooledStack> {
+        let slot = {
+            let mut state = self.state.borrow_mut();
+            match state.free.pop() {
+                Some(slot) => {
+                    state.discarded = state.discarded.min(state.free.len());
+                    slot
+                }
+                None => self.carve(&mut state)?,
+            }
+        };
+        let top = slot.as_ptr().wrapping_add(self.slot_size());
+        // SAFETY: `top` is the end of a slot of this pool, not null.
+        let top = unsafe { NonNull::new_unchecked(top) };
+        // SAFETY: the slot came out of the free list or was just carved, so
+        // no other stack uses it; `Rc::clone` keeps the pool (and the chunk
+        // holding the slot) alive as long as the stack.
+        Ok(unsafe { PooledStack::new(top, self.stack_size, Rc::clone(self)) })
+    }
+
+    /// Hands out a never-used slot, reserving a new chunk when needed.
+    fn carve(&self, state: &mut PoolState) -> io::Result<NonNull<u8>> {
+        let slot_size = self.slot_size();
+        let full = state
+            .chunks
+            .last()
+            .is_none_or(|c| state.next_fresh == c.slots);
+        if full {
+            let slots = match state.chunks.last() {
+                None => FIRST_CHUNK_SLOTS,
+                Some(c) => (c.slots * 2).min((MAX_CHUNK_BYTES / slot_size).max(1)),
+            };
+            let len = slots * slot_size;
+            let start = sys::reserve(len)?;
+            let start = NonNull::new(start).expect("mmap returned null");
+            let region = overflow::register(
+                start.as_ptr() as usize,
+                start.as_ptr() as usize + len,
+                slot_size,
+                GUARD_SIZE,
+            );
+            state.chunks.push(Chunk {
+                start,
+                slots,
+                slot_size,
+                _valgrind: Vec::new(),
+                _region: region,
+            });
+            state.next_fresh = 0;
+        }
+        let chunk = state.chunks.last_mut().expect("a chunk was just ensured");
+        let slot = chunk
+            .start
+            .as_ptr()
+            .wrapping_add(state.next_fresh * slot_size);
+        // SAFETY: the guard range is the first page of a slot nobody has used.
+        let kind = unsafe { sys::install_guard(slot, GUARD_SIZE, guard_kind())? };
+        note_guard_kind(kind);
+        chunk
+            ._valgrind
+            .push(ValgrindStackRegistration::new(slot, slot_size));
+        state.next_fresh += 1;
+        // SAFETY: `slot` is inside a non-null mapping.
+        Ok(unsafe { NonNull::new_unchecked(slot) })
+    }
+
+    /// Returns the slot starting at `slot` to the free list.
+    pub(crate) fn give_back(&self, slot: NonNull<u8>) {
+        let mut state = self.state.borrow_mut();
+        state.free.push(slot);
+        if state.free.len() - state.discarded > WARM_SLOTS + DISCARD_BATCH {
+            self.discard_oldest(&mut state);
+        }
+    }
+
+    /// Returns the pages of the oldest [`DISCARD_BATCH`] resident free slots
+    /// to the kernel, coalescing neighbours into one call where guards allow.
+    fn discard_oldest(&self, state: &mut PoolState) {
+        let slot_size = self.slot_size();
+        let from = state.discarded;
+        let mut batch: Vec<usize> = state.free[from..from + DISCARD_BATCH]
+            .iter()
+            .map(|slot| slot.as_ptr() as usize)
+            .collect();
+        batch.sort_unstable();
+        // madvise guards survive MADV_DONTNEED, so runs of adjacent slots can
+        // go in one call; mprotect guards are separate mappings, so not there.
+        let coalesce = guard_kind() == GuardKind::Madvise;
+        let mut run_start = batch[0] + GUARD_SIZE;
+        let mut run_end = batch[0] + slot_size;
+        for &slot in &batch[1..] {
+            if coalesce && slot == run_end {
+                run_end = slot + slot_size;
+                continue;
+            }
+            // SAFETY: the range covers free slots only, which hold no live data.
+            let _ = unsafe { sys::discard(run_start as *mut u8, run_end - run_start) };
+            run_start = slot + GUARD_SIZE;
+            run_end = slot + slot_size;
+        }
+        // SAFETY: as above.
+        let _ = unsafe { sys::discard(run_start as *mut u8, run_end - run_start) };
+        state.discarded += DISCARD_BATCH;
+    }
+
+    /// Slots ever carved and slots currently free, for tests and benches.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let state = self.state.borrow();
+        let full: usize = state.chunks.iter().rev().skip(1).map(|c| c.slots).sum();
+        (full + state.next_fresh, state.free.len())
+    }
+}

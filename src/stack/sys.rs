@@ -1,0 +1,172 @@
+//! The raw memory and signal calls the stack pool needs, each returning
+//! `io::Result` so callers never look at `errno` themselves.
+//!
+//! This is the only file in corio that calls `mmap`, `munmap`, `madvise`,
+//! `mprotect`, `sigaction` or `sigaltstack`.
+
+use std::io;
+use std::ptr;
+
+/// Runs a libc call and turns its `-1` failure into `io::Error::last_os_error()`.
+macro_rules! syscall {
+    ($call:expr) => {{
+        // SAFETY: every use passes arguments whose validity the caller of the
+        // enclosing function has established (see each function's contract).
+        let ret = unsafe { $call };
+        if ret == -1 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(ret)
+        }
+    }};
+}
+
+/// `MADV_GUARD_INSTALL` (Linux 6.13): turns pages into guard markers that
+/// fault on access without splitting the VMA. The libc crate lacks it.
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// The size of a memory page in bytes.
+pub(crate) fn page_size() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).expect("sysconf(_SC_PAGESIZE) failed")
+}
+
+/// Reserves `len` bytes of private, read-write, anonymous memory without
+/// reserving swap for it (`MAP_NORESERVE`): only touched pages cost RAM.
+pub(crate) fn reserve(len: usize) -> io::Result<*mut u8> {
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+    let prot = libc::PROT_READ | libc::PROT_WRITE;
+    // SAFETY: a fresh anonymous mapping at an address of the kernel's choosing
+    // cannot alias any existing Rust object.
+    let addr = unsafe { libc::mmap(ptr::null_mut(), len, prot, flags, -1, 0) };
+    if addr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    // Transparent huge pages would turn a stack's single touched 4 KiB page
+    // into a 2 MiB one; failure only costs memory, so it is not fatal.
+    let _ = advise(addr.cast(), len, libc::MADV_NOHUGEPAGE);
+    Ok(addr.cast())
+}
+
+/// Returns a mapping made by [`reserve`] to the kernel.
+///
+/// # Safety
+///
+/// `addr..addr + len` must be a mapping from [`reserve`] that nothing
+/// references any more.
+pub(crate) unsafe fn release(addr: *mut u8, len: usize) -> io::Result<()> {
+    syscall!(libc::munmap(addr.cast(), len)).map(drop)
+}
+
+/// Calls `madvise`. Advice values used here (`MADV_NOHUGEPAGE`,
+/// `MADV_DONTNEED`, `MADV_GUARD_INSTALL`) never touch memory the caller can
+/// still observe except as documented at each call site.
+fn advise(addr: *mut u8, len: usize, advice: libc::c_int) -> io::Result<()> {
+    syscall!(libc::madvise(addr.cast(), len, advice)).map(drop)
+}
+
+/// Drops the physical pages behind `addr..addr + len`; the next touch sees
+/// zeroes. Guard markers installed with `MADV_GUARD_INSTALL` survive this.
+///
+/// # Safety
+///
+/// The range must lie inside a mapping from [`reserve`] and hold no live data.
+pub(crate) unsafe fn discard(addr: *mut u8, len: usize) -> io::Result<()> {
+    advise(addr, len, libc::MADV_DONTNEED)
+}
+
+/// How guard pages are made on this kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GuardKind {
+    /// `madvise(MADV_GUARD_INSTALL)`: no extra VMA per guard.
+    Madvise,
+    /// `mprotect(PROT_NONE)`: splits the mapping, two VMAs per stack.
+    Mprotect,
+}
+
+/// Makes `addr..addr + len` fault on any access, preferring `kind`.
+/// Returns the kind that worked: `Madvise` falls back to `Mprotect` when the
+/// kernel rejects the advice (older than 6.13).
+///
+/// # Safety
+///
+/// The range must lie inside a mapping from [`reserve`] and hold no live data.
+pub(crate) unsafe fn install_guard(
+    addr: *mut u8,
+    len: usize,
+    kind: GuardKind,
+) -> io::Result<GuardKind> {
+    if kind == GuardKind::Madvise {
+        match advise(addr, len, MADV_GUARD_INSTALL) {
+            Ok(()) => return Ok(GuardKind::Madvise),
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    syscall!(libc::mprotect(addr.cast(), len, libc::PROT_NONE))?;
+    Ok(GuardKind::Mprotect)
+}
+
+/// Installs `handler` for `signal` with `SA_SIGINFO | SA_ONSTACK` and
+/// returns the previous disposition, so the caller can chain to it.
+pub(crate) fn set_fault_handler(
+    signal: libc::c_int,
+    handler: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void),
+) -> io::Result<libc::sigaction> {
+    // SAFETY: sigaction is plain old data; all-zero is a valid empty value.
+    let mut new: libc::sigaction = unsafe { std::mem::zeroed() };
+    new.sa_sigaction = handler as usize;
+    new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+    // SAFETY: as above.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    syscall!(libc::sigaction(signal, &new, &mut old))?;
+    Ok(old)
+}
+
+/// Restores `signal`'s disposition to `action`. Async-signal-safe.
+pub(crate) fn restore_handler(signal: libc::c_int, action: &libc::sigaction) {
+    // SAFETY: `action` is a valid sigaction read from the kernel earlier.
+    unsafe { libc::sigaction(signal, action, ptr::null_mut()) };
+}
+
+/// Whether the calling thread already has an alternate signal stack.
+pub(crate) fn has_alt_stack() -> io::Result<bool> {
+    // SAFETY: stack_t is plain old data; all-zero is a valid value.
+    let mut current: libc::stack_t = unsafe { std::mem::zeroed() };
+    syscall!(libc::sigaltstack(ptr::null(), &mut current))?;
+    Ok(current.ss_flags & libc::SS_DISABLE == 0)
+}
+
+/// Makes `len` bytes at `addr` the calling thread's alternate signal stack.
+///
+/// # Safety
+///
+/// The memory must stay mapped and unused by anything else for as long as
+/// it is installed (until the thread exits or it is replaced).
+pub(crate) unsafe fn set_alt_stack(addr: *mut u8, len: usize) -> io::Result<()> {
+    let stack = libc::stack_t {
+        ss_sp: addr.cast(),
+        ss_flags: 0,
+        ss_size: len,
+    };
+    syscall!(libc::sigaltstack(&stack, ptr::null_mut())).map(drop)
+}
+
+/// Removes the calling thread's alternate signal stack.
+pub(crate) fn clear_alt_stack() {
+    let stack = libc::stack_t {
+        ss_sp: ptr::null_mut(),
+        ss_flags: libc::SS_DISABLE,
+        ss_size: 0,
+    };
+    // SAFETY: disabling the alternate stack has no memory preconditions.
+    unsafe { libc::sigaltstack(&stack, ptr::null_mut()) };
+}
+
+/// Writes `bytes` to standard error with `write(2)`, which is
+/// async-signal-safe (unlike `eprintln!`, which may lock and allocate).
+pub(crate) fn write_stderr(bytes: &[u8]) {
+    // SAFETY: the buffer is valid for `bytes.len()` bytes.
+    let _ = unsafe { libc::write(libc::STDERR_FILENO, bytes.as_ptr().cast(), bytes.len()) };
+}
