@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
-use crate::stack::{DEFAULT_STACK_SIZE, PooledStack, SlotHeader};
+use crate::stack::{DEFAULT_STACK_SIZE, ParentHook, PooledStack, SlotHeader};
 
 /// What a [`Generator::resume`] call produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -170,6 +170,11 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
         let stack = PooledStack::take(bytes)?;
         let header = stack.header();
         let coroutine = Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
+            // SAFETY: the header is in the slot this body runs on.
+            unsafe { header.as_ref() }.on_parent.set(Some(ParentHook {
+                yielder: NonNull::from(raw).cast(),
+                call: run_on_parent::<I, Y>,
+            }));
             let yielder = Yielder {
                 raw: NonNull::from(raw),
                 header,
@@ -368,6 +373,19 @@ where
 }
 
 type RawYielder<I, Y> = corosensei::Yielder<I, Y>;
+
+/// The [`ParentHook`] of a generator with input `I` and yield `Y`: runs `f`
+/// on the stack of whoever resumed the generator.
+///
+/// # Safety
+///
+/// `yielder` must be the erased `RawYielder<I, Y>` of the coroutine whose
+/// stack the caller is running on.
+unsafe fn run_on_parent<I, Y>(yielder: NonNull<()>, f: fn()) {
+    // SAFETY: guaranteed by the caller: the yielder is live and ours.
+    let raw = unsafe { yielder.cast::<RawYielder<I, Y>>().as_ref() };
+    raw.on_parent_stack(f);
+}
 
 /// The handle a generator body uses to suspend itself.
 ///

@@ -52,9 +52,16 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod generator;
+pub mod net;
+mod reactor;
+mod runtime;
 pub mod stack;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
+pub use runtime::{
+    Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race, run,
+    scope, select, sleep, sleep_until, spawn, timeout, yield_now,
+};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

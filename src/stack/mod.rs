@@ -80,6 +80,29 @@ pub(crate) struct SlotHeader {
     /// Set while the owner is unwinding the coroutine (close or drop); a
     /// yield seen then is a bug in the body, reported as such.
     pub(crate) closing: Cell<bool>,
+    /// How to run code on the stack that resumed this coroutine; set by a
+    /// generator body when it starts. The runtime uses it to park a task
+    /// from inside a generator the task is running.
+    pub(crate) on_parent: Cell<Option<ParentHook>>,
+}
+
+/// A type-erased call to `corosensei::Yielder::on_parent_stack`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParentHook {
+    /// The coroutine's corosensei yielder, erased.
+    pub(crate) yielder: NonNull<()>,
+    /// Runs the given function on the parent stack through `yielder`.
+    ///
+    /// # Safety
+    ///
+    /// Callable only from the coroutine's own stack while it runs.
+    pub(crate) call: unsafe fn(NonNull<()>, fn()),
+}
+
+/// The header of the slot whose stack contains `addr`, if a corio pool made it.
+pub(crate) fn header_containing(addr: usize) -> Option<NonNull<SlotHeader>> {
+    let top = overflow::slot_top_containing(addr)?;
+    NonNull::new((top - HEADER_SIZE) as *mut SlotHeader)
 }
 
 const _: () = assert!(size_of::<SlotHeader>() <= HEADER_SIZE);
@@ -113,6 +136,7 @@ impl PooledStack {
         unsafe {
             stack.header().as_ptr().write(SlotHeader {
                 closing: Cell::new(false),
+                on_parent: Cell::new(None),
             })
         };
         stack
@@ -122,6 +146,11 @@ impl PooledStack {
     /// thread's pool for that size.
     pub(crate) fn take(stack_size: usize) -> io::Result<Self> {
         pool_for(stack_size).take()
+    }
+
+    /// `(lowest, highest)` address of the stack, guard page included.
+    pub(crate) fn bounds(&self) -> (usize, usize) {
+        (self.limit().get(), self.top.as_ptr() as usize)
     }
 
     /// The header at the top of this slot; valid as long as the slot is

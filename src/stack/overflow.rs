@@ -105,6 +105,19 @@ fn overflowed_stack_size(addr: usize) -> Option<usize> {
     })
 }
 
+/// The end (highest address) of the registered slot containing `addr`.
+pub(crate) fn slot_top_containing(addr: usize) -> Option<usize> {
+    let used = REGIONS_USED.load(Ordering::Acquire);
+    REGIONS[..used].iter().find_map(|region| {
+        let start = region.start.load(Ordering::Acquire);
+        if start == 0 || addr < start || addr >= region.end.load(Ordering::Relaxed) {
+            return None;
+        }
+        let slot_size = region.slot_size.load(Ordering::Relaxed);
+        Some(start + ((addr - start) / slot_size + 1) * slot_size)
+    })
+}
+
 /// The dispositions SIGSEGV and SIGBUS had before ours, for chaining.
 static PREVIOUS: OnceLock<[libc::sigaction; 2]> = OnceLock::new();
 

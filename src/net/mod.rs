@@ -1,0 +1,82 @@
+//! TCP and UDP sockets whose blocking calls park the task instead of the
+//! thread.
+//!
+//! The types mirror `std::net` and implement `std::io::Read` / `Write`
+//! (also through `&TcpStream`), so synchronous code written for std
+//! sockets (`BufReader::read_line`, `httparse`, `serde_json::from_reader`,
+//! `tungstenite`) runs on them unchanged, inside tasks, thousands at a time.
+//! A read that would block registers interest with the reactor (mio) and
+//! parks the task; readiness resumes it where it stopped.
+//!
+//! Outside [`crate::run`] they block the thread like their std twins.
+//!
+//! # Examples
+//!
+//! ```
+//! use std::io::{BufRead, BufReader, Write};
+//! use corio::net::{TcpListener, TcpStream};
+//!
+//! corio::run(|| {
+//!     let listener = TcpListener::bind("127.0.0.1:0")?;
+//!     let addr = listener.local_addr()?;
+//!     let server = corio::spawn(move || -> std::io::Result<String> {
+//!         let (stream, _) = listener.accept()?;
+//!         let mut line = String::new();
+//!         BufReader::new(&stream).read_line(&mut line)?; // std's BufReader
+//!         (&stream).write_all(line.to_uppercase().as_bytes())?;
+//!         Ok(line)
+//!     });
+//!     let mut client = TcpStream::connect(addr)?;
+//!     client.write_all(b"hello\n")?;
+//!     let mut reply = String::new();
+//!     BufReader::new(&client).read_line(&mut reply)?;
+//!     assert_eq!(reply, "HELLO\n");
+//!     assert_eq!(server.join().unwrap()?, "hello\n");
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod tcp;
+mod udp;
+
+pub use tcp::{Incoming, TcpListener, TcpStream};
+pub use udp::UdpSocket;
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
+
+/// Resolves `addr` and tries `attempt` on each address until one works,
+/// returning the last error otherwise (std's behaviour).
+fn each_addr<A: ToSocketAddrs, T>(
+    addr: A,
+    mut attempt: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut last_error = None;
+    for addr in addr.to_socket_addrs()? {
+        match attempt(addr) {
+            Ok(value) => return Ok(value),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to")
+    }))
+}
+
+/// A timeout setting as std checks it: `Some(0)` is an error.
+fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
+    if timeout == Some(Duration::ZERO) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "cannot set a 0 duration timeout",
+        ));
+    }
+    Ok(timeout)
+}
+
+/// When an operation started now with `timeout` must give up.
+fn deadline(timeout: Option<Duration>) -> Option<Instant> {
+    timeout.and_then(|t| Instant::now().checked_add(t))
+}
