@@ -92,12 +92,16 @@ pub(crate) trait AnyTask {
 
 pub(crate) type TaskRef = Rc<dyn AnyTask>;
 
+/// A task's coroutine: its root catches the body's panic, so a task never
+/// unwinds into the scheduler.
+type TaskCoroutine<T> = Coroutine<(), (), std::thread::Result<T>, PooledStack>;
+
 /// A task whose body returns `T`.
 pub(crate) struct Task<T> {
     header: TaskHeader,
     /// Out of the cell only while the task runs, so no borrow is held
     /// across a resume; `None` once the task is done.
-    coroutine: Cell<Option<Coroutine<(), (), Result<T, Box<dyn Any + Send>>, PooledStack>>>,
+    coroutine: Cell<Option<TaskCoroutine<T>>>,
     /// The task's result until `join` takes it.
     output: RefCell<Option<Result<T, JoinError>>>,
 }
