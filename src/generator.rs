@@ -154,7 +154,8 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
     ///
     /// # Errors
     ///
-    /// The `mmap` or `madvise` error that prevented mapping a stack.
+    /// `InvalidInput` if `bytes` exceeds [`crate::stack::MAX_STACK_SIZE`];
+    /// otherwise the `mmap` or `madvise` error that prevented mapping a stack.
     ///
     /// # Examples
     ///

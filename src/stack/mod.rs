@@ -66,6 +66,10 @@ pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// a few KiB of their own.
 pub const MIN_STACK_SIZE: usize = 16 * 1024;
 
+/// Largest stack handed out, in bytes (1 GiB): a slot must fit in one
+/// reservation, and larger requests are almost surely a unit mistake.
+pub const MAX_STACK_SIZE: usize = 1 << 30;
+
 /// Bytes of guard below each stack: one page.
 const GUARD_SIZE: usize = 4096;
 
@@ -144,7 +148,20 @@ impl PooledStack {
 
     /// Takes a stack with at least `stack_size` usable bytes from this
     /// thread's pool for that size.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` above [`MAX_STACK_SIZE`]; the `mmap`/`madvise` error
+    /// when no memory can be reserved.
     pub(crate) fn take(stack_size: usize) -> io::Result<Self> {
+        if stack_size > MAX_STACK_SIZE {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "corio: a stack of {stack_size} bytes exceeds MAX_STACK_SIZE ({MAX_STACK_SIZE})"
+                ),
+            ));
+        }
         pool_for(stack_size).take()
     }
 

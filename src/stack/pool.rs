@@ -19,7 +19,8 @@ use super::{GUARD_SIZE, PooledStack};
 /// [`MAX_CHUNK_BYTES`]. Small first chunks keep short-lived threads cheap.
 const FIRST_CHUNK_SLOTS: usize = 16;
 
-/// Largest single reservation, in bytes of address space. With the default
+/// Largest single reservation, in bytes of address space; a chunk holds at
+/// least one slot, so a slot of [`super::MAX_STACK_SIZE`] still fits once. With the default
 /// slot (260 KiB) that is about 4,000 slots, so a million stacks take about
 /// 250 mappings.
 pub(crate) const MAX_CHUNK_BYTES: usize = 1 << 30;
