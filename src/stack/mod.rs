@@ -121,6 +121,10 @@ const _: () = assert!(size_of::<SlotHeader>() <= HEADER_SIZE);
 #[derive(Debug)]
 pub(crate) struct PooledStack {
     top: NonNull<u8>,
+    /// `top - HEADER_SIZE`, computed once: `base()` runs on every resume,
+    /// and a fallible computation there costs corosensei a store and a
+    /// branch per switch.
+    base: StackPointer,
     stack_size: usize,
     pool: Rc<StackPool>,
 }
@@ -130,8 +134,11 @@ impl PooledStack {
     ///
     /// `top` must satisfy the type's invariant for `pool` and `stack_size`.
     unsafe fn new(top: NonNull<u8>, stack_size: usize, pool: Rc<StackPool>) -> Self {
+        let base = StackPointer::new(top.as_ptr() as usize - HEADER_SIZE)
+            .expect("a slot's top is far above address 0");
         let stack = PooledStack {
             top,
+            base,
             stack_size,
             pool,
         };
@@ -197,7 +204,7 @@ impl Drop for PooledStack {
 unsafe impl Stack for PooledStack {
     #[inline]
     fn base(&self) -> StackPointer {
-        StackPointer::new(self.top.as_ptr() as usize - HEADER_SIZE).expect("slot top is not null")
+        self.base
     }
 
     #[inline]
