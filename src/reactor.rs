@@ -27,11 +27,13 @@ pub(crate) enum Direction {
     Write,
 }
 
-/// The tasks waiting on one registered source.
+/// The tasks waiting on one registered source. Several tasks may share a
+/// socket (`&TcpStream` and `UdpSocket` work through `&self`), so each
+/// direction holds a list; the vectors keep their capacity between events.
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    readers: Vec<Waker>,
+    writers: Vec<Waker>,
 }
 
 /// The runtime's I/O half.
@@ -92,8 +94,7 @@ impl Reactor {
     fn deregister(&self, fd: RawFd, token: Token) {
         let _ = self.poll.borrow().registry().deregister(&mut SourceFd(&fd));
         if let Some(waiters) = self.sources.borrow_mut()[token.0].take() {
-            let stored =
-                usize::from(waiters.reader.is_some()) + usize::from(waiters.writer.is_some());
+            let stored = waiters.readers.len() + waiters.writers.len();
             self.waiting.set(self.waiting.get() - stored);
         }
         self.free_tokens.borrow_mut().push(token.0);
@@ -102,13 +103,16 @@ impl Reactor {
     fn set_waiter(&self, token: Token, direction: Direction, waker: Waker) {
         let mut sources = self.sources.borrow_mut();
         let waiters = sources[token.0].as_mut().expect("token is registered");
-        let slot = match direction {
-            Direction::Read => &mut waiters.reader,
-            Direction::Write => &mut waiters.writer,
+        let list = match direction {
+            Direction::Read => &mut waiters.readers,
+            Direction::Write => &mut waiters.writers,
         };
-        if slot.replace(waker).is_none() {
-            self.waiting.set(self.waiting.get() + 1);
-        }
+        // Waiters that left by another route (a read timeout, cancellation)
+        // would otherwise pile up on an idle socket.
+        let before = list.len();
+        list.retain(|w| !w.is_stale());
+        list.push(waker);
+        self.waiting.set(self.waiting.get() - before + list.len());
     }
 
     /// Waits up to `timeout` (forever if `None`) for readiness and wakes the
@@ -129,11 +133,13 @@ impl Reactor {
                     continue;
                 };
                 let failed = event.is_error();
+                // Edge-triggered: wake every waiter; each retries and those
+                // that would still block register again.
                 if event.is_readable() || event.is_read_closed() || failed {
-                    to_wake.extend(waiters.reader.take());
+                    to_wake.append(&mut waiters.readers);
                 }
                 if event.is_writable() || event.is_write_closed() || failed {
-                    to_wake.extend(waiters.writer.take());
+                    to_wake.append(&mut waiters.writers);
                 }
             }
         }

@@ -253,8 +253,12 @@ pub(crate) struct DeadlineExpired(pub(crate) u64);
 /// ```
 pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> {
     let task = scheduler::current_task();
+    let header = task.header();
     let id = scheduler::with("corio::timeout", |rt| {
         let id = rt.next_task_id();
+        // Active before its timer exists: a timer heap sweep treats
+        // deadlines that are not active as stale.
+        header.deadlines.borrow_mut().push(id);
         let at = Instant::now().checked_add(limit).unwrap_or_else(far_future);
         rt.timers.borrow_mut().insert(
             at,
@@ -265,8 +269,6 @@ pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> 
         );
         id
     });
-    let header = task.header();
-    header.deadlines.borrow_mut().push(id);
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     header.deadlines.borrow_mut().retain(|&d| d != id);
     if header.expired_deadline.get() == Some(id) {
@@ -288,12 +290,13 @@ pub(crate) fn far_future() -> Instant {
 }
 
 /// Records that deadline `id` of `task` passed; the task unwinds to the
-/// outermost expired `timeout` at its next park check.
-pub(crate) fn expire_deadline(task: &TaskRef, id: u64) {
+/// outermost expired `timeout` at its next park check. False if that
+/// `timeout` already returned (the timer entry was stale).
+pub(crate) fn expire_deadline(task: &TaskRef, id: u64) -> bool {
     let header = task.header();
     let deadlines = header.deadlines.borrow();
     let Some(position) = deadlines.iter().position(|&d| d == id) else {
-        return; // that timeout already returned
+        return false; // that timeout already returned
     };
     let outer = header
         .expired_deadline
@@ -303,4 +306,5 @@ pub(crate) fn expire_deadline(task: &TaskRef, id: u64) {
     if !outer {
         header.expired_deadline.set(Some(id));
     }
+    true
 }

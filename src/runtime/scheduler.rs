@@ -9,9 +9,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::panic;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use super::task::{AnyTask, Cancelled, TaskRef, TaskState};
+use super::task::{AnyTask, Cancelled, TaskHeader, TaskRef, TaskState, header_of};
 use super::timer::{TimerAction, Timers};
 use crate::reactor::Reactor;
 use crate::stack;
@@ -23,8 +24,10 @@ const TASKS_PER_TURN: usize = 128;
 /// One thread's runtime; lives on the stack of [`crate::run`].
 pub(crate) struct Runtime {
     ready: RefCell<VecDeque<TaskRef>>,
-    /// The task whose stack is executing now, if any.
-    current: RefCell<Option<TaskRef>>,
+    /// The task whose stack is executing now, if any. A raw pointer, not
+    /// an `Rc`, because it is read on every switch; `run_task` holds the
+    /// `Rc` for exactly as long as this is set.
+    current: Cell<Option<NonNull<dyn AnyTask>>>,
     /// Every unfinished task, so `run` can cancel what is left. A task's
     /// index here is `TaskHeader::slot`.
     tasks: RefCell<Vec<Option<TaskRef>>>,
@@ -63,10 +66,13 @@ pub(crate) fn in_runtime() -> bool {
     RUNTIME.get().is_some()
 }
 
-/// The task running now.
+/// The task running now (a new reference to it).
+///
+/// # Panics
+///
+/// Outside `run`.
 pub(crate) fn current_task() -> TaskRef {
-    with("this operation", |rt| rt.current.borrow().clone())
-        .expect("corio: no task is running (called from the scheduler itself?)")
+    with("this operation", |rt| rt.current_ref())
 }
 
 /// Forgets the lifetime bound of a task so the scheduler's tables, which
@@ -95,7 +101,7 @@ pub(crate) struct Waker {
 impl std::fmt::Debug for Waker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Waker")
-            .field("task", &self.task.header().id)
+            .field("task", &header_of(&self.task).id)
             .finish()
     }
 }
@@ -103,29 +109,36 @@ impl std::fmt::Debug for Waker {
 impl Waker {
     /// Makes the task ready if it is still in the park this waker was made for.
     pub(crate) fn wake(&self) {
-        if !self.is_stale() {
+        let header = header_of(&self.task);
+        if header.state.get() == TaskState::Parked && header.park_seq.get() == self.park_seq {
             make_ready(&self.task);
         }
     }
 
+    /// True once the park this waker was made for is over (or the task is
+    /// done). A waker made for a park that has not begun yet is not stale.
     pub(crate) fn is_stale(&self) -> bool {
-        let header = self.task.header();
-        header.state.get() != TaskState::Parked || header.park_seq.get() != self.park_seq
+        let header = header_of(&self.task);
+        header.state.get() == TaskState::Done || header.park_seq.get() != self.park_seq
     }
+}
+
+/// The header of the task running now; see `Runtime::current_header`.
+pub(crate) fn current_header<'t>() -> &'t TaskHeader {
+    with("this operation", |rt| rt.current_header())
 }
 
 /// A waker for the current task's next park.
 pub(crate) fn current_waker() -> Waker {
-    let task = current_task();
-    let park_seq = task.header().park_seq.get();
-    Waker { task, park_seq }
+    with("this operation", |rt| {
+        let task = rt.current_ref();
+        let park_seq = header_of(&task).park_seq.get();
+        Waker { task, park_seq }
+    })
 }
 
 fn make_ready(task: &TaskRef) {
-    task.header().state.set(TaskState::Ready);
-    with("waking a task", |rt| {
-        rt.ready.borrow_mut().push_back(task.clone())
-    });
+    with("waking a task", |rt| rt.make_ready(task.clone()));
 }
 
 /// Suspends the current task until a waker made for this park fires (or
@@ -136,16 +149,14 @@ pub(crate) fn park() {
     if std::thread::panicking() {
         return;
     }
-    let task = current_task();
-    let header = task.header();
-    check_interrupts(header);
-    header.state.set(TaskState::Parked);
-    drop(task);
-    suspend_current();
-    let task = current_task();
-    let header = task.header();
-    header.park_seq.set(header.park_seq.get().wrapping_add(1));
-    check_interrupts(header);
+    with("parking a task", |rt| {
+        let header = rt.current_header();
+        check_interrupts(header);
+        header.state.set(TaskState::Parked);
+        suspend_current(header);
+        header.park_seq.set(header.park_seq.get().wrapping_add(1));
+        check_interrupts(header);
+    });
 }
 
 /// Gives other ready tasks a turn, then continues (`asyncio.sleep(0)`).
@@ -168,30 +179,36 @@ pub(crate) fn park() {
 /// assert_eq!(*log.borrow(), ["main before", "other", "main after"]);
 /// ```
 pub fn yield_now() {
-    if !in_runtime() {
+    let in_runtime = try_with(|rt| {
+        if std::thread::panicking() {
+            return;
+        }
+        let header = rt.current_header();
+        check_interrupts(header);
+        rt.make_ready(rt.current_ref());
+        suspend_current(header);
+        check_interrupts(header);
+    });
+    if in_runtime.is_none() {
         std::thread::yield_now();
-        return;
     }
-    if std::thread::panicking() {
-        return;
-    }
-    let task = current_task();
-    check_interrupts(task.header());
-    make_ready(&task);
-    drop(task);
-    suspend_current();
-    check_interrupts(current_task().header());
 }
 
 /// Unwinds to the right place if the current task was cancelled or one of
 /// its `timeout`s expired.
-fn check_interrupts(header: &super::task::TaskHeader) {
-    if header.cancel_requested.get() {
-        panic::resume_unwind(Box::new(Cancelled));
-    }
-    if let Some(id) = header.expired_deadline.get() {
-        panic::resume_unwind(Box::new(super::combinators::DeadlineExpired(id)));
-    }
+///
+/// Before unwinding it retires the wakers handed out for this park, which
+/// would otherwise still look fresh and could wake a later, unrelated park.
+fn check_interrupts(header: &TaskHeader) {
+    let payload: Box<dyn std::any::Any + Send> = if header.cancel_requested.get() {
+        Box::new(Cancelled)
+    } else if let Some(id) = header.expired_deadline.get() {
+        Box::new(super::combinators::DeadlineExpired(id))
+    } else {
+        return;
+    };
+    header.park_seq.set(header.park_seq.get().wrapping_add(1));
+    panic::resume_unwind(payload);
 }
 
 /// Switches from whatever stack is executing to the scheduler, as a park of
@@ -199,33 +216,34 @@ fn check_interrupts(header: &super::task::TaskHeader) {
 /// stack of a generator the task is running, the switch is made from the
 /// generator's parent stack (recursively), so the generator stays suspended
 /// mid-call and resumes transparently when the task does.
-fn suspend_current() {
+fn suspend_current(header: &TaskHeader) {
     let here = 0u8;
     let sp = &here as *const u8 as usize;
-    let task = current_task();
-    let header = task.header();
     let (low, high) = header.stack_bounds;
     if (low..high).contains(&sp) {
         let yielder = header.yielder.get().expect("a running task has a yielder");
-        drop(task);
         // SAFETY: the yielder is the current task's and we are on its stack.
         unsafe { yielder.as_ref() }.suspend(());
         return;
     }
-    drop(task);
     let hook = stack::header_containing(sp)
         // SAFETY: header_containing returns the header of a live slot: we
         // are executing on that slot's stack right now.
         .and_then(|slot| unsafe { slot.as_ref() }.on_parent.get())
         .expect("corio: a task parked from a stack corio did not create");
     // SAFETY: the hook belongs to the generator whose stack we are on.
-    unsafe { (hook.call)(hook.yielder, suspend_current) };
+    unsafe { (hook.call)(hook.yielder, suspend_current_task) };
+}
+
+/// [`suspend_current`] for the current task, as a plain `fn` for the hook.
+fn suspend_current_task() {
+    with("parking a task", |rt| suspend_current(rt.current_header()));
 }
 
 /// Requests cancellation: the task unwinds at its park point when it next
 /// runs. A parked task is made ready so that happens soon.
 pub(crate) fn cancel(task: &TaskRef) {
-    let header = task.header();
+    let header = header_of(task);
     if header.state.get() == TaskState::Done || header.cancel_requested.get() {
         return;
     }
@@ -244,7 +262,7 @@ pub(crate) fn cancel_now(task: &TaskRef) {
         // A task that keeps catching its cancellation is unwound by
         // dropping its coroutine after this many tries.
         for _ in 0..64 {
-            if task.header().state.get() == TaskState::Done {
+            if header_of(task).state.get() == TaskState::Done {
                 return;
             }
             rt.run_task(task.clone());
@@ -256,7 +274,7 @@ impl Runtime {
     pub(crate) fn new() -> std::io::Result<Self> {
         Ok(Runtime {
             ready: RefCell::new(VecDeque::new()),
-            current: RefCell::new(None),
+            current: Cell::new(None),
             tasks: RefCell::new(Vec::new()),
             free_slots: RefCell::new(Vec::new()),
             timers: RefCell::new(Timers::default()),
@@ -272,7 +290,7 @@ impl Runtime {
             tasks.push(None);
             tasks.len() - 1
         });
-        task_ref.header().slot.set(slot);
+        header_of(&task_ref).slot.set(slot);
         self.tasks.borrow_mut()[slot] = Some(task_ref.clone());
         self.ready.borrow_mut().push_back(task_ref);
     }
@@ -283,13 +301,58 @@ impl Runtime {
         id
     }
 
+    /// The task running now.
+    ///
+    /// # Panics
+    ///
+    /// When called from the scheduler itself rather than from a task.
+    fn current_ref(&self) -> TaskRef {
+        let current = self.current_ptr();
+        // SAFETY: `current` is set only while `run_task` holds an `Rc` of
+        // this task, so the count is positive and the allocation is live.
+        unsafe {
+            Rc::increment_strong_count(current.as_ptr());
+            Rc::from_raw(current.as_ptr())
+        }
+    }
+
+    fn current_ptr(&self) -> NonNull<dyn AnyTask> {
+        self.current
+            .get()
+            .expect("corio: no task is running (called from the scheduler?)")
+    }
+
+    /// The running task's header, valid for as long as that task's code
+    /// runs (so across its own suspensions).
+    fn current_header<'t>(&self) -> &'t TaskHeader {
+        // SAFETY: every task is a `repr(C)` `Task<T>` with the header first
+        // (see `header_of`), and the task table owns every unfinished task,
+        // so the header outlives every use by the task's own code, which is
+        // the only caller (the reference never leaves a park/yield call).
+        unsafe { &*self.current_ptr().as_ptr().cast::<TaskHeader>() }
+    }
+
+    fn make_ready(&self, task: TaskRef) {
+        header_of(&task).state.set(TaskState::Ready);
+        self.ready.borrow_mut().push_back(task);
+    }
+
     /// Runs one task until it parks, yields or finishes.
     fn run_task(&self, task: TaskRef) {
-        let header = task.header();
-        let previous = self.current.replace(Some(task.clone()));
+        let header = header_of(&task);
+        match header.state.get() {
+            // A stale queue entry: `cancel_now` finished the task directly.
+            TaskState::Done => return,
+            // Already executing further up this stack (a task cannot be
+            // resumed from inside itself).
+            TaskState::Running => return,
+            TaskState::Ready | TaskState::Parked => {}
+        }
         header.state.set(TaskState::Running);
-        let finished = (header.cancel_requested.get() && task.discard_unstarted()) || task.step();
-        *self.current.borrow_mut() = previous;
+        let cancel_unstarted = header.cancel_requested.get();
+        let previous = self.current.replace(Some(NonNull::from(&*task)));
+        let finished = (cancel_unstarted && task.discard_unstarted()) || task.step();
+        self.current.set(previous);
         if finished {
             self.retire(&task);
         }
@@ -297,14 +360,17 @@ impl Runtime {
 
     /// Bookkeeping for a task that just finished.
     fn retire(&self, task: &TaskRef) {
-        let header = task.header();
+        let header = header_of(task);
         let slot = header.slot.replace(usize::MAX);
         if slot != usize::MAX {
             self.tasks.borrow_mut()[slot] = None;
             self.free_slots.borrow_mut().push(slot);
         }
-        let waiters = std::mem::take(&mut *header.join_waiters.borrow_mut());
-        for waiter in waiters {
+        if let Some(waiter) = header.join_waiter.take() {
+            waiter.wake();
+        }
+        let more = std::mem::take(&mut *header.more_join_waiters.borrow_mut());
+        for waiter in more {
             waiter.wake();
         }
     }
@@ -321,17 +387,17 @@ impl Runtime {
                 let next = self.ready.borrow_mut().pop_front();
                 let Some(task) = next else { break };
                 self.run_task(task);
-                if main.header().state.get() == TaskState::Done {
+                if header_of(main).state.get() == TaskState::Done {
                     return;
                 }
             }
             let idle = self.ready.borrow().is_empty();
-            let now = Instant::now();
+            if !idle && !self.reactor.has_waiters() && self.timers.borrow().is_empty() {
+                continue; // nothing outside could have happened; skip the syscall
+            }
             let wait = if idle {
-                self.timers
-                    .borrow()
-                    .next_deadline()
-                    .map(|at| at.saturating_duration_since(now))
+                let next = self.timers.borrow().next_deadline();
+                next.map(|at| at.saturating_duration_since(Instant::now()))
             } else {
                 Some(Duration::ZERO)
             };
@@ -340,9 +406,6 @@ impl Runtime {
                     "corio: deadlock: the main task is parked and no task can ever wake \
                      (nothing is ready, no timer is pending, no task waits for I/O)"
                 );
-            }
-            if !idle && !self.reactor.has_waiters() && self.timers.borrow().is_empty() {
-                continue; // nothing outside could have happened; skip the syscall
             }
             self.reactor.poll(wait);
             self.fire_timers();
@@ -360,8 +423,8 @@ impl Runtime {
                 None => break,
                 Some(TimerAction::Wake(waker)) => waker.wake(),
                 Some(TimerAction::Deadline { task, id }) => {
-                    super::combinators::expire_deadline(&task, id);
-                    if task.header().state.get() == TaskState::Parked {
+                    let expired = super::combinators::expire_deadline(&task, id);
+                    if expired && header_of(&task).state.get() == TaskState::Parked {
                         make_ready(&task);
                     }
                 }
@@ -375,7 +438,7 @@ impl Runtime {
             let next = self.tasks.borrow().iter().flatten().next().cloned();
             let Some(task) = next else { break };
             cancel_now(&task);
-            if task.header().state.get() != TaskState::Done {
+            if header_of(&task).state.get() != TaskState::Done {
                 // It caught every cancellation; give up on unwinding it and
                 // retire it so shutdown ends (its stack is dropped with it).
                 self.retire(&task);

@@ -71,24 +71,35 @@ where
         _scope: PhantomData,
         _env: PhantomData,
     };
-    // Cancels unfinished children if we unwind past this frame.
+    // Cancels unfinished children if we unwind past this frame, including
+    // while waiting below (an expired timeout, an abort of this task).
     let guard = CancelOnUnwind(&scope);
     let result = f(&scope);
-    let mut first_panic = None;
-    let children = scope.children.take();
-    for child in &children {
-        wait_for(child);
+    // Children may spawn more children into the scope while we wait, so
+    // look again after every wait until none is unfinished.
+    while let Some(child) = scope.first_unfinished() {
+        wait_for(&child);
     }
     drop(guard);
-    for child in children {
-        if let Some(payload) = child_panic(&child) {
-            first_panic.get_or_insert(payload);
-        }
-    }
+    let first_panic = scope
+        .children
+        .take()
+        .iter()
+        .find_map(|child| child.take_panic());
     if let Some(payload) = first_panic {
         std::panic::resume_unwind(payload);
     }
     result
+}
+
+impl Scope<'_, '_> {
+    fn first_unfinished(&self) -> Option<TaskRef> {
+        let children = self.children.borrow();
+        children
+            .iter()
+            .find(|c| c.header().state.get() != TaskState::Done)
+            .cloned()
+    }
 }
 
 impl<'scope, 'env> Scope<'scope, 'env> {
@@ -149,18 +160,9 @@ impl<T> ScopedJoinHandle<'_, T> {
 
 fn wait_for(child: &TaskRef) {
     while child.header().state.get() != TaskState::Done {
-        child
-            .header()
-            .join_waiters
-            .borrow_mut()
-            .push(scheduler::current_waker());
+        child.header().add_join_waiter(scheduler::current_waker());
         scheduler::park();
     }
-}
-
-/// The panic payload of a finished child nobody joined.
-fn child_panic(child: &TaskRef) -> Option<Box<dyn std::any::Any + Send>> {
-    child.take_panic()
 }
 
 struct CancelOnUnwind<'a, 'scope, 'env>(&'a Scope<'scope, 'env>);
@@ -170,8 +172,15 @@ impl Drop for CancelOnUnwind<'_, '_, '_> {
         if !std::thread::panicking() {
             return;
         }
-        for child in self.0.children.take() {
+        // Unwinding children may spawn more; cancel until none is left.
+        while let Some(child) = self.0.first_unfinished() {
             scheduler::cancel_now(&child);
+            if child.header().state.get() != TaskState::Done {
+                // It kept catching its cancellation; its borrows must not
+                // outlive the scope, so there is no safe way to go on.
+                eprintln!("corio: a scoped task refused to be cancelled; aborting");
+                std::process::abort();
+            }
         }
     }
 }

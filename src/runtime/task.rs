@@ -2,7 +2,7 @@
 //! [`JoinHandle`] that waits for one.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
@@ -53,8 +53,11 @@ pub(crate) struct TaskHeader {
     /// Set by `abort` (or runtime shutdown); the task unwinds with
     /// [`Cancelled`] at its next park point.
     pub(crate) cancel_requested: Cell<bool>,
-    /// Tasks waiting for this one to finish (its `join`, its scope).
-    pub(crate) join_waiters: RefCell<Vec<Waker>>,
+    /// The first task waiting for this one to finish (usually its `join`),
+    /// kept apart so the common case allocates nothing.
+    pub(crate) join_waiter: Cell<Option<Waker>>,
+    /// Further waiters (a scope waiting while someone else joins).
+    pub(crate) more_join_waiters: RefCell<Vec<Waker>>,
     /// The task's corosensei yielder, set when its body starts.
     pub(crate) yielder: Cell<Option<NonNull<TaskYielder>>>,
     /// `(lowest, highest)` address of the task's stack, to tell whether a
@@ -66,6 +69,19 @@ pub(crate) struct TaskHeader {
     pub(crate) deadlines: RefCell<Vec<u64>>,
     /// The outermost of `deadlines` that has expired, if any.
     pub(crate) expired_deadline: Cell<Option<u64>>,
+}
+
+impl TaskHeader {
+    /// Registers `waker` to be woken when this task finishes.
+    pub(crate) fn add_join_waiter(&self, waker: Waker) {
+        match self.join_waiter.take() {
+            Some(first) if !first.is_stale() => {
+                self.join_waiter.set(Some(first));
+                self.more_join_waiters.borrow_mut().push(waker);
+            }
+            _ => self.join_waiter.set(Some(waker)),
+        }
+    }
 }
 
 impl fmt::Debug for TaskHeader {
@@ -92,16 +108,35 @@ pub(crate) trait AnyTask {
 
 pub(crate) type TaskRef = Rc<dyn AnyTask>;
 
+/// The header of any task, without a virtual call (this is on every switch).
+#[inline]
+pub(crate) fn header_of(task: &TaskRef) -> &TaskHeader {
+    // SAFETY: every `AnyTask` is a `Task<T>`, which is `repr(C)` with the
+    // header as its first field, so the data pointer points at the header.
+    unsafe { &*Rc::as_ptr(task).cast::<TaskHeader>() }
+}
+
 /// A task's coroutine: its root catches the body's panic, so a task never
 /// unwinds into the scheduler.
 type TaskCoroutine<T> = Coroutine<(), (), std::thread::Result<T>, PooledStack>;
 
 /// A task whose body returns `T`.
+///
+/// # Invariant
+///
+/// `repr(C)` with `header` first: [`header_of`] reads the header of any
+/// task through its erased pointer without a virtual call.
+#[repr(C)]
 pub(crate) struct Task<T> {
     header: TaskHeader,
-    /// Out of the cell only while the task runs, so no borrow is held
-    /// across a resume; `None` once the task is done.
-    coroutine: Cell<Option<TaskCoroutine<T>>>,
+    /// `None` once the task is done.
+    ///
+    /// # Invariant
+    ///
+    /// Accessed only by `step`, `discard_unstarted` and drop. The scheduler
+    /// never calls those for a task whose state is `Running`, so no access
+    /// overlaps the one that is resuming the coroutine.
+    coroutine: UnsafeCell<Option<TaskCoroutine<T>>>,
     /// The task's result until `join` takes it.
     output: RefCell<Option<Result<T, JoinError>>>,
 }
@@ -123,8 +158,7 @@ impl<T> Task<T> {
         let root = move |yielder: &TaskYielder, ()| {
             // The scheduler marks a task current before resuming it, so on
             // first entry the current task is this one.
-            scheduler::current_task()
-                .header()
+            scheduler::current_header()
                 .yielder
                 .set(Some(NonNull::from(yielder)));
             panic::catch_unwind(AssertUnwindSafe(body))
@@ -138,14 +172,15 @@ impl<T> Task<T> {
                 state: Cell::new(TaskState::Ready),
                 park_seq: Cell::new(0),
                 cancel_requested: Cell::new(false),
-                join_waiters: RefCell::new(Vec::new()),
+                join_waiter: Cell::new(None),
+                more_join_waiters: RefCell::new(Vec::new()),
                 yielder: Cell::new(None),
                 stack_bounds,
                 slot: Cell::new(usize::MAX),
                 deadlines: RefCell::new(Vec::new()),
                 expired_deadline: Cell::new(None),
             },
-            coroutine: Cell::new(Some(coroutine)),
+            coroutine: UnsafeCell::new(Some(coroutine)),
             output: RefCell::new(None),
         })
     }
@@ -178,16 +213,16 @@ impl<T> AnyTask for Task<T> {
     }
 
     fn step(&self) -> bool {
-        let Some(mut coroutine) = self.coroutine.take() else {
+        // SAFETY: see the field's invariant: the scheduler marked this task
+        // `Running` and calls nothing else on it until the resume returns.
+        let slot = unsafe { &mut *self.coroutine.get() };
+        let Some(coroutine) = slot else {
             return true;
         };
         match coroutine.resume(()) {
-            CoroutineResult::Yield(()) => {
-                self.coroutine.set(Some(coroutine));
-                false
-            }
+            CoroutineResult::Yield(()) => false,
             CoroutineResult::Return(result) => {
-                drop(coroutine); // the stack goes back to the pool now
+                *slot = None; // the stack goes back to the pool now
                 self.finish(result.map_err(JoinError::from_panic));
                 true
             }
@@ -195,17 +230,14 @@ impl<T> AnyTask for Task<T> {
     }
 
     fn discard_unstarted(&self) -> bool {
-        match self.coroutine.take() {
-            Some(coroutine) if !coroutine.started() => {
-                drop(coroutine); // drops the closure without running it
-                self.finish(Err(JoinError::Cancelled));
-                true
-            }
-            other => {
-                self.coroutine.set(other);
-                false
-            }
+        // SAFETY: as in `step`.
+        let slot = unsafe { &mut *self.coroutine.get() };
+        if slot.as_ref().is_some_and(|c| !c.started()) {
+            *slot = None; // drops the closure without running it
+            self.finish(Err(JoinError::Cancelled));
+            return true;
         }
+        false
     }
 }
 
@@ -329,8 +361,7 @@ impl<T> JoinHandle<T> {
     /// If called outside [`crate::run`] while the task is unfinished.
     pub fn join(self) -> Result<T, JoinError> {
         while self.task.header.state.get() != TaskState::Done {
-            let waker = scheduler::current_waker();
-            self.task.header.join_waiters.borrow_mut().push(waker);
+            self.task.header.add_join_waiter(scheduler::current_waker());
             scheduler::park();
         }
         self.task
