@@ -56,6 +56,7 @@ pub mod net;
 mod reactor;
 mod runtime;
 pub mod stack;
+pub mod sync;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{

@@ -1,0 +1,177 @@
+//! The FIFO queue of parked tasks that every primitive in this module waits
+//! in, and the grant protocol that keeps hand-offs fair and
+//! cancellation-safe.
+//!
+//! A waiter joins the back of the queue and parks. Whoever frees something
+//! (a permit, a channel slot, a value, the event flag) *grants* it: pops the
+//! front waiter, marks it granted and wakes it. From that moment the thing
+//! belongs to the waiter, even though it has not run yet, so a newcomer
+//! that arrives before it runs cannot overtake it.
+//!
+//! A waiter can vanish instead of returning: `park` unwinds when its task
+//! is aborted or a `timeout` around it expires. Its [`Registration`] is
+//! dropped by that unwinding and cleans up after it:
+//!
+//! ```text
+//!   queued --grant--> granted --wait returns--> owner of the grant
+//!     |                  |
+//!     | unwinds          | unwinds
+//!     v                  v
+//!   removed from       on_abandoned_grant(): the grant is passed on
+//!   the queue          (next waiter, or back to the pool)
+//! ```
+//!
+//! The queue never relies on `Waker::is_stale` to spot vanished waiters: a
+//! park that unwinds in its entry check leaves the task's park sequence
+//! unchanged, so a waker made for it would look fresh at the task's next,
+//! unrelated park.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use crate::runtime::scheduler::{self, Waker};
+
+/// Tasks parked until something is granted to them, oldest first.
+pub(super) struct WaitQueue {
+    /// Waiters not granted yet. A waiter leaves when it is granted (popped
+    /// by [`WaitQueue::grant_one`] / [`WaitQueue::grant_all`]) or when its
+    /// [`Registration`] is dropped before that.
+    waiters: RefCell<VecDeque<Rc<Waiter>>>,
+}
+
+/// One parked task's place in a [`WaitQueue`], shared by the queue and the
+/// task's [`Registration`].
+struct Waiter {
+    /// Wakes the task from its current park. Refreshed before every park
+    /// (a waker is good for one park only); taken by the grant.
+    waker: Cell<Option<Waker>>,
+    /// Set, once, by the grant that pops this waiter from the queue.
+    granted: Cell<bool>,
+}
+
+impl WaitQueue {
+    /// An empty queue.
+    pub(super) const fn new() -> Self {
+        WaitQueue {
+            waiters: RefCell::new(VecDeque::new()),
+        }
+    }
+
+    /// True when no task waits.
+    pub(super) fn is_empty(&self) -> bool {
+        self.waiters.borrow().is_empty()
+    }
+
+    /// How many tasks wait (for `Debug`).
+    pub(super) fn len(&self) -> usize {
+        self.waiters.borrow().len()
+    }
+
+    /// Grants the oldest waiter and wakes it; false if nobody waits.
+    pub(super) fn grant_one(&self) -> bool {
+        // The borrow ends with this statement: waking runs no user code
+        // today, but a queue must not be borrowed while anyone is woken.
+        let front = self.waiters.borrow_mut().pop_front();
+        match front {
+            Some(waiter) => {
+                waiter.grant();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Grants every waiter and wakes them all, oldest first.
+    pub(super) fn grant_all(&self) {
+        let all = std::mem::take(&mut *self.waiters.borrow_mut());
+        for waiter in all {
+            waiter.grant();
+        }
+    }
+
+    /// Parks the current task at the back of the queue until it is
+    /// granted; true once it is.
+    ///
+    /// Returns false, without a grant, when the task cannot park because
+    /// the thread is unwinding (a cancelled task's destructors): the caller
+    /// must then give up instead of retrying. If the park unwinds after a
+    /// grant, `on_abandoned_grant` runs (during the unwinding) so the
+    /// grant is not lost; it must not park.
+    ///
+    /// # Panics
+    ///
+    /// Outside [`crate::run`], naming `what`: nothing could ever grant.
+    pub(super) fn wait(&self, what: &str, on_abandoned_grant: impl FnOnce()) -> bool {
+        if std::thread::panicking() {
+            return false;
+        }
+        if !scheduler::in_runtime() {
+            panic!(
+                "corio: {what} has to wait, and waiting needs a runtime; \
+                 call it inside corio::run(|| ...)"
+            );
+        }
+        let mut registration = Registration {
+            queue: self,
+            waiter: Rc::new(Waiter {
+                waker: Cell::new(None),
+                granted: Cell::new(false),
+            }),
+            on_abandoned_grant: Some(on_abandoned_grant),
+        };
+        self.waiters
+            .borrow_mut()
+            .push_back(Rc::clone(&registration.waiter));
+        loop {
+            registration
+                .waiter
+                .waker
+                .set(Some(scheduler::current_waker()));
+            scheduler::park();
+            if registration.waiter.granted.get() {
+                registration.on_abandoned_grant = None; // ours now
+                return true;
+            }
+            if std::thread::panicking() {
+                return false; // cannot happen today; never spin if it does
+            }
+            // Woken without a grant (park may return early): keep our place.
+        }
+    }
+}
+
+impl Waiter {
+    /// Marks the waiter granted and wakes its task.
+    fn grant(&self) {
+        self.granted.set(true);
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A waiter's stake in the queue for the duration of one
+/// [`WaitQueue::wait`]; its destructor is what makes unwinding safe.
+struct Registration<'q, F: FnOnce()> {
+    queue: &'q WaitQueue,
+    waiter: Rc<Waiter>,
+    /// Runs if the waiter was granted but unwinds instead of taking the
+    /// grant; `None` once the grant is taken.
+    on_abandoned_grant: Option<F>,
+}
+
+impl<F: FnOnce()> Drop for Registration<'_, F> {
+    fn drop(&mut self) {
+        if self.waiter.granted.get() {
+            if let Some(pass_on) = self.on_abandoned_grant.take() {
+                pass_on();
+            }
+            return;
+        }
+        let mut waiters = self.queue.waiters.borrow_mut();
+        if let Some(index) = waiters.iter().position(|w| Rc::ptr_eq(w, &self.waiter)) {
+            waiters.remove(index);
+        }
+    }
+}
