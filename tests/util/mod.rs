@@ -102,3 +102,49 @@ pub const SIGABRT: i32 = 6;
 
 /// `SIGSEGV` on Linux.
 pub const SIGSEGV: i32 = 11;
+
+/// A shared, growable record of events, for checking the order in which
+/// tasks did things on one runtime.
+pub type Log<T> = Rc<std::cell::RefCell<Vec<T>>>;
+
+/// A fresh, empty [`Log`].
+pub fn log<T>() -> Log<T> {
+    Rc::new(std::cell::RefCell::new(Vec::new()))
+}
+
+/// `n` milliseconds.
+pub fn ms(n: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(n)
+}
+
+/// A listener on a free loopback port, and its address.
+pub fn local_listener() -> (corio::net::TcpListener, std::net::SocketAddr) {
+    let listener = corio::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    (listener, addr)
+}
+
+/// Like [`local_listener`], with a listen queue of `backlog` connections.
+///
+/// `TcpListener::bind` keeps std's backlog of 128. A thousand clients that
+/// connect in one burst overflow it, and the kernel then answers some
+/// client-speaks-first connections with RST (plain std threads do the same).
+/// A server expecting such bursts asks for a deeper queue, as this does
+/// (`libc` is one of corio's own dependencies, so tests can name it).
+pub fn listener_with_backlog(backlog: i32) -> (corio::net::TcpListener, std::net::SocketAddr) {
+    use std::os::fd::AsRawFd;
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    // SAFETY: calling `listen` again on a listening socket only changes its
+    // backlog; the descriptor is valid for the duration of the call.
+    let status = unsafe { libc::listen(std_listener.as_raw_fd(), backlog) };
+    assert_eq!(status, 0, "listen: {}", std::io::Error::last_os_error());
+    let addr = std_listener
+        .local_addr()
+        .expect("a bound listener has an address");
+    (
+        corio::net::TcpListener::from_std(std_listener).expect("non-blocking"),
+        addr,
+    )
+}
