@@ -31,14 +31,17 @@ pub struct TcpListener {
 
 impl TcpListener {
     /// Binds to `addr` (port 0 picks a free port), like
-    /// `std::net::TcpListener::bind`.
+    /// `std::net::TcpListener::bind`, but with a listen backlog of 1024
+    /// (std uses 128): a server of many tasks is often sent bursts of
+    /// connections that arrive faster than one accept loop turn.
     ///
     /// # Errors
     ///
     /// The bind error of the last address tried.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
-        let listener = net::TcpListener::bind(addr)?;
-        Self::from_std(listener)
+        each_addr(addr, |addr| {
+            Self::from_std(mio::net::TcpListener::bind(addr)?.into())
+        })
     }
 
     /// Wraps a std listener, switching it to non-blocking mode.
