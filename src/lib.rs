@@ -57,6 +57,7 @@ mod reactor;
 mod runtime;
 pub mod stack;
 pub mod sync;
+pub mod trace;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{

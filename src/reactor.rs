@@ -19,6 +19,7 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::runtime::scheduler::{self, Waker};
 use crate::runtime::timer::TimerAction;
+use crate::trace::{self, ParkReason, What};
 
 /// Which readiness an operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,8 +31,9 @@ pub(crate) enum Direction {
 /// The tasks waiting on one registered source. Several tasks may share a
 /// socket (`&TcpStream` and `UdpSocket` work through `&self`), so each
 /// direction holds a list; the vectors keep their capacity between events.
-#[derive(Default)]
 struct Waiters {
+    /// The registered descriptor, for the trace.
+    fd: RawFd,
     readers: Vec<Waker>,
     writers: Vec<Waker>,
 }
@@ -87,7 +89,11 @@ impl Reactor {
             self.free_tokens.borrow_mut().push(index);
             return Err(e);
         }
-        self.sources.borrow_mut()[index] = Some(Waiters::default());
+        self.sources.borrow_mut()[index] = Some(Waiters {
+            fd,
+            readers: Vec::new(),
+            writers: Vec::new(),
+        });
         Ok(token)
     }
 
@@ -118,6 +124,9 @@ impl Reactor {
     /// Waits up to `timeout` (forever if `None`) for readiness and wakes the
     /// tasks waiting for it.
     pub(crate) fn poll(&self, timeout: Option<Duration>) {
+        if timeout != Some(Duration::ZERO) {
+            trace::record(None, || What::LoopWaits { timeout });
+        }
         let mut events = self.events.borrow_mut();
         if let Err(e) = self.poll.borrow_mut().poll(&mut events, timeout) {
             if e.kind() == io::ErrorKind::Interrupted {
@@ -133,6 +142,11 @@ impl Reactor {
                     continue;
                 };
                 let failed = event.is_error();
+                trace::record(None, || What::IoReady {
+                    fd: waiters.fd,
+                    readable: event.is_readable() || event.is_read_closed(),
+                    writable: event.is_writable() || event.is_write_closed(),
+                });
                 // Edge-triggered: wake every waiter; each retries and those
                 // that would still block register again.
                 if event.is_readable() || event.is_read_closed() || failed {
@@ -217,10 +231,26 @@ impl<S: AsRawFd> Async<S> {
                     .borrow_mut()
                     .insert(at, TimerAction::Wake(waker.clone()));
             }
+            let fd = self.io.as_raw_fd();
+            let traced = match direction {
+                Direction::Read => trace::Direction::Read,
+                Direction::Write => trace::Direction::Write,
+            };
+            trace::record(Some(scheduler::current_header().id), || What::IoInterest {
+                fd,
+                direction: traced,
+            });
             rt.reactor.set_waiter(token, direction, waker);
             Ok(())
         })?;
-        scheduler::park();
+        let fd = self.io.as_raw_fd();
+        scheduler::park_because(|| ParkReason::Io {
+            fd,
+            direction: match direction {
+                Direction::Read => trace::Direction::Read,
+                Direction::Write => trace::Direction::Write,
+            },
+        });
         if std::thread::panicking() {
             // A cancelled task's destructors must not wait for I/O.
             return Err(io::Error::new(

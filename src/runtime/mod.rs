@@ -32,6 +32,7 @@ pub use scheduler::yield_now;
 pub use scope::{Scope, ScopedJoinHandle, scope};
 pub use task::{JoinError, JoinHandle};
 
+use crate::trace::ParkReason;
 use scheduler::{Runtime, RuntimeGuard};
 use task::{Task, TaskRef};
 use timer::TimerAction;
@@ -67,6 +68,7 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     let runtime =
         Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
     let guard = RuntimeGuard::enter(&runtime);
+    let traced_from_env = crate::trace::begin_from_env();
     // SAFETY: `main` may borrow from our caller; `run` does not return (nor
     // unwind past the guard) before the task finished or was cancelled.
     let task = unsafe { Task::new(runtime.next_task_id(), main) };
@@ -75,6 +77,9 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     runtime.schedule_new(task_ref.clone());
     runtime.run_until(&task_ref);
     drop(guard);
+    if traced_from_env {
+        crate::trace::finish(); // every event was already printed
+    }
     match task.take_output() {
         Some(Ok(value)) => value,
         Some(Err(JoinError::Panicked(payload))) => std::panic::resume_unwind(payload),
@@ -156,7 +161,9 @@ pub fn sleep_until(deadline: Instant) {
                 .borrow_mut()
                 .insert(deadline, TimerAction::Wake(waker))
         });
-        scheduler::park();
+        scheduler::park_because(|| ParkReason::Timer {
+            until: crate::trace::since_start(deadline),
+        });
         if std::thread::panicking() {
             return; // unwinding: destructors do not wait
         }

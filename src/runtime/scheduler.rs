@@ -16,6 +16,7 @@ use super::task::{AnyTask, Cancelled, TaskHeader, TaskRef, TaskState, header_of}
 use super::timer::{TimerAction, Timers};
 use crate::reactor::Reactor;
 use crate::stack;
+use crate::trace::{self, ParkReason, What};
 
 /// Ready tasks run per turn before I/O and timers are checked, so a busy
 /// queue cannot starve sockets.
@@ -146,12 +147,18 @@ fn make_ready(task: &TaskRef) {
 /// unwinds). Called while unwinding, it returns at once: a stack that is
 /// unwinding must not switch away (the panic state is per thread).
 pub(crate) fn park() {
+    park_because(|| ParkReason::Other);
+}
+
+/// [`park`], recording `reason` in the trace when one is being recorded.
+pub(crate) fn park_because(reason: impl FnOnce() -> ParkReason) {
     if std::thread::panicking() {
         return;
     }
     with("parking a task", |rt| {
         let header = rt.current_header();
         check_interrupts(header);
+        trace::record(Some(header.id), || What::Parked(reason()));
         header.state.set(TaskState::Parked);
         suspend_current(header);
         header.park_seq.set(header.park_seq.get().wrapping_add(1));
@@ -185,6 +192,7 @@ pub fn yield_now() {
         }
         let header = rt.current_header();
         check_interrupts(header);
+        trace::record(Some(header.id), || What::Parked(ParkReason::Yield));
         rt.make_ready(rt.current_ref());
         suspend_current(header);
         check_interrupts(header);
@@ -285,6 +293,7 @@ impl Runtime {
 
     /// Registers a new task and queues it.
     pub(crate) fn schedule_new(&self, task_ref: TaskRef) {
+        trace::record(Some(header_of(&task_ref).id), || What::Spawned);
         let slot = self.free_slots.borrow_mut().pop().unwrap_or_else(|| {
             let mut tasks = self.tasks.borrow_mut();
             tasks.push(None);
@@ -333,7 +342,9 @@ impl Runtime {
     }
 
     fn make_ready(&self, task: TaskRef) {
-        header_of(&task).state.set(TaskState::Ready);
+        let header = header_of(&task);
+        trace::record(Some(header.id), || What::Woken);
+        header.state.set(TaskState::Ready);
         self.ready.borrow_mut().push_back(task);
     }
 
@@ -349,11 +360,13 @@ impl Runtime {
             TaskState::Ready | TaskState::Parked => {}
         }
         header.state.set(TaskState::Running);
+        trace::record(Some(header.id), || What::Resumed);
         let cancel_unstarted = header.cancel_requested.get();
         let previous = self.current.replace(Some(NonNull::from(&*task)));
         let finished = (cancel_unstarted && task.discard_unstarted()) || task.step();
         self.current.set(previous);
         if finished {
+            trace::record(Some(header_of(&task).id), || What::Finished(task.outcome()));
             self.retire(&task);
         }
     }

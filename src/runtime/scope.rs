@@ -161,7 +161,8 @@ impl<T> ScopedJoinHandle<'_, T> {
 fn wait_for(child: &TaskRef) {
     while child.header().state.get() != TaskState::Done {
         child.header().add_join_waiter(scheduler::current_waker());
-        scheduler::park();
+        let task = child.header().id;
+        scheduler::park_because(|| crate::trace::ParkReason::Join { task });
     }
 }
 

@@ -13,6 +13,7 @@ use corosensei::{Coroutine, CoroutineResult};
 
 use super::scheduler::{self, Waker};
 use crate::stack::{DEFAULT_STACK_SIZE, PooledStack};
+use crate::trace::{Outcome, ParkReason};
 
 /// corosensei's yielder as a task body sees it: no values cross a switch;
 /// why a task was resumed is recorded in its [`TaskHeader`].
@@ -104,6 +105,8 @@ pub(crate) trait AnyTask {
     fn discard_unstarted(&self) -> bool;
     /// The panic payload of a finished task, unless `join` took it.
     fn take_panic(&self) -> Option<Box<dyn Any + Send>>;
+    /// How a just-finished task ended, for the trace.
+    fn outcome(&self) -> Outcome;
 }
 
 pub(crate) type TaskRef = Rc<dyn AnyTask>;
@@ -197,6 +200,14 @@ impl<T> Task<T> {
 }
 
 impl<T> AnyTask for Task<T> {
+    fn outcome(&self) -> Outcome {
+        match &*self.output.borrow() {
+            Some(Ok(_)) | None => Outcome::Returned,
+            Some(Err(JoinError::Panicked(_))) => Outcome::Panicked,
+            Some(Err(JoinError::Cancelled)) => Outcome::Cancelled,
+        }
+    }
+
     fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
         let mut output = self.output.borrow_mut();
         match output.take() {
@@ -362,7 +373,8 @@ impl<T> JoinHandle<T> {
     pub fn join(self) -> Result<T, JoinError> {
         while self.task.header.state.get() != TaskState::Done {
             self.task.header.add_join_waiter(scheduler::current_waker());
-            scheduler::park();
+            let task = self.task.header.id;
+            scheduler::park_because(|| ParkReason::Join { task });
         }
         self.task
             .take_output()

@@ -128,7 +128,7 @@ impl WaitQueue {
                 .waiter
                 .waker
                 .set(Some(scheduler::current_waker()));
-            scheduler::park();
+            scheduler::park_because(|| crate::trace::ParkReason::Sync);
             if registration.waiter.granted.get() {
                 registration.on_abandoned_grant = None; // ours now
                 return true;
