@@ -29,7 +29,7 @@
 //!   slot whose pages are still resident: no syscall. Past a warm cache of
 //!   64 free slots, the oldest free slots' pages are handed back to the
 //!   kernel in batches (`MADV_DONTNEED`), so memory falls after a burst.
-//! - The top 64 bytes of each slot hold a [`SlotHeader`], per-coroutine
+//! - The top 64 bytes of each slot hold a slot header: per-coroutine
 //!   state at an address that does not move while the coroutine does.
 //!
 //! # Examples
