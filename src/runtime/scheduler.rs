@@ -193,7 +193,9 @@ pub fn yield_now() {
         let header = rt.current_header();
         check_interrupts(header);
         trace::record(Some(header.id), || What::Parked(ParkReason::Yield));
-        rt.make_ready(rt.current_ref());
+        // `run_task` requeues the task when the switch lands there: it
+        // already holds the `Rc`, so no reference count changes hands here.
+        header.state.set(TaskState::Ready);
         suspend_current(header);
         check_interrupts(header);
     });
@@ -301,7 +303,7 @@ impl Runtime {
         });
         header_of(&task_ref).slot.set(slot);
         self.tasks.borrow_mut()[slot] = Some(task_ref.clone());
-        self.ready.borrow_mut().push_back(task_ref);
+        self.enqueue(task_ref);
     }
 
     pub(crate) fn next_task_id(&self) -> u64 {
@@ -345,7 +347,15 @@ impl Runtime {
         let header = header_of(&task);
         trace::record(Some(header.id), || What::Woken);
         header.state.set(TaskState::Ready);
-        self.ready.borrow_mut().push_back(task);
+        self.enqueue(task);
+    }
+
+    /// Appends `task` to the ready queue unless it is already in it.
+    fn enqueue(&self, task: TaskRef) {
+        let header = header_of(&task);
+        if !header.queued.replace(true) {
+            self.ready.borrow_mut().push_back(task);
+        }
     }
 
     /// Runs one task until it parks, yields or finishes.
@@ -368,6 +378,8 @@ impl Runtime {
         if finished {
             trace::record(Some(header_of(&task).id), || What::Finished(task.outcome()));
             self.retire(&task);
+        } else if header_of(&task).state.get() == TaskState::Ready {
+            self.enqueue(task); // it called yield_now
         }
     }
 
@@ -399,6 +411,7 @@ impl Runtime {
             for _ in 0..TASKS_PER_TURN {
                 let next = self.ready.borrow_mut().pop_front();
                 let Some(task) = next else { break };
+                header_of(&task).queued.set(false);
                 self.run_task(task);
                 if header_of(main).state.get() == TaskState::Done {
                     return;

@@ -64,6 +64,9 @@ pub(crate) struct TaskHeader {
     /// `(lowest, highest)` address of the task's stack, to tell whether a
     /// park happens on it or on a generator's stack the task is running.
     pub(crate) stack_bounds: (usize, usize),
+    /// True while the task has an entry in the ready queue, so a task woken
+    /// twice (or cancelled while ready) is queued once.
+    pub(crate) queued: Cell<bool>,
     /// Index in the runtime's task table while the task is alive.
     pub(crate) slot: Cell<usize>,
     /// Deadlines of the `timeout` calls the task is inside, outermost first.
@@ -179,6 +182,7 @@ impl<T> Task<T> {
                 more_join_waiters: RefCell::new(Vec::new()),
                 yielder: Cell::new(None),
                 stack_bounds,
+                queued: Cell::new(false),
                 slot: Cell::new(usize::MAX),
                 deadlines: RefCell::new(Vec::new()),
                 expired_deadline: Cell::new(None),
