@@ -1,0 +1,320 @@
+//! A line-based TCP chat room written as plain blocking-style code on corio
+//! tasks. Run `cargo run --release --example chat -- [addr]` (the default
+//! address is 127.0.0.1:7878; port 0 picks a free one) and connect a few
+//! terminals with `nc 127.0.0.1 7878`.
+//!
+//! # Protocol
+//!
+//! Lines end in `\n` or `\r\n`. The server asks `nick? ` until it gets a
+//! nickname that is not empty, at most 32 bytes, printable without spaces
+//! or a leading `/`, and free (each refusal is a line starting with `!`).
+//! Then everyone hears `* <nick> joined`; each non-empty line a member
+//! sends goes to all the *other* members as `<nick>: <text>` (control
+//! characters become U+FFFD); `/who` lists the nicknames to the asker
+//! alone; `/quit` answers `* bye` and leaves; and the others hear
+//! `* <nick> left`. A line over 1024 bytes gets `! line too long` (its rest
+//! is skipped, not stored), one that is not UTF-8 gets `! invalid UTF-8`,
+//! and the connection stays open.
+//!
+//! # Design
+//!
+//! [`serve`] starts a *client* task per connection, which reads lines with
+//! the bounded [`Lines`] reader over a `BufReader<&TcpStream>` (a read that
+//! would block parks only this task). One *room* task owns the member list,
+//! fed [`Event`]s through a `corio::sync::channel`, so nothing needs a lock.
+//! Each client has a bounded outbox channel drained by its own *writer*
+//! task, so a socket that is slow to write holds up nobody else.
+//!
+//! **Slow clients are dropped.** The room never waits: it offers each line
+//! to a member's outbox with `try_send`. A member whose outbox is full (it
+//! stopped reading until its socket buffers and 128 queued lines filled up)
+//! is removed at once: its socket is shut down, the others hear
+//! `* <nick> left`, and a note goes to stderr.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use corio::net::{TcpListener, TcpStream};
+use corio::sync::{Receiver, Sender, TrySendError, channel};
+
+const MAX_LINE: usize = 1024;
+const MAX_NICK: usize = 32;
+const OUTBOX_LINES: usize = 128;
+const ROOM_QUEUE: usize = 256;
+/// How long a leaving client's writer may take to flush its last lines.
+const LINGER: Duration = Duration::from_secs(5);
+const TOO_LONG: &str = "! line too long";
+const BAD_UTF8: &str = "! invalid UTF-8";
+
+/// A line on its way to clients, newline included; shared by a broadcast.
+type Line = Rc<str>;
+
+/// What client tasks tell the room task; each names the client by its id.
+enum Event {
+    /// Asks to join; the room answers `true` on the sender if the nickname
+    /// was free, and the client is then a member.
+    Join(u64, Member, Sender<bool>),
+    Say(u64, String),
+    Who(u64),
+    /// The client is gone; ignored if it never joined or was dropped.
+    Leave(u64),
+}
+
+/// The members by id, so in joining order.
+type Members = BTreeMap<u64, Member>;
+
+/// The room's view of one member.
+struct Member {
+    nick: String,
+    peer: SocketAddr,
+    stream: Rc<TcpStream>,
+    outbox: Sender<Line>,
+}
+
+fn main() {
+    let addr = std::env::args().nth(1);
+    let addr = addr.as_deref().unwrap_or("127.0.0.1:7878");
+    let listener = TcpListener::bind(addr).unwrap_or_else(|e| {
+        eprintln!("chat: cannot listen on {addr}: {e}");
+        std::process::exit(1);
+    });
+    let local = listener
+        .local_addr()
+        .map_or(addr.to_string(), |a| a.to_string());
+    println!("listening on {local}");
+    corio::run(|| serve(listener));
+}
+
+/// Runs the chat room on `listener` forever; call it inside `corio::run`.
+fn serve(listener: TcpListener) {
+    let (events, inbox) = channel(ROOM_QUEUE);
+    corio::spawn(move || room(inbox));
+    for id in 1.. {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                let events = events.clone();
+                corio::spawn(move || client(id, peer, stream, &events));
+            }
+            Err(e) => {
+                eprintln!("chat: accept failed: {e}"); // out of descriptors? back off
+                corio::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// The room task: the only owner of the member list.
+fn room(inbox: Receiver<Event>) {
+    let mut members = Members::new();
+    for event in inbox {
+        match event {
+            Event::Join(id, member, reply) => {
+                let free = members.values().all(|m| m.nick != member.nick);
+                let _ = reply.try_send(free);
+                if free {
+                    let line = format!("* {} joined", member.nick);
+                    members.insert(id, member);
+                    deliver(&mut members, line, |_| true);
+                }
+            }
+            Event::Say(id, text) => {
+                if let Some(m) = members.get(&id) {
+                    let line = format!("{}: {text}", m.nick);
+                    deliver(&mut members, line, |to| to != id);
+                }
+            }
+            Event::Who(id) => {
+                let nicks: Vec<&str> = members.values().map(|m| m.nick.as_str()).collect();
+                let line = format!("* online: {}", nicks.join(", ")); // in joining order
+                deliver(&mut members, line, |to| to == id);
+            }
+            Event::Leave(id) => {
+                if let Some(m) = members.remove(&id) {
+                    deliver(&mut members, format!("* {} left", m.nick), |_| true);
+                }
+            }
+        }
+    }
+}
+
+/// Offers `text` to the members `to` selects, without ever waiting; drops
+/// members whose outbox is full and announces that they left (which may
+/// overflow more outboxes, hence the work list rather than recursion).
+fn deliver(members: &mut Members, text: String, to: impl Fn(u64) -> bool) {
+    let mut dropped = offer(members, &Line::from(text + "\n"), &to);
+    while let Some(id) = dropped.pop() {
+        if let Some(m) = members.remove(&id) {
+            eprintln!("chat: dropped {} ({}): outbox full", m.nick, m.peer);
+            let _ = m.stream.shutdown(Shutdown::Both); // ends its reader and writer
+            let left = Line::from(format!("* {} left\n", m.nick));
+            dropped.extend(offer(members, &left, &|_| true));
+        }
+    }
+}
+
+/// Queues `line` for the members `to` selects; returns those it did not fit.
+fn offer(members: &Members, line: &Line, to: &dyn Fn(u64) -> bool) -> Vec<u64> {
+    let full = |m: &Member| matches!(m.outbox.try_send(line.clone()), Err(TrySendError::Full(_)));
+    let chosen = members.iter().filter(|&(&id, _)| to(id));
+    chosen.filter(|(_, m)| full(m)).map(|(&id, _)| id).collect()
+}
+
+/// A client task: runs the session, then leaves and lets the writer finish.
+fn client(id: u64, peer: SocketAddr, stream: TcpStream, events: &Sender<Event>) {
+    let stream = Rc::new(stream);
+    let (outbox, queued) = channel(OUTBOX_LINES);
+    let writer = corio::spawn({
+        let stream = Rc::clone(&stream);
+        move || write_out(&stream, &queued)
+    });
+    if let Err(e) = session(id, peer, &stream, &outbox, events) {
+        eprintln!("chat: connection {peer} ended: {e}");
+    }
+    let _ = events.send(Event::Leave(id));
+    drop(outbox); // the writer stops once the room drops its sender too
+    let _ = corio::timeout(LINGER, move || writer.join());
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// One connection's conversation, from the nickname prompt to leaving.
+fn session(
+    id: u64,
+    peer: SocketAddr,
+    stream: &Rc<TcpStream>,
+    outbox: &Sender<Line>,
+    events: &Sender<Event>,
+) -> io::Result<()> {
+    let gone = || io::Error::new(io::ErrorKind::BrokenPipe, "connection closing");
+    let tell = |text: &str| outbox.send(Line::from(text)).map_err(|_| gone());
+    let event = |e: Event| events.send(e).map_err(|_| gone());
+    let reader = BufReader::new(&**stream);
+    let mut lines = Lines {
+        reader,
+        line: Vec::new(),
+        skipping: false,
+    };
+    loop {
+        tell("nick? ")?;
+        let nick = match lines.next()? {
+            None => return Ok(()),
+            Some(Err(problem)) => {
+                tell(&format!("{problem}\n"))?;
+                continue;
+            }
+            Some(Ok(nick)) if nick == "/quit" => return Ok(()),
+            Some(Ok(nick)) => nick,
+        };
+        if let Err(problem) = check_nick(&nick) {
+            tell(problem)?;
+            continue;
+        }
+        let (reply, answer) = channel(1);
+        let member = Member {
+            nick,
+            peer,
+            stream: Rc::clone(stream),
+            outbox: outbox.clone(),
+        };
+        event(Event::Join(id, member, reply))?;
+        if answer.recv() == Some(true) {
+            break;
+        }
+        tell("! nickname taken\n")?;
+    }
+    while let Some(line) = lines.next()? {
+        match line.as_deref() {
+            Err(problem) => tell(&format!("{problem}\n"))?,
+            Ok("/quit") => return tell("* bye\n"),
+            Ok("/who") => event(Event::Who(id))?,
+            Ok(command) if command.starts_with('/') => {
+                tell("! unknown command (try /who or /quit)\n")?
+            }
+            Ok("") => {}
+            // Control characters could drive the others' terminals: defuse them.
+            Ok(text) => {
+                let safe = text.replace(char::is_control, "\u{fffd}");
+                event(Event::Say(id, safe))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a well-formed line is not an acceptable nickname, as a reply line.
+fn check_nick(nick: &str) -> Result<(), &'static str> {
+    if nick.is_empty() {
+        Err("! nickname must not be empty\n")
+    } else if nick.len() > MAX_NICK {
+        Err("! nickname too long (at most 32 bytes)\n")
+    } else if nick.starts_with('/') || nick.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Err("! nickname must be printable, without spaces or a leading '/'\n")
+    } else {
+        Ok(())
+    }
+}
+
+/// A writer task: copies queued lines to the socket, several per write when
+/// they pile up, until every sender is gone or the socket fails.
+fn write_out(stream: &TcpStream, queued: &Receiver<Line>) {
+    let mut batch = Vec::new();
+    while let Some(line) = queued.recv() {
+        batch.clear();
+        batch.extend_from_slice(line.as_bytes());
+        while batch.len() < 16 * 1024
+            && let Ok(line) = queued.try_recv()
+        {
+            batch.extend_from_slice(line.as_bytes());
+        }
+        if (&*stream).write_all(&batch).is_err() {
+            break;
+        }
+    }
+    let _ = stream.shutdown(Shutdown::Both); // wakes the reader if we failed
+}
+
+/// Reads `\n`-terminated lines (a `\r` before the `\n` is dropped) holding
+/// at most `MAX_LINE + 1` bytes of any one line in memory.
+struct Lines<'a> {
+    reader: BufReader<&'a TcpStream>,
+    line: Vec<u8>,
+    /// Inside a line already reported as too long: discard up to its `\n`.
+    skipping: bool,
+}
+
+impl Lines<'_> {
+    /// The next line: `Ok(Some(Err(why)))` for one that is too long
+    /// (reported as soon as it passes the limit) or not UTF-8, `Ok(None)`
+    /// at end of stream. An unfinished last line is dropped.
+    fn next(&mut self) -> io::Result<Option<Result<String, &'static str>>> {
+        loop {
+            let chunk = self.reader.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let newline = chunk.iter().position(|&b| b == b'\n');
+            let end = newline.unwrap_or(chunk.len());
+            let overflowed = !self.skipping && self.line.len() + end > MAX_LINE + 1;
+            if !self.skipping && !overflowed {
+                self.line.extend_from_slice(&chunk[..end]);
+            }
+            self.reader.consume(newline.map_or(end, |i| i + 1));
+            let complete = newline.is_some() && !self.skipping && !overflowed;
+            self.skipping = (self.skipping || overflowed) && newline.is_none();
+            if overflowed {
+                self.line.clear();
+                return Ok(Some(Err(TOO_LONG)));
+            }
+            if complete {
+                let mut line = std::mem::take(&mut self.line);
+                line.pop_if(|&mut b| b == b'\r');
+                if line.len() > MAX_LINE {
+                    return Ok(Some(Err(TOO_LONG)));
+                }
+                return Ok(Some(String::from_utf8(line).map_err(|_| BAD_UTF8)));
+            }
+        }
+    }
+}
