@@ -127,6 +127,8 @@ pub enum Outcome {
 }
 
 struct Recorder {
+    /// Distinguishes recordings, so `run` ends only the one it began.
+    id: u64,
     start: Instant,
     events: Vec<Event>,
     /// Print each event to stderr as it is recorded (`CORIO_TRACE=1`).
@@ -137,20 +139,27 @@ thread_local! {
     /// Mirrors `RECORDER.is_some()`, read on every event site.
     static ENABLED: Cell<bool> = const { Cell::new(false) };
     static RECORDER: RefCell<Option<Recorder>> = const { RefCell::new(None) };
+    static NEXT_RECORDING: Cell<u64> = const { Cell::new(1) };
 }
 
 /// Starts recording this thread's events (discarding any not yet taken).
+/// Inside a `run` traced with `CORIO_TRACE=1`, events keep being printed.
 pub fn start() {
-    begin(false);
+    let echo = RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.echo));
+    begin(echo);
 }
 
-fn begin(echo: bool) {
+fn begin(echo: bool) -> u64 {
+    let id = NEXT_RECORDING.get();
+    NEXT_RECORDING.set(id + 1);
     RECORDER.set(Some(Recorder {
+        id,
         start: Instant::now(),
         events: Vec::new(),
         echo,
     }));
     ENABLED.set(true);
+    id
 }
 
 /// Stops recording and returns the events, oldest first.
@@ -165,13 +174,20 @@ pub fn is_recording() -> bool {
 }
 
 /// Called by `run`: with `CORIO_TRACE=1` and no recording under way, start
-/// one that echoes to stderr; returns whether it did (so `run` ends it).
-pub(crate) fn begin_from_env() -> bool {
+/// one that echoes to stderr, returning its id for [`end_from_env`].
+pub(crate) fn begin_from_env() -> Option<u64> {
     if is_recording() || std::env::var_os("CORIO_TRACE").is_none_or(|v| v == "0") {
-        return false;
+        return None;
     }
-    begin(true);
-    true
+    Some(begin(true))
+}
+
+/// Ends the recording `run` began for `CORIO_TRACE`, unless the program
+/// replaced it with its own (`start` inside `run`), which it keeps.
+pub(crate) fn end_from_env(id: u64) {
+    if RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.id == id)) {
+        finish(); // every event was already printed
+    }
 }
 
 /// Records `what` for `task` if this thread is recording.
@@ -294,8 +310,17 @@ pub fn timeline(events: &[Event], width: usize) -> String {
         let mut lane = vec![b' '; width];
         let mut running_since: Option<usize> = None;
         let mut alive_since: Option<usize> = None;
+        let mut first = true;
         for event in events.iter().filter(|e| e.task == Some(task)) {
             let col = column(event.at);
+            if std::mem::take(&mut first) && !matches!(event.what, What::Spawned) {
+                // Spawned before recording began: alive from the start, and
+                // running until now if this is where it stops running.
+                alive_since = Some(0);
+                if matches!(event.what, What::Parked(_) | What::Finished(_)) {
+                    running_since = Some(0);
+                }
+            }
             match event.what {
                 What::Spawned => alive_since = Some(col),
                 What::Resumed => running_since = Some(col),

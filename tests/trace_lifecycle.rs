@@ -372,3 +372,40 @@ fn fetch_urls_example_starts_all_three_before_any_finishes() {
         .unwrap_or_else(|| panic!("no `fetched 3 URLs in ... s` line:\n{stdout}"));
     assert!(total < 3.5, "took {total} s:\n{stdout}");
 }
+
+/// `CORIO_TRACE=1` must not throw away a recording the program started
+/// itself inside `run` (it used to end whatever recording was current).
+#[test]
+fn a_recording_started_inside_a_traced_run_survives_it() {
+    if std::env::var_os("CORIO_TRACE_CHILD").is_some() {
+        corio::run(|| {
+            corio::trace::start();
+            corio::sleep(std::time::Duration::from_millis(1));
+        });
+        let kept = corio::trace::finish().len();
+        println!("events kept: {kept}");
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_recording_started_inside_a_traced_run_survives_it",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CORIO_TRACE", "1")
+        .env("CORIO_TRACE_CHILD", "1")
+        .output()
+        .expect("re-run the test binary");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let kept: usize = stdout
+        .lines()
+        .find_map(|l| l.split("events kept: ").nth(1)) // the harness may prefix the line
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("child printed no count: {stdout}"));
+    assert!(
+        kept >= 3,
+        "the program's own recording lost its events: {kept}"
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("corio trace:"));
+}

@@ -77,8 +77,8 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     runtime.schedule_new(task_ref.clone());
     runtime.run_until(&task_ref);
     drop(guard);
-    if traced_from_env {
-        crate::trace::finish(); // every event was already printed
+    if let Some(recording) = traced_from_env {
+        crate::trace::end_from_env(recording);
     }
     match task.take_output() {
         Some(Ok(value)) => value,
