@@ -91,8 +91,17 @@ impl Drop for RegionHandle {
     }
 }
 
-/// If `addr` is in a slot's guard page, the usable stack size of that slot.
-fn overflowed_stack_size(addr: usize) -> Option<usize> {
+/// Where `addr` falls in the registered chunks: the slot holding it.
+struct SlotHit {
+    /// Lowest address of the slot.
+    start: usize,
+    slot_size: usize,
+    guard_size: usize,
+}
+
+/// Finds the slot containing `addr`, reading the table lock-free (this runs
+/// in the signal handler too).
+fn find_slot(addr: usize) -> Option<SlotHit> {
     let used = REGIONS_USED.load(Ordering::Acquire);
     REGIONS[..used].iter().find_map(|region| {
         let start = region.start.load(Ordering::Acquire);
@@ -100,22 +109,23 @@ fn overflowed_stack_size(addr: usize) -> Option<usize> {
             return None;
         }
         let slot_size = region.slot_size.load(Ordering::Relaxed);
-        let guard_size = region.guard_size.load(Ordering::Relaxed);
-        ((addr - start) % slot_size < guard_size).then_some(slot_size - guard_size)
+        Some(SlotHit {
+            start: start + (addr - start) / slot_size * slot_size,
+            slot_size,
+            guard_size: region.guard_size.load(Ordering::Relaxed),
+        })
     })
+}
+
+/// If `addr` is in a slot's guard page, the usable stack size of that slot.
+fn overflowed_stack_size(addr: usize) -> Option<usize> {
+    let slot = find_slot(addr)?;
+    (addr - slot.start < slot.guard_size).then_some(slot.slot_size - slot.guard_size)
 }
 
 /// The end (highest address) of the registered slot containing `addr`.
 pub(crate) fn slot_top_containing(addr: usize) -> Option<usize> {
-    let used = REGIONS_USED.load(Ordering::Acquire);
-    REGIONS[..used].iter().find_map(|region| {
-        let start = region.start.load(Ordering::Acquire);
-        if start == 0 || addr < start || addr >= region.end.load(Ordering::Relaxed) {
-            return None;
-        }
-        let slot_size = region.slot_size.load(Ordering::Relaxed);
-        Some(start + ((addr - start) / slot_size + 1) * slot_size)
-    })
+    find_slot(addr).map(|slot| slot.start + slot.slot_size)
 }
 
 /// The dispositions SIGSEGV and SIGBUS had before ours, for chaining.
