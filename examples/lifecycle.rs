@@ -16,13 +16,14 @@
 //! `examples/python/lifecycle.py` prints the same steps for one asyncio
 //! fetch, logged from a wrapped selector and a wrapped coroutine.
 
+#[path = "common/http_client.rs"]
+mod http_client;
 #[path = "common/http_server.rs"]
 mod http_server;
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::PathBuf;
 
-use corio::net::TcpStream;
 use corio::trace::{self, Direction, Event, Outcome, ParkReason, What};
 
 /// The width of the ASCII timeline, in columns.
@@ -116,7 +117,7 @@ fn main() {
 /// Logs like the article's fetch, around one GET.
 fn fetch_and_report(url: &str) -> io::Result<()> {
     println!("Starting: {url}");
-    let text = fetch(url)?;
+    let text = http_client::get(url)?;
     println!("Done: {url} -> {} characters", text.chars().count());
     Ok(())
 }
@@ -231,69 +232,4 @@ fn write_chrome_trace(path: &PathBuf, events: &[Event]) -> io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     std::fs::write(path, trace::chrome_json(events))
-}
-
-/// GETs an `http://host:port/path` URL and returns the body as text: plain
-/// blocking-style calls, each of which parks only this task.
-fn fetch(url: &str) -> io::Result<String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| invalid("only http:// URLs are supported"))?;
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    // No read timeout: it would add a timer to the loop's waits, and the
-    // server is our own.
-    let mut stream = TcpStream::connect(authority)?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
-    )?;
-
-    // Read until httparse has the whole head; the body may come with it.
-    let mut received = Vec::new();
-    let mut chunk = [0; 8192];
-    let (status, length, head_len) = loop {
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
-            return Err(invalid("connection closed before the response head"));
-        }
-        received.extend_from_slice(&chunk[..n]);
-        let mut headers = [httparse::EMPTY_HEADER; 32];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(&received) {
-            Ok(httparse::Status::Complete(head_len)) => {
-                let length: Option<usize> = response
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                    .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok());
-                break (response.code.unwrap_or_default(), length, head_len);
-            }
-            Ok(httparse::Status::Partial) if received.len() <= 16 * 1024 => {}
-            Ok(httparse::Status::Partial) => return Err(invalid("response head too large")),
-            Err(e) => return Err(invalid(&format!("bad response head: {e}"))),
-        }
-    };
-    if status != 200 {
-        return Err(invalid(&format!("HTTP status {status}")));
-    }
-    let mut body = received.split_off(head_len);
-    match length {
-        Some(length) => {
-            let missing = length.saturating_sub(body.len()) as u64;
-            (&stream).take(missing).read_to_end(&mut body)?;
-            if body.len() < length {
-                return Err(invalid("connection closed in the middle of the body"));
-            }
-            body.truncate(length);
-        }
-        None => {
-            stream.read_to_end(&mut body)?;
-        }
-    }
-    String::from_utf8(body).map_err(|_| invalid("the body is not UTF-8"))
-}
-
-fn invalid(message: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
 }
