@@ -41,6 +41,40 @@
 //! assert_eq!(launch.resume(()), GeneratorState::Complete("liftoff"));
 //! ```
 //!
+//! # Tasks
+//!
+//! [`run`] starts a single-threaded event loop (mio underneath) whose tasks
+//! are stackful too. Code in a task calls blocking-style functions
+//! ([`sleep`], [`JoinHandle::join`], reads on [`net::TcpStream`], receives
+//! on a [`sync::channel`]); where one would block, the task's stack is
+//! parked and another task runs, with no `async` colouring:
+//!
+//! ```
+//! use std::io::{BufRead, BufReader, Write};
+//! use std::time::Duration;
+//! use corio::net::{TcpListener, TcpStream};
+//!
+//! let greeting = corio::run(|| {
+//!     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     corio::spawn(move || {
+//!         let (mut client, _) = listener.accept().unwrap();
+//!         corio::sleep(Duration::from_millis(10)); // parks this task only
+//!         client.write_all(b"hello from a task\n").unwrap();
+//!     });
+//!     let stream = TcpStream::connect(addr).unwrap();
+//!     let mut line = String::new();
+//!     BufReader::new(&stream).read_line(&mut line).unwrap(); // std's BufReader
+//!     line
+//! });
+//! assert_eq!(greeting, "hello from a task\n");
+//! ```
+//!
+//! Also: [`gather`], [`join()`], [`race`], [`select`], [`timeout`], structured
+//! [`scope`], cancellation with [`JoinHandle::abort`] (the task's stack
+//! unwinds), [`sync`]'s channel, FIFO semaphore, mutex and event, and
+//! [`trace`], which records each task's lifecycle from real events.
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 
 #![warn(
