@@ -21,10 +21,9 @@
 //!   the queue          (next waiter, or back to the pool)
 //! ```
 //!
-//! The queue never relies on `Waker::is_stale` to spot vanished waiters: a
-//! park that unwinds in its entry check leaves the task's park sequence
-//! unchanged, so a waker made for it would look fresh at the task's next,
-//! unrelated park.
+//! The queue tracks its waiters explicitly (the `Registration` above)
+//! rather than asking `Waker::is_stale`, so its correctness does not depend
+//! on how the scheduler retires wakers.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
