@@ -113,7 +113,7 @@ fn build_examples() {
         if profile.is_some_and(|p| p == "release") {
             command.arg("--release");
         }
-        for name in PROGRAMS {
+        for name in PROGRAMS.iter().chain([&"fetch_urls"]) {
             command.args(["--example", name, "--example", &format!("tokio_{name}")]);
         }
         let out = command.output().expect("cargo can be started");
@@ -356,4 +356,85 @@ fn clock_readings_are_masked() {
         "started at HH:MM:SS UTC"
     );
     assert_eq!(mask_clock("took 3 s"), "took 3 s");
+}
+
+/// Every run of digits as `#`: ports and timings differ between runs.
+fn mask_numbers(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
+}
+
+#[test]
+fn fetch_urls_starts_all_three_then_the_slow_one_finishes_last_in_every_version() {
+    build_examples();
+    let dir = examples_dir();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/fetch_urls.py");
+    let with_python = python_available();
+    let runs: Vec<Run> = thread::scope(|s| {
+        let mut handles = vec![
+            s.spawn(|| run("corio fetch_urls".into(), dir.join("fetch_urls"), &[])),
+            s.spawn(|| run("tokio_fetch_urls".into(), dir.join("tokio_fetch_urls"), &[])),
+        ];
+        if with_python {
+            let script = script.as_path();
+            handles.push(s.spawn(move || run("fetch_urls.py".into(), "python3", &[script])));
+        }
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut reference: Option<Vec<String>> = None;
+    for run in &runs {
+        let starts: Vec<usize> = positions(&run.lines, "Starting: ");
+        let dones: Vec<usize> = positions(&run.lines, "Done: ");
+        assert_eq!(
+            (starts.len(), dones.len()),
+            (3, 3),
+            "{}:\n{}",
+            run.who,
+            run.text()
+        );
+        assert!(
+            starts.iter().max() < dones.iter().min(),
+            "{}: a fetch finished before all started",
+            run.who
+        );
+        let last_done = &run.lines[*dones.last().unwrap()];
+        assert!(
+            last_done.contains("/delay/2"),
+            "{}: the 2 s fetch must finish last",
+            run.who
+        );
+        assert!(
+            run.wall < Duration::from_millis(4_500),
+            "{}: took {:?}, not ~2 s",
+            run.who,
+            run.wall
+        );
+        // The two fast fetches may finish in either order; compare as sets.
+        let mut masked: Vec<String> = run.lines.iter().map(|l| mask_numbers(l)).collect();
+        masked.sort();
+        match &reference {
+            None => reference = Some(masked),
+            Some(expected) => assert_eq!(
+                &masked, expected,
+                "{} prints other lines than corio",
+                run.who
+            ),
+        }
+    }
+}
+
+fn positions(lines: &[String], needle: &str) -> Vec<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains(needle))
+        .map(|(i, _)| i)
+        .collect()
 }
