@@ -96,7 +96,7 @@ pub mod trace;
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{
     Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race, run,
-    scope, select, sleep, sleep_until, spawn, timeout, yield_now,
+    scope, select, sleep, sleep_until, spawn, spawn_with_stack_size, timeout, yield_now,
 };
 
 /// The README's examples, compiled and run as doctests so they stay true.

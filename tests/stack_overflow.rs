@@ -76,6 +76,12 @@ fn child_process_entry() {
             let depth = recursion.join();
             eprintln!("child: thread recursion finished ({depth:?})");
         }
+        Some("overflow_task") => {
+            corio::run(|| {
+                let h = corio::spawn_with_stack_size(48 * 1024, || recurse_forever(0));
+                std::hint::black_box(h.join().ok());
+            });
+        }
         Some(other) => panic!("unknown child scenario {other:?}"),
     }
 }
@@ -159,4 +165,12 @@ fn overflow_of_a_thread_stack_is_left_to_std() {
         .any(|line| line.contains("'plain-thread'") && line.contains("has overflowed its stack"));
     assert!(std_report, "stderr:\n{stderr}");
     assert!(!stderr.contains("corio:"), "stderr:\n{stderr}");
+}
+
+#[test]
+fn overflow_of_a_task_stack_is_reported_with_its_size() {
+    assert_reported_overflow(
+        "overflow_task",
+        "corio: coroutine stack overflow (stack size 48 KiB)",
+    );
 }

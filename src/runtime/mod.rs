@@ -103,9 +103,33 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
 /// });
 /// ```
 pub fn spawn<T: 'static, F: FnOnce() -> T + 'static>(f: F) -> JoinHandle<T> {
+    spawn_with_stack_size(crate::stack::DEFAULT_STACK_SIZE, f)
+}
+
+/// Like [`spawn`], on a stack of at least `bytes` usable bytes (rounded up
+/// to whole pages), for tasks that recurse deeply or keep large arrays on
+/// the stack. Stacks of one size share a pool.
+///
+/// # Panics
+///
+/// Outside [`run`]; if `bytes` exceeds [`crate::stack::MAX_STACK_SIZE`] or
+/// no stack can be mapped.
+///
+/// # Examples
+///
+/// ```
+/// fn depth(n: u64) -> u64 { if n == 0 { 0 } else { 1 + depth(n - 1) } }
+///
+/// let d = corio::run(|| corio::spawn_with_stack_size(8 << 20, || depth(50_000)).join().unwrap());
+/// assert_eq!(d, 50_000);
+/// ```
+pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
+    bytes: usize,
+    f: F,
+) -> JoinHandle<T> {
     scheduler::with("corio::spawn", |rt| {
         // SAFETY: `f` and `T` are 'static; the task borrows nothing.
-        let task = unsafe { Task::new(rt.next_task_id(), f) };
+        let task = unsafe { Task::with_stack_size(rt.next_task_id(), bytes, f) };
         rt.schedule_new(task.clone());
         JoinHandle::new(task)
     })

@@ -158,8 +158,21 @@ impl<T> Task<T> {
     where
         F: FnOnce() -> T,
     {
-        let stack = PooledStack::take(DEFAULT_STACK_SIZE)
-            .unwrap_or_else(|e| panic!("corio: cannot map a task stack: {e}"));
+        // SAFETY: forwarded from our caller.
+        unsafe { Self::with_stack_size(id, DEFAULT_STACK_SIZE, body) }
+    }
+
+    /// [`Task::new`] on a stack of at least `stack_size` bytes.
+    ///
+    /// # Safety
+    ///
+    /// As [`Task::new`].
+    pub(crate) unsafe fn with_stack_size<F>(id: u64, stack_size: usize, body: F) -> Rc<Self>
+    where
+        F: FnOnce() -> T,
+    {
+        let stack = PooledStack::take(stack_size)
+            .unwrap_or_else(|e| panic!("corio: cannot map a {stack_size}-byte task stack: {e}"));
         let stack_bounds = stack.bounds();
         let root = move |yielder: &TaskYielder, ()| {
             // The scheduler marks a task current before resuming it, so on

@@ -247,8 +247,9 @@ fn report_overflow(stack_size: usize) {
     sys::write_stderr(b"corio: coroutine stack overflow (stack size ");
     sys::write_stderr(&digits[at..]);
     sys::write_stderr(
-        b" KiB); raise it with Generator::with_stack_size(bytes, f) \
-          or move the deep recursion or large locals off the coroutine\n",
+        b" KiB); raise it with Generator::with_stack_size(bytes, f) or \
+          corio::spawn_with_stack_size(bytes, f), or move the deep recursion \
+          or large locals off the coroutine\n",
     );
 }
 
