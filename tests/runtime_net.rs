@@ -395,3 +395,17 @@ fn two_tasks_receiving_on_one_shared_udp_socket_both_get_a_datagram() {
     got.sort_unstable();
     assert_eq!(got, [1, 2]);
 }
+
+/// The sockets expose their descriptors, so trace events (which name fds)
+/// can be tied back to them.
+#[test]
+fn sockets_expose_their_file_descriptors() {
+    use std::os::fd::{AsFd, AsRawFd};
+    let listener = corio::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = corio::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let stream = corio::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let fds = [listener.as_raw_fd(), udp.as_raw_fd(), stream.as_raw_fd()];
+    assert!(fds.iter().all(|&fd| fd > 2), "{fds:?}");
+    assert_ne!(fds[0], fds[1]);
+    assert_eq!(stream.as_fd().as_raw_fd(), fds[2]);
+}

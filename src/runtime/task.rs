@@ -422,6 +422,22 @@ impl<T> JoinHandle<T> {
         scheduler::cancel(&task);
     }
 
+    /// The task's id, unique within its `run`: the id [`crate::trace`]
+    /// events carry for this task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corio::run(|| {
+    ///     let a = corio::spawn(|| ());
+    ///     let b = corio::spawn(|| ());
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.task.header.id
+    }
+
     /// True once the task has returned, panicked or been cancelled.
     ///
     /// # Examples
