@@ -19,14 +19,9 @@ use mio::{Events, Interest, Poll, Token};
 
 use crate::runtime::scheduler::{self, Waker};
 use crate::runtime::timer::TimerAction;
+/// Which readiness an operation waits for; the trace reports the same value.
+pub(crate) use crate::trace::Direction;
 use crate::trace::{self, ParkReason, What};
-
-/// Which readiness an operation waits for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    Read,
-    Write,
-}
 
 /// The tasks waiting on one registered source. Several tasks may share a
 /// socket (`&TcpStream` and `UdpSocket` work through `&self`), so each
@@ -216,11 +211,12 @@ impl<S: AsRawFd> Async<S> {
     }
 
     fn park_until_ready(&self, direction: Direction, deadline: Option<Instant>) -> io::Result<()> {
+        let fd = self.io.as_raw_fd();
         scheduler::with("socket I/O", |rt| -> io::Result<()> {
             let token = match self.registration.get() {
                 Some((generation, token)) if generation == rt.reactor.generation => token,
                 _ => {
-                    let token = rt.reactor.register(self.io.as_raw_fd())?;
+                    let token = rt.reactor.register(fd)?;
                     self.registration.set(Some((rt.reactor.generation, token)));
                     token
                 }
@@ -231,26 +227,14 @@ impl<S: AsRawFd> Async<S> {
                     .borrow_mut()
                     .insert(at, TimerAction::Wake(waker.clone()));
             }
-            let fd = self.io.as_raw_fd();
-            let traced = match direction {
-                Direction::Read => trace::Direction::Read,
-                Direction::Write => trace::Direction::Write,
-            };
             trace::record(Some(scheduler::current_header().id), || What::IoInterest {
                 fd,
-                direction: traced,
+                direction,
             });
             rt.reactor.set_waiter(token, direction, waker);
             Ok(())
         })?;
-        let fd = self.io.as_raw_fd();
-        scheduler::park_because(|| ParkReason::Io {
-            fd,
-            direction: match direction {
-                Direction::Read => trace::Direction::Read,
-                Direction::Write => trace::Direction::Write,
-            },
-        });
+        scheduler::park_because(|| ParkReason::Io { fd, direction });
         if std::thread::panicking() {
             // A cancelled task's destructors must not wait for I/O.
             return Err(io::Error::new(

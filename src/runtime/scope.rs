@@ -78,7 +78,7 @@ where
     // Children may spawn more children into the scope while we wait, so
     // look again after every wait until none is unfinished.
     while let Some(child) = scope.first_unfinished() {
-        wait_for(&child);
+        child.header().wait_until_done();
     }
     drop(guard);
     let first_panic = scope
@@ -155,14 +155,6 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// True once the task finished.
     pub fn is_finished(&self) -> bool {
         self.inner.is_finished()
-    }
-}
-
-fn wait_for(child: &TaskRef) {
-    while child.header().state.get() != TaskState::Done {
-        child.header().add_join_waiter(scheduler::current_waker());
-        let task = child.header().id;
-        scheduler::park_because(|| crate::trace::ParkReason::Join { task });
     }
 }
 

@@ -76,6 +76,15 @@ pub(crate) struct TaskHeader {
 }
 
 impl TaskHeader {
+    /// Parks the calling task until this one is done.
+    pub(crate) fn wait_until_done(&self) {
+        while self.state.get() != TaskState::Done {
+            self.add_join_waiter(scheduler::current_waker());
+            let task = self.id;
+            scheduler::park_because(|| ParkReason::Join { task });
+        }
+    }
+
     /// Registers `waker` to be woken when this task finishes.
     pub(crate) fn add_join_waiter(&self, waker: Waker) {
         match self.join_waiter.take() {
@@ -388,11 +397,7 @@ impl<T> JoinHandle<T> {
     ///
     /// If called outside [`crate::run`] while the task is unfinished.
     pub fn join(self) -> Result<T, JoinError> {
-        while self.task.header.state.get() != TaskState::Done {
-            self.task.header.add_join_waiter(scheduler::current_waker());
-            let task = self.task.header.id;
-            scheduler::park_because(|| ParkReason::Join { task });
-        }
+        self.task.header.wait_until_done();
         self.task
             .take_output()
             .expect("a finished task's output is taken only by its one JoinHandle")
