@@ -241,17 +241,7 @@ fn child_process_entry() {
 
 #[test]
 fn yielding_from_a_destructor_during_close_aborts() {
-    let output = util::run_child("child_process_entry", "yield_in_destructor");
-    let stderr = util::stderr_text(&output);
-    assert!(
-        !output.status.success(),
-        "child exited successfully; stderr:\n{stderr}"
-    );
-    assert_eq!(
-        util::termination_signal(&output),
-        Some(util::SIGABRT),
-        "stderr:\n{stderr}"
-    );
+    let stderr = util::child_killed_by("child_process_entry", "yield_in_destructor", util::SIGABRT);
     assert!(
         stderr.contains("yielded while being closed"),
         "stderr:\n{stderr}"

@@ -87,18 +87,7 @@ fn child_process_entry() {
 }
 
 fn assert_reported_overflow(scenario: &str, expected: &str) {
-    let output = util::run_child("child_process_entry", scenario);
-    let stderr = util::stderr_text(&output);
-    assert!(
-        !output.status.success(),
-        "child exited successfully; stderr:\n{stderr}"
-    );
-    assert_eq!(
-        util::termination_signal(&output),
-        Some(util::SIGABRT),
-        "child should abort ({:?}); stderr:\n{stderr}",
-        output.status
-    );
+    let stderr = util::child_killed_by("child_process_entry", scenario, util::SIGABRT);
     assert!(
         stderr.contains(expected),
         "missing {expected:?} in stderr:\n{stderr}"
@@ -131,34 +120,13 @@ fn overflow_of_a_nested_generator_names_the_inner_stack() {
 
 #[test]
 fn unrelated_segfault_is_not_called_a_stack_overflow() {
-    let output = util::run_child("child_process_entry", "wild_write");
-    let stderr = util::stderr_text(&output);
-    assert!(
-        !output.status.success(),
-        "child exited successfully; stderr:\n{stderr}"
-    );
-    assert_eq!(
-        util::termination_signal(&output),
-        Some(util::SIGSEGV),
-        "child should die of SIGSEGV ({:?}); stderr:\n{stderr}",
-        output.status
-    );
+    let stderr = util::child_killed_by("child_process_entry", "wild_write", util::SIGSEGV);
     assert!(!stderr.contains("stack overflow"), "stderr:\n{stderr}");
 }
 
 #[test]
 fn overflow_of_a_thread_stack_is_left_to_std() {
-    let output = util::run_child("child_process_entry", "thread_overflow");
-    let stderr = util::stderr_text(&output);
-    assert!(
-        !output.status.success(),
-        "child exited successfully; stderr:\n{stderr}"
-    );
-    assert_eq!(
-        util::termination_signal(&output),
-        Some(util::SIGABRT),
-        "stderr:\n{stderr}"
-    );
+    let stderr = util::child_killed_by("child_process_entry", "thread_overflow", util::SIGABRT);
     // std prints "thread 'plain-thread' (<id>) has overflowed its stack".
     let std_report = stderr
         .lines()

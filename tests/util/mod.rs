@@ -97,6 +97,24 @@ pub fn stderr_text(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Runs `scenario` in a child (see [`run_child`]), checks that the child
+/// was killed by `signal`, and returns its standard error.
+pub fn child_killed_by(entry: &str, scenario: &str, signal: i32) -> String {
+    let output = run_child(entry, scenario);
+    let stderr = stderr_text(&output);
+    assert!(
+        !output.status.success(),
+        "child exited successfully; stderr:\n{stderr}"
+    );
+    assert_eq!(
+        termination_signal(&output),
+        Some(signal),
+        "child should die of signal {signal} ({:?}); stderr:\n{stderr}",
+        output.status
+    );
+    stderr
+}
+
 /// `SIGABRT` on Linux (the `libc` crate is not a dev-dependency).
 pub const SIGABRT: i32 = 6;
 
