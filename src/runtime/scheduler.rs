@@ -451,7 +451,7 @@ impl Runtime {
                 Some(TimerAction::Deadline { task, id }) => {
                     let expired = super::combinators::expire_deadline(&task, id);
                     if expired && header_of(&task).state.get() == TaskState::Parked {
-                        make_ready(&task);
+                        self.make_ready(task);
                     }
                 }
             }
@@ -460,14 +460,21 @@ impl Runtime {
 
     /// Cancels every unfinished task and unwinds it, oldest first.
     pub(crate) fn shutdown(&self) {
+        // One pass per generation: tasks spawned by destructors during a
+        // pass are picked up by the next one.
         loop {
-            let next = self.tasks.borrow().iter().flatten().next().cloned();
-            let Some(task) = next else { break };
-            cancel_now(&task);
-            if header_of(&task).state.get() != TaskState::Done {
-                // It caught every cancellation; give up on unwinding it and
-                // retire it so shutdown ends (its stack is dropped with it).
-                self.retire(&task);
+            let pending: Vec<TaskRef> = self.tasks.borrow().iter().flatten().cloned().collect();
+            if pending.is_empty() {
+                break;
+            }
+            for task in pending {
+                cancel_now(&task);
+                if header_of(&task).state.get() != TaskState::Done {
+                    // It caught every cancellation; give up on unwinding it
+                    // and retire it so shutdown ends (its stack is dropped
+                    // with it).
+                    self.retire(&task);
+                }
             }
         }
         self.ready.borrow_mut().clear();
