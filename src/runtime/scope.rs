@@ -1,7 +1,7 @@
 //! Structured concurrency: tasks that may borrow from the enclosing stack
 //! frame, all finished before [`scope`] returns.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -13,6 +13,10 @@ use super::task::{JoinError, JoinHandle, Task, TaskRef, TaskState};
 pub struct Scope<'scope, 'env: 'scope> {
     /// Every task spawned in the scope, finished or not.
     children: RefCell<Vec<TaskRef>>,
+    /// `children[..finished]` are known to be done. Children are only
+    /// appended and a done task stays done, so waiting for all of them
+    /// scans the list once rather than once per wait.
+    finished: Cell<usize>,
     /// Invariant in `'scope`, like `std::thread::Scope`, so the closure
     /// cannot pick a shorter lifetime for the handles it hands out.
     _scope: PhantomData<&'scope mut &'scope ()>,
@@ -68,6 +72,7 @@ where
     scheduler::with("corio::scope", |_| ());
     let scope = Scope {
         children: RefCell::new(Vec::new()),
+        finished: Cell::new(0),
         _scope: PhantomData,
         _env: PhantomData,
     };
@@ -95,10 +100,13 @@ where
 impl Scope<'_, '_> {
     fn first_unfinished(&self) -> Option<TaskRef> {
         let children = self.children.borrow();
-        children
+        let from = self.finished.get();
+        let pending = children[from..]
             .iter()
-            .find(|c| c.header().state.get() != TaskState::Done)
-            .cloned()
+            .position(|c| c.header().state.get() != TaskState::Done);
+        self.finished
+            .set(pending.map_or(children.len(), |i| from + i));
+        pending.map(|i| children[from + i].clone())
     }
 }
 
