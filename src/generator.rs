@@ -6,6 +6,7 @@
 //! `status`, `wrap`, `close`), on a stack of its own: a body may yield from
 //! any depth of ordinary function calls.
 
+use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::iter::FusedIterator;
@@ -15,7 +16,8 @@ use std::rc::Rc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
-use crate::stack::{DEFAULT_STACK_SIZE, ParentHook, PooledStack, SlotHeader};
+use crate::context::{self, ParentSwitch, StackContext};
+use crate::stack::{DEFAULT_STACK_SIZE, PooledStack};
 
 /// What a [`Generator::resume`] call produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,8 +94,9 @@ pub enum Status {
 /// ```
 pub struct Generator<I = (), Y = (), R = ()> {
     coroutine: Coroutine<I, Y, R, PooledStack>,
-    /// The header of the slot `coroutine` runs on; lives as long as it.
-    header: NonNull<SlotHeader>,
+    /// The header at the top of the slot `coroutine` runs on; written
+    /// before the coroutine is built and live as long as it.
+    header: NonNull<GeneratorHeader>,
     /// A generator's stack belongs to its thread's pool and its body may
     /// hold thread-bound values: it must never change threads.
     _not_send: PhantomData<Rc<()>>,
@@ -169,26 +172,71 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
         let stack = PooledStack::take(bytes)?;
-        let header = stack.header();
-        let coroutine = Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
-            // SAFETY: the header is in the slot this body runs on.
-            unsafe { header.as_ref() }.on_parent.set(Some(ParentHook {
-                yielder: NonNull::from(raw).cast(),
-                call: run_on_parent::<I, Y>,
-            }));
-            let yielder = Yielder {
-                raw: NonNull::from(raw),
-                header,
-                _not_send: PhantomData,
-            };
-            body(&yielder, input)
-        });
+        let header = stack.header::<GeneratorHeader>();
+        // SAFETY: the header bytes of a slot belong to its owner, and the
+        // slot is ours; nothing has a reference into them yet.
+        unsafe {
+            header.as_ptr().write(GeneratorHeader {
+                context: StackContext::default(),
+                closing: Cell::new(false),
+            })
+        };
+        // corosensei copies the body onto the new stack and refuses types
+        // over 1 KiB; a body that captures more goes on the heap.
+        let coroutine = if size_of::<F>() > MAX_INLINE_BODY {
+            build(stack, header, Box::new(body))
+        } else {
+            build(stack, header, body)
+        };
         Ok(Generator {
             coroutine,
             header,
             _not_send: PhantomData,
         })
     }
+}
+
+/// Bodies up to this size are moved onto the coroutine's stack as they
+/// are; larger ones are boxed (corosensei's transfer limit is 1 KiB, and
+/// the wrapper below adds a pointer).
+const MAX_INLINE_BODY: usize = 512;
+
+/// The coroutine of a generator whose header is at `header`.
+fn build<I, Y, R, F>(
+    stack: PooledStack,
+    header: NonNull<GeneratorHeader>,
+    body: F,
+) -> Coroutine<I, Y, R, PooledStack>
+where
+    F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    I: 'static,
+    Y: 'static,
+    R: 'static,
+{
+    Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
+        // SAFETY: the header was written before the coroutine was built
+        // and lives in the slot this body runs on.
+        unsafe { header.as_ref() }.context.set_switch(ParentSwitch {
+            yielder: NonNull::from(raw).cast(),
+            call: run_on_parent::<I, Y>,
+        });
+        let yielder = Yielder {
+            raw: NonNull::from(raw),
+            header,
+            _not_send: PhantomData,
+        };
+        body(&yielder, input)
+    })
+}
+
+/// A generator's state at the top of its stack slot, reached both by the
+/// `Generator` (which may move) and by code on the generator's stack.
+struct GeneratorHeader {
+    /// The generator's link in the chain of executing stacks.
+    context: StackContext,
+    /// Set while the owner is unwinding the coroutine (close or drop); a
+    /// yield seen then is a bug in the body, reported as such.
+    closing: Cell<bool>,
 }
 
 impl<I, Y, R> Generator<I, Y, R> {
@@ -222,6 +270,8 @@ impl<I, Y, R> Generator<I, Y, R> {
         if self.coroutine.done() {
             resume_after_completion();
         }
+        // SAFETY: the header lives as long as the coroutine (field doc).
+        let _active = context::push(&unsafe { self.header.as_ref() }.context);
         match self.coroutine.resume(input) {
             CoroutineResult::Yield(value) => GeneratorState::Yielded(value),
             CoroutineResult::Return(value) => GeneratorState::Complete(value),
@@ -292,7 +342,10 @@ impl<I, Y, R> Generator<I, Y, R> {
         }
         // SAFETY: `header` points into the slot owned by `coroutine`, which
         // is alive; `Cell` needs only a shared reference.
-        unsafe { self.header.as_ref() }.closing.set(true);
+        let header = unsafe { self.header.as_ref() };
+        header.closing.set(true);
+        // The body's destructors run on its stack now: it is executing.
+        let _active = context::push(&header.context);
         self.coroutine.force_unwind();
     }
 }
@@ -375,8 +428,8 @@ where
 
 type RawYielder<I, Y> = corosensei::Yielder<I, Y>;
 
-/// The [`ParentHook`] of a generator with input `I` and yield `Y`: runs `f`
-/// on the stack of whoever resumed the generator.
+/// The [`ParentSwitch`] of a generator with input `I` and yield `Y`: runs
+/// `f` on the stack of whoever resumed the generator.
 ///
 /// # Safety
 ///
@@ -411,8 +464,8 @@ pub struct Yielder<I, Y> {
     /// corosensei's yielder for this coroutine; it lives at the base of the
     /// coroutine's stack, so it outlives every `&Yielder` the body can hold.
     raw: NonNull<RawYielder<I, Y>>,
-    /// The slot header of the same stack.
-    header: NonNull<SlotHeader>,
+    /// The header of the same generator's slot.
+    header: NonNull<GeneratorHeader>,
     /// Only code on this generator's stack may use it.
     _not_send: PhantomData<Rc<()>>,
 }
@@ -423,7 +476,12 @@ impl<I, Y> Yielder<I, Y> {
     ///
     /// # Panics
     ///
-    /// If the generator is being closed (see [`Generator::close`]).
+    /// - If called anywhere but on this generator's own stack while it
+    ///   runs: from a task that [`crate::join`], [`crate::gather`] or
+    ///   [`crate::scope`] started inside the body, say. Those run on stacks
+    ///   of their own, and a yield there would suspend the wrong stack.
+    ///   Hand their results back to the body and yield them from there.
+    /// - If the generator is being closed (see [`Generator::close`]).
     ///
     /// # Examples
     ///
@@ -438,11 +496,17 @@ impl<I, Y> Yielder<I, Y> {
     pub fn yield_(&self, value: Y) -> I {
         // SAFETY: the header is in the slot this body runs on, live while
         // the body (and so `self`) exists.
-        if unsafe { self.header.as_ref() }.closing.get() {
+        let header = unsafe { self.header.as_ref() };
+        if !context::is_active(&header.context) {
+            yield_from_another_stack();
+        }
+        if header.closing.get() {
             yield_while_closing();
         }
         // SAFETY: `raw` was made from the reference corosensei passed to the
-        // body; it lives on this stack for as long as the body runs.
+        // body; it lives on this stack for as long as the body runs, and the
+        // check above proved we execute on that stack, so `suspend` switches
+        // away from the right one.
         unsafe { self.raw.as_ref() }.suspend(value)
     }
 
@@ -487,6 +551,17 @@ impl<I, Y> Yielder<I, Y> {
             }
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn yield_from_another_stack() -> ! {
+    panic!(
+        "corio: Yielder::yield_ called off its generator's stack; a task started inside the \
+         generator (by corio::join, gather, race, select or scope) runs on a stack of its \
+         own and cannot yield for the generator: return the value from the task and yield \
+         it from the generator body"
+    )
 }
 
 #[cold]

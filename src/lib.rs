@@ -85,7 +85,9 @@
 )]
 #![doc(test(attr(deny(warnings))))]
 
+mod context;
 mod generator;
+mod io;
 pub mod net;
 mod reactor;
 mod runtime;
@@ -95,8 +97,8 @@ pub mod trace;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{
-    Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race, run,
-    scope, select, sleep, sleep_until, spawn, spawn_with_stack_size, timeout, yield_now,
+    Cancelled, Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race,
+    run, scope, select, sleep, sleep_until, spawn, spawn_with_stack_size, timeout, yield_now,
 };
 
 /// The README's examples, compiled and run as doctests so they stay true.

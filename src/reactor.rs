@@ -1,73 +1,121 @@
-//! I/O readiness: a `mio::Poll` and, per registered source, the tasks
-//! parked waiting for it to become readable or writable.
+//! I/O readiness: a `mio::Poll` and, per registered descriptor, who waits
+//! for it to become readable or writable.
 //!
-//! Sockets are always non-blocking. An operation that would block parks the
-//! task after leaving a [`Waker`] in the source's slot; the scheduler's poll
-//! turns each readiness event into wakes. mio is edge-triggered, so a task
-//! retries its operation until it would block again before parking.
-//! Outside [`crate::run`] the same operations block the thread in `poll(2)`,
-//! so corio's sockets behave like std's there.
+//! The reactor does not know what a task is: it stores waiters of any
+//! type `W` (the runtime uses task references) and hands the ready ones
+//! back to [`Reactor::poll`]'s caller. Every waiter is added with a key
+//! and removed with it by the RAII registration of whoever waits, so the
+//! table holds exactly the waits in progress; readiness takes the waiters
+//! it wakes out of the table.
+//!
+//! Descriptors are registered edge-triggered for both directions, once.
+//! A descriptor may be dropped, or moved to another thread's runtime, on
+//! any thread: [`Shared::release`] deregisters it from this epoll
+//! instance from there and queues its token, which the owning thread
+//! frees the next time it registers or polls.
 
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 
-use crate::runtime::scheduler::{self, Waker};
-use crate::runtime::timer::TimerAction;
+use crate::trace::{self, What};
+
 /// Which readiness an operation waits for; the trace reports the same value.
-pub(crate) use crate::trace::Direction;
-use crate::trace::{self, ParkReason, What};
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Data to read (or a connection to accept).
+    Read,
+    /// Room to write (or a connect to complete).
+    Write,
+}
 
-/// The tasks waiting on one registered source. Several tasks may share a
-/// socket (`&TcpStream` and `UdpSocket` work through `&self`), so each
-/// direction holds a list; the vectors keep their capacity between events.
-struct Waiters {
+/// The part of a reactor other threads may use: deregistering a
+/// descriptor that was dropped or moved away.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    registry: Registry,
+    /// Tokens released from anywhere, not yet reused by the owner.
+    released: Mutex<Vec<usize>>,
+}
+
+impl Shared {
+    /// Removes `fd` from this reactor's epoll set and gives its token back.
+    /// Callable from any thread.
+    pub(crate) fn release(&self, fd: RawFd, token: Token) {
+        // Failure means the descriptor is already gone from the set.
+        let _ = self.registry.deregister(&mut SourceFd(&fd));
+        self.released
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(token.0);
+    }
+}
+
+/// The waiters of one registered descriptor.
+struct Waiters<W> {
     /// The registered descriptor, for the trace.
     fd: RawFd,
-    readers: Vec<Waker>,
-    writers: Vec<Waker>,
+    readers: Vec<(u64, W)>,
+    writers: Vec<(u64, W)>,
 }
 
-/// The runtime's I/O half.
-pub(crate) struct Reactor {
-    /// Distinguishes runtimes, so a socket registered with a finished `run`
-    /// registers again with the next one.
-    generation: u64,
+impl<W> Waiters<W> {
+    fn list(&mut self, direction: Direction) -> &mut Vec<(u64, W)> {
+        match direction {
+            Direction::Read => &mut self.readers,
+            Direction::Write => &mut self.writers,
+        }
+    }
+}
+
+/// One runtime's I/O half.
+pub(crate) struct Reactor<W> {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
+    shared: Arc<Shared>,
     /// Indexed by token; `None` for free tokens.
-    sources: RefCell<Vec<Option<Waiters>>>,
+    sources: RefCell<Vec<Option<Waiters<W>>>>,
     free_tokens: RefCell<Vec<usize>>,
-    /// Wakers stored in `sources`: zero means no task waits for I/O.
+    /// Waiters stored in `sources`: zero means nobody waits for I/O.
     waiting: Cell<usize>,
+    next_key: Cell<u64>,
 }
 
-static GENERATIONS: AtomicU64 = AtomicU64::new(1);
-
-impl Reactor {
+impl<W> Reactor<W> {
     pub(crate) fn new() -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let registry = poll.registry().try_clone()?;
         Ok(Reactor {
-            generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
-            poll: RefCell::new(Poll::new()?),
+            poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
+            shared: Arc::new(Shared {
+                registry,
+                released: Mutex::new(Vec::new()),
+            }),
             sources: RefCell::new(Vec::new()),
             free_tokens: RefCell::new(Vec::new()),
             waiting: Cell::new(0),
+            next_key: Cell::new(0),
         })
+    }
+
+    /// What a registration keeps to release itself from any thread.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     pub(crate) fn has_waiters(&self) -> bool {
         self.waiting.get() > 0
     }
 
-    /// Registers a file descriptor (by number, so shared sockets need no
-    /// `&mut`) for both directions, edge-triggered.
-    fn register(&self, fd: RawFd) -> io::Result<Token> {
+    /// Registers `fd` for both directions, edge-triggered.
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<Token> {
+        self.reclaim_released();
         let index = self.free_tokens.borrow_mut().pop().unwrap_or_else(|| {
             let mut sources = self.sources.borrow_mut();
             sources.push(None);
@@ -76,9 +124,8 @@ impl Reactor {
         let token = Token(index);
         let interest = Interest::READABLE | Interest::WRITABLE;
         if let Err(e) = self
-            .poll
-            .borrow()
-            .registry()
+            .shared
+            .registry
             .register(&mut SourceFd(&fd), token, interest)
         {
             self.free_tokens.borrow_mut().push(index);
@@ -92,33 +139,67 @@ impl Reactor {
         Ok(token)
     }
 
-    fn deregister(&self, fd: RawFd, token: Token) {
-        let _ = self.poll.borrow().registry().deregister(&mut SourceFd(&fd));
-        if let Some(waiters) = self.sources.borrow_mut()[token.0].take() {
-            let stored = waiters.readers.len() + waiters.writers.len();
-            self.waiting.set(self.waiting.get() - stored);
+    /// Frees the tokens of descriptors released since the last look.
+    fn reclaim_released(&self) {
+        let released = std::mem::take(
+            &mut *self
+                .shared
+                .released
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        if released.is_empty() {
+            return;
         }
-        self.free_tokens.borrow_mut().push(token.0);
+        let mut dropped = Vec::new();
+        {
+            let mut sources = self.sources.borrow_mut();
+            for index in released {
+                if let Some(waiters) = sources[index].take() {
+                    let left = waiters.readers.len() + waiters.writers.len();
+                    self.waiting.set(self.waiting.get() - left);
+                    dropped.push(waiters);
+                }
+                self.free_tokens.borrow_mut().push(index);
+            }
+        }
+        drop(dropped); // outside the borrow
     }
 
-    fn set_waiter(&self, token: Token, direction: Direction, waker: Waker) {
+    /// Adds a waiter for `direction` readiness of `token`; the returned
+    /// key removes it again.
+    pub(crate) fn add_waiter(&self, token: Token, direction: Direction, waiter: W) -> u64 {
+        let key = self.next_key.get();
+        self.next_key.set(key + 1);
         let mut sources = self.sources.borrow_mut();
         let waiters = sources[token.0].as_mut().expect("token is registered");
-        let list = match direction {
-            Direction::Read => &mut waiters.readers,
-            Direction::Write => &mut waiters.writers,
-        };
-        // Waiters that left by another route (a read timeout, cancellation)
-        // would otherwise pile up on an idle socket.
-        let before = list.len();
-        list.retain(|w| !w.is_stale());
-        list.push(waker);
-        self.waiting.set(self.waiting.get() - before + list.len());
+        waiters.list(direction).push((key, waiter));
+        self.waiting.set(self.waiting.get() + 1);
+        key
     }
 
-    /// Waits up to `timeout` (forever if `None`) for readiness and wakes the
-    /// tasks waiting for it.
-    pub(crate) fn poll(&self, timeout: Option<Duration>) {
+    /// Removes the waiter `key`, if readiness has not taken it already.
+    pub(crate) fn remove_waiter(&self, token: Token, direction: Direction, key: u64) {
+        let removed = {
+            let mut sources = self.sources.borrow_mut();
+            let Some(Some(waiters)) = sources.get_mut(token.0) else {
+                return;
+            };
+            let list = waiters.list(direction);
+            let at = list.iter().position(|(k, _)| *k == key);
+            at.map(|i| list.swap_remove(i))
+        };
+        if removed.is_some() {
+            self.waiting.set(self.waiting.get() - 1);
+        }
+        drop(removed); // outside the borrow
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for readiness and passes
+    /// each waiter of a ready descriptor to `wake`, after every borrow of
+    /// the tables is released.
+    pub(crate) fn poll(&self, timeout: Option<Duration>, mut wake: impl FnMut(W)) {
+        self.reclaim_released();
         if timeout != Some(Duration::ZERO) {
             trace::record(None, || What::LoopWaits { timeout });
         }
@@ -143,7 +224,7 @@ impl Reactor {
                     writable: event.is_writable() || event.is_write_closed(),
                 });
                 // Edge-triggered: wake every waiter; each retries and those
-                // that would still block register again.
+                // that would still block wait again.
                 if event.is_readable() || event.is_read_closed() || failed {
                     to_wake.append(&mut waiters.readers);
                 }
@@ -154,142 +235,8 @@ impl Reactor {
         }
         self.waiting.set(self.waiting.get() - to_wake.len());
         drop(events);
-        // Wake only after every borrow is released.
-        for waker in to_wake {
-            waker.wake();
+        for (_, waiter) in to_wake {
+            wake(waiter);
         }
     }
-}
-
-/// A non-blocking socket (any type with a file descriptor) plus its registration with the current
-/// runtime, made on first need.
-pub(crate) struct Async<S: AsRawFd> {
-    io: S,
-    /// `(reactor generation, token)` once registered.
-    registration: Cell<Option<(u64, Token)>>,
-}
-
-impl<S: AsRawFd> Async<S> {
-    pub(crate) fn new(io: S) -> Self {
-        Async {
-            io,
-            registration: Cell::new(None),
-        }
-    }
-
-    pub(crate) fn get_ref(&self) -> &S {
-        &self.io
-    }
-
-    /// Runs `op` until it succeeds or fails with anything but `WouldBlock`,
-    /// waiting for `direction` readiness in between: parking the task inside
-    /// `run`, blocking the thread outside it. With a `deadline`, waiting
-    /// past it fails with `ErrorKind::TimedOut`.
-    pub(crate) fn do_io<R>(
-        &self,
-        direction: Direction,
-        deadline: Option<Instant>,
-        mut op: impl FnMut(&S) -> io::Result<R>,
-    ) -> io::Result<R> {
-        loop {
-            match op(&self.io) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                result => return result,
-            }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "corio: I/O timed out",
-                ));
-            }
-            if scheduler::in_runtime() {
-                self.park_until_ready(direction, deadline)?;
-            } else {
-                block_until_ready(self.io.as_raw_fd(), direction, deadline)?;
-            }
-        }
-    }
-
-    fn park_until_ready(&self, direction: Direction, deadline: Option<Instant>) -> io::Result<()> {
-        let fd = self.io.as_raw_fd();
-        scheduler::with("socket I/O", |rt| -> io::Result<()> {
-            let token = match self.registration.get() {
-                Some((generation, token)) if generation == rt.reactor.generation => token,
-                _ => {
-                    let token = rt.reactor.register(fd)?;
-                    self.registration.set(Some((rt.reactor.generation, token)));
-                    token
-                }
-            };
-            let waker = scheduler::current_waker();
-            if let Some(at) = deadline {
-                rt.timers
-                    .borrow_mut()
-                    .insert(at, TimerAction::Wake(waker.clone()));
-            }
-            trace::record(Some(scheduler::current_header().id), || What::IoInterest {
-                fd,
-                direction,
-            });
-            rt.reactor.set_waiter(token, direction, waker);
-            Ok(())
-        })?;
-        scheduler::park_because(|| ParkReason::Io { fd, direction });
-        if std::thread::panicking() {
-            // A cancelled task's destructors must not wait for I/O.
-            return Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "corio: task is being cancelled",
-            ));
-        }
-        Ok(())
-    }
-
-    fn deregister(&self) {
-        if let Some((generation, token)) = self.registration.take() {
-            scheduler::try_with(|rt| {
-                if rt.reactor.generation == generation {
-                    rt.reactor.deregister(self.io.as_raw_fd(), token);
-                }
-            });
-        }
-    }
-}
-
-impl<S: AsRawFd> Drop for Async<S> {
-    fn drop(&mut self) {
-        self.deregister();
-    }
-}
-
-impl<S: AsRawFd + std::fmt::Debug> std::fmt::Debug for Async<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.io.fmt(f)
-    }
-}
-
-/// Blocks the thread until `fd` is ready for `direction` or `deadline` passes.
-fn block_until_ready(fd: RawFd, direction: Direction, deadline: Option<Instant>) -> io::Result<()> {
-    let events = match direction {
-        Direction::Read => libc::POLLIN,
-        Direction::Write => libc::POLLOUT,
-    };
-    let mut pollfd = libc::pollfd {
-        fd,
-        events,
-        revents: 0,
-    };
-    let timeout_ms = deadline.map_or(-1, |d| {
-        let left = d.saturating_duration_since(Instant::now());
-        i32::try_from(left.as_millis().max(1)).unwrap_or(i32::MAX)
-    });
-    // SAFETY: `pollfd` is a valid array of one element for the call.
-    let ready = unsafe { libc::poll(&mut pollfd, 1, timeout_ms) };
-    if ready == -1 {
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
-    Ok(())
 }

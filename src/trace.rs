@@ -106,14 +106,7 @@ pub enum ParkReason {
     Other,
 }
 
-/// Which readiness an I/O wait is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Data to read (or a connection to accept).
-    Read,
-    /// Room to write (or a connect to complete).
-    Write,
-}
+pub use crate::reactor::Direction;
 
 /// How a task finished.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

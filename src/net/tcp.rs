@@ -8,8 +8,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use super::{check_timeout, deadline, each_addr};
-use crate::reactor::{Async, Direction};
-use crate::runtime::scheduler;
+use crate::io::Registered;
+use crate::reactor::Direction;
+use crate::runtime::current;
 
 /// A TCP server socket; `accept` parks the task until a client arrives.
 ///
@@ -27,7 +28,7 @@ use crate::runtime::scheduler;
 /// });
 /// ```
 pub struct TcpListener {
-    inner: Async<net::TcpListener>,
+    inner: Registered<net::TcpListener>,
 }
 
 impl TcpListener {
@@ -53,7 +54,7 @@ impl TcpListener {
     pub fn from_std(listener: net::TcpListener) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            inner: Async::new(listener),
+            inner: Registered::new(listener),
         })
     }
 
@@ -131,7 +132,7 @@ impl Iterator for Incoming<'_> {
 /// });
 /// ```
 pub struct TcpStream {
-    inner: Async<net::TcpStream>,
+    inner: Registered<net::TcpStream>,
     read_timeout: Cell<Option<Duration>>,
     write_timeout: Cell<Option<Duration>>,
 }
@@ -144,7 +145,7 @@ impl TcpStream {
     ///
     /// The connect error of the last address tried (refused, unreachable).
     pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
-        if !scheduler::in_runtime() {
+        if !current::in_runtime() {
             return Self::from_std(net::TcpStream::connect(addr)?);
         }
         each_addr(addr, |addr| {
@@ -175,7 +176,7 @@ impl TcpStream {
     pub fn from_std(stream: net::TcpStream) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            inner: Async::new(stream),
+            inner: Registered::new(stream),
             read_timeout: Cell::new(None),
             write_timeout: Cell::new(None),
         })

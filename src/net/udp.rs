@@ -8,7 +8,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use super::{check_timeout, deadline, each_addr};
-use crate::reactor::{Async, Direction};
+use crate::io::Registered;
+use crate::reactor::Direction;
 
 /// A UDP socket; receives park the task until a datagram arrives.
 ///
@@ -35,7 +36,7 @@ use crate::reactor::{Async, Direction};
 /// });
 /// ```
 pub struct UdpSocket {
-    inner: Async<net::UdpSocket>,
+    inner: Registered<net::UdpSocket>,
     read_timeout: Cell<Option<Duration>>,
 }
 
@@ -57,7 +58,7 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            inner: Async::new(socket),
+            inner: Registered::new(socket),
             read_timeout: Cell::new(None),
         })
     }

@@ -1,15 +1,14 @@
 //! Running several pieces of work concurrently and combining the results:
-//! `gather`, `join`, `race`, `select`, and `timeout`.
+//! `gather`, `join`, `race` and `select`, all built on [`scope`].
+//! (`timeout` is in `time.rs`, with the rest of time.)
 
-use std::cell::Cell;
-use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::cell::{Cell, RefCell};
+use std::panic;
 
-use super::scheduler::{self, Waker};
+use super::current;
+use super::park;
 use super::scope::scope;
 use super::task::{JoinError, TaskRef};
-use super::timer::TimerAction;
 
 /// Runs every closure as its own task and returns their results in input
 /// order once all have finished, like `asyncio.gather`. The closures may
@@ -185,126 +184,40 @@ where
 #[derive(Default)]
 struct FinishLine {
     winner: Cell<Option<usize>>,
-    waiter: Cell<Option<Waker>>,
+    /// The task parked in `wait`, while it waits.
+    waiter: RefCell<Option<TaskRef>>,
 }
 
 impl FinishLine {
     fn cross(&self, index: usize) {
         if self.winner.get().is_none() {
             self.winner.set(Some(index));
-            if let Some(waiter) = self.waiter.take() {
-                waiter.wake();
+            let waiter = self.waiter.borrow_mut().take();
+            if let Some(waiter) = waiter {
+                park::wake(&waiter);
             }
         }
     }
 
     fn wait(&self) -> usize {
+        let _registration = Waiting(self);
         loop {
             if let Some(index) = self.winner.get() {
                 return index;
             }
-            self.waiter.set(Some(scheduler::current_waker()));
-            scheduler::park();
+            let me = current::current_task("corio::race");
+            *self.waiter.borrow_mut() = Some(me);
+            park::park();
         }
     }
 }
 
-/// The error of a [`timeout`] whose deadline passed first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Elapsed(());
+/// Clears the finish line's waiter when its wait ends, however it ends.
+struct Waiting<'a>(&'a FinishLine);
 
-impl fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("deadline has elapsed")
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let waiter = self.0.waiter.borrow_mut().take();
+        drop(waiter);
     }
-}
-
-impl std::error::Error for Elapsed {}
-
-/// The unwinding payload that carries a `timeout`'s expiry from the park
-/// point up to its `timeout` call.
-pub(crate) struct DeadlineExpired(pub(crate) u64);
-
-/// Runs `f` on the current task, giving up after `limit`: if `f` is still
-/// running then, it is unwound from the point where it is parked (its
-/// destructors run) and `Err(Elapsed)` is returned, like `asyncio.timeout`
-/// / `asyncio.wait_for`. `f` is interrupted only where it parks (sleep,
-/// I/O, join, sync waits); code that never parks cannot be interrupted.
-///
-/// # Errors
-///
-/// [`Elapsed`] when the limit passed before `f` finished.
-///
-/// # Panics
-///
-/// Outside [`crate::run`]; and as `f` panics.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-///
-/// corio::run(|| {
-///     let slow = corio::timeout(Duration::from_millis(10), || corio::sleep(Duration::from_secs(60)));
-///     assert!(slow.is_err());
-///     let quick = corio::timeout(Duration::from_secs(60), || 7);
-///     assert_eq!(quick, Ok(7));
-/// });
-/// ```
-pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> {
-    let task = scheduler::current_task();
-    let header = task.header();
-    let id = scheduler::with("corio::timeout", |rt| {
-        let id = rt.next_task_id();
-        // Active before its timer exists: a timer heap sweep treats
-        // deadlines that are not active as stale.
-        header.deadlines.borrow_mut().push(id);
-        let at = Instant::now().checked_add(limit).unwrap_or_else(far_future);
-        rt.timers.borrow_mut().insert(
-            at,
-            TimerAction::Deadline {
-                task: task.clone(),
-                id,
-            },
-        );
-        id
-    });
-    let result = panic::catch_unwind(AssertUnwindSafe(f));
-    header.deadlines.borrow_mut().retain(|&d| d != id);
-    if header.expired_deadline.get() == Some(id) {
-        header.expired_deadline.set(None);
-    }
-    match result {
-        Ok(value) => Ok(value),
-        Err(payload) => match payload.downcast::<DeadlineExpired>() {
-            Ok(expired) if expired.0 == id => Err(Elapsed(())),
-            Ok(other) => panic::resume_unwind(other),
-            Err(payload) => panic::resume_unwind(payload),
-        },
-    }
-}
-
-/// An instant far enough ahead to mean "never" for a timer.
-pub(crate) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
-}
-
-/// Records that deadline `id` of `task` passed; the task unwinds to the
-/// outermost expired `timeout` at its next park check. False if that
-/// `timeout` already returned (the timer entry was stale).
-pub(crate) fn expire_deadline(task: &TaskRef, id: u64) -> bool {
-    let header = task.header();
-    let deadlines = header.deadlines.borrow();
-    let Some(position) = deadlines.iter().position(|&d| d == id) else {
-        return false; // that timeout already returned
-    };
-    let outer = header
-        .expired_deadline
-        .get()
-        .and_then(|current| deadlines.iter().position(|&d| d == current))
-        .is_some_and(|current| current < position);
-    if !outer {
-        header.expired_deadline.set(Some(id));
-    }
-    true
 }

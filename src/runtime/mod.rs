@@ -19,73 +19,44 @@
 //! | `asyncio.TaskGroup()` | `corio::scope(\|s\| ...)` | `JoinSet` (no borrowing) |
 //! | `task.cancel()` | `handle.abort()` | `handle.abort()` |
 
+//! Files in data-flow order, each depending only on those before it:
+//!
+//! | file | what happens there in a task's life |
+//! |---|---|
+//! | `task.rs` | the task: its state machine, coroutine and output slot |
+//! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`); finish (`retire`: joiners woken); cancel requests; shutdown |
+//! | `current.rs` | the thread's runtime and current task, reached once per operation |
+//! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines) |
+//! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
+//! | `join.rs` | `JoinHandle`: parks on another task |
+//! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
+//! | `driver.rs` | `run`: the loop (ready tasks, poll, timers) and the shutdown at its end |
+//!
+//! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`.
+
 mod combinators;
-pub(crate) mod scheduler;
+pub(crate) mod current;
+mod driver;
+mod join;
+pub(crate) mod park;
+mod scheduler;
 mod scope;
-pub(crate) mod task;
-pub(crate) mod timer;
+mod task;
 
-use std::time::{Duration, Instant};
+pub(crate) use task::TaskRef;
+pub(crate) mod time;
 
-pub use combinators::{Either, Elapsed, gather, join, race, select, timeout};
-pub use scheduler::yield_now;
+pub use combinators::{Either, gather, join, race, select};
+pub use driver::run;
+pub use join::JoinHandle;
+pub use park::yield_now;
 pub use scope::{Scope, ScopedJoinHandle, scope};
-pub use task::{JoinError, JoinHandle};
+pub use task::{Cancelled, JoinError};
+pub use time::{Elapsed, sleep, sleep_until, timeout};
 
-use crate::trace::ParkReason;
-use scheduler::{Runtime, RuntimeGuard};
-use task::{Task, TaskRef};
-use timer::TimerAction;
+use std::rc::Rc;
 
-/// Runs `main` as the first task of a new event loop on this thread and
-/// returns its result once it finishes (`asyncio.run`). Tasks still pending
-/// then are cancelled: their stacks unwind and their destructors run.
-///
-/// # Panics
-///
-/// - If `main` panics, with its payload.
-/// - If called inside another `run` on the same thread.
-/// - On a deadlock: every task parked with no timer or I/O to wake one.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-///
-/// let answer = corio::run(|| {
-///     let worker = corio::spawn(|| {
-///         corio::sleep(Duration::from_millis(10));
-///         6 * 7
-///     });
-///     worker.join().unwrap()
-/// });
-/// assert_eq!(answer, 42);
-/// ```
-pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
-    if scheduler::in_runtime() {
-        panic!("corio: corio::run called inside corio::run; spawn a task instead");
-    }
-    let runtime =
-        Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
-    let guard = RuntimeGuard::enter(&runtime);
-    let traced_from_env = crate::trace::begin_from_env();
-    // SAFETY: `main` may borrow from our caller; `run` does not return (nor
-    // unwind past the guard) before the task finished or was cancelled.
-    let task = unsafe { Task::new(runtime.next_task_id(), main) };
-    // SAFETY: as above.
-    let task_ref: TaskRef = unsafe { scheduler::erase(task.clone()) };
-    runtime.schedule_new(task_ref.clone());
-    runtime.run_until(&task_ref);
-    drop(guard);
-    if let Some(recording) = traced_from_env {
-        crate::trace::end_from_env(recording);
-    }
-    match task.take_output() {
-        Some(Ok(value)) => value,
-        Some(Err(JoinError::Panicked(payload))) => std::panic::resume_unwind(payload),
-        Some(Err(JoinError::Cancelled)) | None => panic!("corio: the main task was cancelled"),
-    }
-}
+use task::{AnyOutput, Task};
 
 /// Starts `f` as a new task (`asyncio.create_task`); it first runs when
 /// the current task parks or yields. Dropping the handle detaches it.
@@ -127,69 +98,11 @@ pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
     bytes: usize,
     f: F,
 ) -> JoinHandle<T> {
-    scheduler::with("corio::spawn", |rt| {
+    current::with("corio::spawn", |rt| {
         // SAFETY: `f` and `T` are 'static; the task borrows nothing.
-        let task = unsafe { Task::with_stack_size(rt.next_task_id(), bytes, f) };
-        rt.schedule_new(task.clone());
+        let task = unsafe { Task::new(rt.scheduler.next_task_id(), bytes, f) };
+        let task_ref: Rc<Task<dyn AnyOutput>> = task.clone();
+        rt.scheduler.schedule_new(task_ref);
         JoinHandle::new(task)
     })
-}
-
-/// Parks the current task for `duration` (`asyncio.sleep`); other tasks run
-/// meanwhile. Outside [`run`] it sleeps the thread, like
-/// `std::thread::sleep`. A zero duration still lets other tasks run once.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::{Duration, Instant};
-///
-/// let start = Instant::now();
-/// corio::run(|| corio::gather(vec![
-///     || corio::sleep(Duration::from_millis(30)),
-///     || corio::sleep(Duration::from_millis(30)),
-/// ]));
-/// assert!(start.elapsed() < Duration::from_millis(59));
-/// ```
-pub fn sleep(duration: Duration) {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(combinators::far_future);
-    sleep_until(deadline);
-}
-
-/// Parks the current task until `deadline`; see [`sleep`].
-///
-/// # Examples
-///
-/// ```
-/// use std::time::{Duration, Instant};
-///
-/// let wake_at = Instant::now() + Duration::from_millis(5);
-/// corio::run(|| corio::sleep_until(wake_at));
-/// assert!(Instant::now() >= wake_at);
-/// ```
-pub fn sleep_until(deadline: Instant) {
-    if !scheduler::in_runtime() {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        return;
-    }
-    if Instant::now() >= deadline {
-        yield_now();
-        return;
-    }
-    while Instant::now() < deadline {
-        let waker = scheduler::current_waker();
-        scheduler::with("corio::sleep", |rt| {
-            rt.timers
-                .borrow_mut()
-                .insert(deadline, TimerAction::Wake(waker))
-        });
-        scheduler::park_because(|| ParkReason::Timer {
-            until: crate::trace::since_start(deadline),
-        });
-        if std::thread::panicking() {
-            return; // unwinding: destructors do not wait
-        }
-    }
 }

@@ -1,22 +1,35 @@
 //! Structured concurrency: tasks that may borrow from the enclosing stack
-//! frame, all finished before [`scope`] returns.
+//! frame, all finished, and their results dropped, before [`scope`]
+//! returns.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
+use std::rc::Rc;
 
-use super::scheduler;
-use super::task::{JoinError, JoinHandle, Task, TaskRef, TaskState};
+use super::current;
+use super::join::{JoinHandle, wait_until_done};
+use super::task::{AnyOutput, CancelReason, JoinError, Task, TaskRef, erase};
+use crate::stack::DEFAULT_STACK_SIZE;
 
 /// A set of tasks that must all finish before [`scope`] returns, so they
 /// may borrow anything that outlives the `scope` call. See [`scope`].
 pub struct Scope<'scope, 'env: 'scope> {
-    /// Every task spawned in the scope, finished or not.
+    /// Children not yet released: every unfinished one, and finished ones
+    /// whose result may still be joined.
+    ///
+    /// # Invariant
+    ///
+    /// Before `scope` returns or unwinds past its frame, each child here
+    /// is done and its output dropped (`ScopeGuard`); children released
+    /// earlier (`compact`) were done, unreachable by any handle, and had
+    /// their output dropped then.
     children: RefCell<Vec<TaskRef>>,
-    /// `children[..finished]` are known to be done. Children are only
-    /// appended and a done task stays done, so waiting for all of them
-    /// scans the list once rather than once per wait.
-    finished: Cell<usize>,
+    /// `children[..settled]` are known to be done. Cleared by `compact`,
+    /// which reorders the list.
+    settled: Cell<usize>,
+    /// `compact` runs when `children` reaches this length.
+    compact_at: Cell<usize>,
     /// Invariant in `'scope`, like `std::thread::Scope`, so the closure
     /// cannot pick a shorter lifetime for the handles it hands out.
     _scope: PhantomData<&'scope mut &'scope ()>,
@@ -30,8 +43,9 @@ pub struct ScopedJoinHandle<'scope, T> {
 }
 
 /// Runs `f` with a [`Scope`] whose tasks may borrow local variables, and
-/// returns only after every one of them has finished: the runtime analogue
-/// of `std::thread::scope` (and of Python's `asyncio.TaskGroup`).
+/// returns only after every one of them has finished and every result
+/// nobody joined has been dropped: the runtime analogue of
+/// `std::thread::scope` (and of Python's `asyncio.TaskGroup`).
 ///
 /// If `f` or the wait for the children unwinds (a panic, a cancellation of
 /// the calling task, an expired [`crate::timeout`]), children still running
@@ -69,44 +83,120 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
-    scheduler::with("corio::scope", |_| ());
+    current::with("corio::scope", |_| ());
     let scope = Scope {
         children: RefCell::new(Vec::new()),
-        finished: Cell::new(0),
+        settled: Cell::new(0),
+        compact_at: Cell::new(MIN_COMPACT),
         _scope: PhantomData,
         _env: PhantomData,
     };
-    // Cancels unfinished children if we unwind past this frame, including
-    // while waiting below (an expired timeout, an abort of this task).
-    let guard = CancelOnUnwind(&scope);
+    let mut guard = ScopeGuard {
+        scope: &scope,
+        completed: false,
+    };
     let result = f(&scope);
-    // Children may spawn more children into the scope while we wait, so
-    // look again after every wait until none is unfinished.
-    while let Some(child) = scope.first_unfinished() {
-        child.header().wait_until_done();
-    }
+    guard.completed = scope.wait_for_all();
+    let first_panic = guard.completed.then(|| scope.first_panic()).flatten();
     drop(guard);
-    let first_panic = scope
-        .children
-        .take()
-        .iter()
-        .find_map(|child| child.take_panic());
     if let Some(payload) = first_panic {
         std::panic::resume_unwind(payload);
     }
     result
 }
 
+/// A scope compacts its list of children no more often than this.
+const MIN_COMPACT: usize = 64;
+
 impl Scope<'_, '_> {
+    /// The first child that may be unfinished, advancing `settled`.
     fn first_unfinished(&self) -> Option<TaskRef> {
         let children = self.children.borrow();
-        let from = self.finished.get();
-        let pending = children[from..]
-            .iter()
-            .position(|c| c.header().state.get() != TaskState::Done);
-        self.finished
+        let from = self.settled.get();
+        let pending = children[from..].iter().position(|c| !c.header.is_done());
+        self.settled
             .set(pending.map_or(children.len(), |i| from + i));
         pending.map(|i| children[from + i].clone())
+    }
+
+    /// Parks until every child is done, including children spawned while
+    /// waiting. False if the calling task could not park (its thread is
+    /// unwinding); the guard then cancels what is left.
+    fn wait_for_all(&self) -> bool {
+        while let Some(child) = self.first_unfinished() {
+            if !wait_until_done(&child.header) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The panic of the first child (in spawn order) nobody joined.
+    fn first_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        let children = self.children.borrow();
+        children
+            .iter()
+            .find_map(|child| child.output().take_panic())
+    }
+
+    /// Cancels every unfinished child and unwinds it from here.
+    fn cancel_unfinished(&self) {
+        while let Some(child) = self.first_unfinished() {
+            let done = current::with("corio::scope", |rt| {
+                rt.scheduler.cancel_now(&child, CancelReason::Aborted)
+            });
+            if !done {
+                // Its borrows must not outlive the scope, and it will not
+                // stop: there is no safe way to go on.
+                eprintln!(
+                    "corio: a task of a corio::scope (or gather, join, race, select) caught its \
+                     cancellation 64 times and kept running; it may borrow from the scope's \
+                     caller, which is unwinding, so the process aborts"
+                );
+                std::process::abort();
+            }
+        }
+    }
+
+    /// Releases finished children that no handle can reach any more,
+    /// dropping their results, so a long-lived scope does not grow.
+    fn compact(&self) {
+        let released: Vec<TaskRef> = {
+            let mut children = self.children.borrow_mut();
+            let (keep, release): (Vec<_>, Vec<_>) = std::mem::take(&mut *children)
+                .into_iter()
+                .partition(|c| !c.header.is_done() || Rc::strong_count(c) > 1);
+            *children = keep;
+            self.settled.set(0);
+            self.compact_at.set((children.len() * 2).max(MIN_COMPACT));
+            release
+        };
+        for child in released {
+            child.output().discard();
+        }
+    }
+}
+
+/// Makes `scope` keep its promise on every path out of it.
+struct ScopeGuard<'a, 'scope, 'env> {
+    scope: &'a Scope<'scope, 'env>,
+    /// Set once every child finished; until then, dropping the guard means
+    /// we are unwinding and must cancel the children first.
+    completed: bool,
+}
+
+impl Drop for ScopeGuard<'_, '_, '_> {
+    fn drop(&mut self) {
+        if !self.completed {
+            self.scope.cancel_unfinished();
+        }
+        // Every child is done: drop each result nobody took (and with it
+        // anything borrowed it holds) now, before `scope` returns.
+        let children = self.scope.children.take();
+        for child in &children {
+            debug_assert!(child.header.is_done() && child.coroutine_dropped());
+            child.output().discard();
+        }
     }
 }
 
@@ -127,17 +217,22 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         F: FnOnce() -> T + 'scope,
         T: 'scope,
     {
-        let task = scheduler::with("Scope::spawn", |rt| {
-            // SAFETY: `scope` does not return (nor unwind past its frame)
-            // before this task is finished, and `'scope` ends with it.
-            let task = unsafe { Task::new(rt.next_task_id(), f) };
-            // SAFETY: as above, the scope outlives the task.
-            rt.schedule_new(unsafe { scheduler::erase(task.clone()) });
+        if self.children.borrow().len() >= self.compact_at.get() {
+            self.compact();
+        }
+        let task = current::with("Scope::spawn", |rt| {
+            // SAFETY: `scope` does not return, nor unwind past its frame,
+            // before this task is done and its output taken or dropped
+            // (`ScopeGuard`, `compact`), and `'scope` (which `f` and `T`
+            // outlive) lasts until then.
+            let task = unsafe { Task::new(rt.scheduler.next_task_id(), DEFAULT_STACK_SIZE, f) };
+            let unsized_task: Rc<Task<dyn AnyOutput + 'scope>> = task.clone();
+            // SAFETY: as above.
+            let task_ref = unsafe { erase(unsized_task) };
+            rt.scheduler.schedule_new(task_ref.clone());
+            self.children.borrow_mut().push(task_ref);
             task
         });
-        // SAFETY: as above.
-        let task_ref = unsafe { scheduler::erase(task.clone()) };
-        self.children.borrow_mut().push(task_ref);
         ScopedJoinHandle {
             inner: JoinHandle::new(task),
             _scope: PhantomData,
@@ -163,26 +258,6 @@ impl<T> ScopedJoinHandle<'_, T> {
     /// True once the task finished.
     pub fn is_finished(&self) -> bool {
         self.inner.is_finished()
-    }
-}
-
-struct CancelOnUnwind<'a, 'scope, 'env>(&'a Scope<'scope, 'env>);
-
-impl Drop for CancelOnUnwind<'_, '_, '_> {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            return;
-        }
-        // Unwinding children may spawn more; cancel until none is left.
-        while let Some(child) = self.0.first_unfinished() {
-            scheduler::cancel_now(&child);
-            if child.header().state.get() != TaskState::Done {
-                // It kept catching its cancellation; its borrows must not
-                // outlive the scope, so there is no safe way to go on.
-                eprintln!("corio: a scoped task refused to be cancelled; aborting");
-                std::process::abort();
-            }
-        }
     }
 }
 

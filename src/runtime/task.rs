@@ -1,99 +1,201 @@
-//! Tasks: a coroutine plus the bookkeeping the scheduler needs, and the
-//! [`JoinHandle`] that waits for one.
+//! Tasks: a coroutine, its header (the state machine the scheduler
+//! drives) and the slot its result lands in.
+//!
+//! One type, [`Task`], serves every output type: its last field is the
+//! output slot, so an `Rc<Task<Output<T>>>` unsizes to [`TaskRef`]
+//! (`Rc<Task<dyn AnyOutput>>`) and the header stays a plain field that the
+//! scheduler reads without a virtual call.
+//!
+//! # States
+//!
+//! ```text
+//!  Ready --start--> Running --park--> Parked --wake--> Ready
+//!    ^                 |  \---yield_now----------------^
+//!    |                 v
+//!    +-- (never)      Done (returned, panicked or cancelled; terminal)
+//! ```
+//!
+//! Beside the state, two flags:
+//!
+//! - `queued`: the task has an entry in the ready queue. Set only by
+//!   `enqueue` (so a task woken twice is queued once) and cleared when the
+//!   entry is popped. A `Done` task may still be `queued` when something
+//!   finished it directly (`cancel_now`); the entry is skipped when popped.
+//!   A `Parked` task is never `queued` except in that same stale way.
+//! - `cancel`: set once by `request_cancel`, never cleared: cancellation is
+//!   sticky, raised again at every park point until the task is done.
+//!
+//! Only the methods below change these; everything else reads them.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::fmt;
-use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::rc::Rc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
-use super::scheduler::{self, Waker};
-use crate::stack::{DEFAULT_STACK_SIZE, PooledStack};
-use crate::trace::{Outcome, ParkReason};
+use crate::context::StackContext;
+use crate::stack::PooledStack;
+use crate::trace::Outcome;
 
-/// corosensei's yielder as a task body sees it: no values cross a switch;
-/// why a task was resumed is recorded in its [`TaskHeader`].
+/// corosensei's yielder as a task body sees it: no values cross a switch.
 pub(crate) type TaskYielder = corosensei::Yielder<(), ()>;
 
-/// The payload a task unwinds with when it is cancelled at a park point.
-/// Caught at the task's root and reported as [`JoinError::Cancelled`].
-pub(crate) struct Cancelled;
+/// The coroutine of any task: its root stores the result in the task's
+/// output slot, so nothing crosses the final switch either.
+type TaskCoroutine = Coroutine<(), (), (), PooledStack>;
 
-/// Where a task is in its life.
-///
-/// ```text
-///  Ready --scheduler--> Running --park--> Parked --wake--> Ready
-///                          |  \--yield_now--------------> Ready
-///                          v
-///                         Done (returned, panicked or cancelled)
-/// ```
+/// A task of any output type, as the scheduler's tables hold it.
+pub(crate) type TaskRef = Rc<Task>;
+
+/// Where a task is in its life; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TaskState {
-    /// In the ready queue (or about to be put there by `spawn`).
+    /// Runnable: in the ready queue, or about to be put there.
     Ready,
     /// Its stack is executing now.
     Running,
-    /// Suspended until a [`Waker`] with the current `park_seq` fires.
+    /// Suspended at a park point until something wakes it.
     Parked,
-    /// Finished; its output (if not yet taken) is in the task.
+    /// Finished; its coroutine and stack are gone.
     Done,
+}
+
+/// Why a task was cancelled, for [`Cancelled`]'s message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CancelReason {
+    /// `JoinHandle::abort`, a lost race, or an enclosing scope unwinding.
+    Aborted,
+    /// Its `run` ended with the task still pending.
+    Shutdown,
 }
 
 /// The part of a task that does not depend on its output type.
 pub(crate) struct TaskHeader {
     /// Unique within the runtime, for traces and `Debug`.
     pub(crate) id: u64,
-    pub(crate) state: Cell<TaskState>,
-    /// Incremented each time the task wakes from a park, so wakers handed
-    /// out for an earlier park can no longer wake it.
-    pub(crate) park_seq: Cell<u32>,
-    /// Set by `abort` (or runtime shutdown); the task unwinds with
-    /// [`Cancelled`] at its next park point.
-    pub(crate) cancel_requested: Cell<bool>,
-    /// The first task waiting for this one to finish (usually its `join`),
-    /// kept apart so the common case allocates nothing.
-    pub(crate) join_waiter: Cell<Option<Waker>>,
-    /// Further waiters (a scope waiting while someone else joins).
-    pub(crate) more_join_waiters: RefCell<Vec<Waker>>,
+    state: Cell<TaskState>,
+    queued: Cell<bool>,
+    cancel: Cell<Option<CancelReason>>,
+    /// The task's own stack in the chain of executing stacks; `timeout`s
+    /// set by frames on it are listed here.
+    pub(crate) context: StackContext,
     /// The task's corosensei yielder, set when its body starts.
-    pub(crate) yielder: Cell<Option<NonNull<TaskYielder>>>,
-    /// `(lowest, highest)` address of the task's stack, to tell whether a
-    /// park happens on it or on a generator's stack the task is running.
-    pub(crate) stack_bounds: (usize, usize),
-    /// True while the task has an entry in the ready queue, so a task woken
-    /// twice (or cancelled while ready) is queued once.
-    pub(crate) queued: Cell<bool>,
-    /// Index in the runtime's task table while the task is alive.
+    yielder: Cell<Option<NonNull<TaskYielder>>>,
+    /// Index in the runtime's task table while the task is unfinished.
     pub(crate) slot: Cell<usize>,
-    /// Deadlines of the `timeout` calls the task is inside, outermost first.
-    pub(crate) deadlines: RefCell<Vec<u64>>,
-    /// The outermost of `deadlines` that has expired, if any.
-    pub(crate) expired_deadline: Cell<Option<u64>>,
+    /// Tasks parked until this one is done. Each entry belongs to a
+    /// `JoinWait` registration of the waiting task, which removes it when
+    /// its wait ends; the finish takes all that are left and wakes them.
+    joiners: RefCell<Vec<TaskRef>>,
 }
 
 impl TaskHeader {
-    /// Parks the calling task until this one is done.
-    pub(crate) fn wait_until_done(&self) {
-        while self.state.get() != TaskState::Done {
-            self.add_join_waiter(scheduler::current_waker());
-            let task = self.id;
-            scheduler::park_because(|| ParkReason::Join { task });
+    fn new(id: u64) -> Self {
+        TaskHeader {
+            id,
+            state: Cell::new(TaskState::Ready),
+            queued: Cell::new(false),
+            cancel: Cell::new(None),
+            context: StackContext::default(),
+            yielder: Cell::new(None),
+            slot: Cell::new(usize::MAX),
+            joiners: RefCell::new(Vec::new()),
         }
     }
 
-    /// Registers `waker` to be woken when this task finishes.
-    pub(crate) fn add_join_waiter(&self, waker: Waker) {
-        match self.join_waiter.take() {
-            Some(first) if !first.is_stale() => {
-                self.join_waiter.set(Some(first));
-                self.more_join_waiters.borrow_mut().push(waker);
+    pub(crate) fn state(&self) -> TaskState {
+        self.state.get()
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        self.state.get() == TaskState::Done
+    }
+
+    /// Ready or Parked -> Running; false (and no change) for a task that
+    /// is running further up this thread's stack or is done.
+    pub(crate) fn start_running(&self) -> bool {
+        match self.state.get() {
+            TaskState::Ready | TaskState::Parked => {
+                self.state.set(TaskState::Running);
+                true
             }
-            _ => self.join_waiter.set(Some(waker)),
+            TaskState::Running | TaskState::Done => false,
         }
+    }
+
+    /// Running -> Parked, just before the task's stack is suspended.
+    pub(crate) fn park(&self) {
+        debug_assert_eq!(self.state.get(), TaskState::Running);
+        self.state.set(TaskState::Parked);
+    }
+
+    /// Running -> Ready, for `yield_now`: the scheduler requeues it.
+    pub(crate) fn yield_now(&self) {
+        debug_assert_eq!(self.state.get(), TaskState::Running);
+        self.state.set(TaskState::Ready);
+    }
+
+    /// Parked -> Ready; true if the task must now be queued. Waking a task
+    /// that is not parked does nothing.
+    pub(crate) fn wake(&self) -> bool {
+        if self.state.get() == TaskState::Parked {
+            self.state.set(TaskState::Ready);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Sets `queued`; false if it was already set (do not queue twice).
+    pub(crate) fn mark_queued(&self) -> bool {
+        !self.queued.replace(true)
+    }
+
+    /// Clears `queued` as the queue entry is popped.
+    pub(crate) fn unqueue(&self) {
+        self.queued.set(false);
+    }
+
+    /// Asks the task to unwind at its next park point; true if it is
+    /// parked and must be woken for that. Does nothing to a finished task
+    /// or one already cancelled.
+    pub(crate) fn request_cancel(&self, reason: CancelReason) -> bool {
+        if self.is_done() || self.cancel.get().is_some() {
+            return false;
+        }
+        self.cancel.set(Some(reason));
+        self.wake()
+    }
+
+    /// The pending cancellation, if any.
+    pub(crate) fn cancel_reason(&self) -> Option<CancelReason> {
+        self.cancel.get()
+    }
+
+    /// The task's corosensei yielder.
+    pub(crate) fn yielder(&self) -> NonNull<TaskYielder> {
+        self.yielder.get().expect("a running task has a yielder")
+    }
+
+    /// Adds a task to wake when this one is done.
+    pub(crate) fn add_joiner(&self, waiter: TaskRef) {
+        self.joiners.borrow_mut().push(waiter);
+    }
+
+    /// Removes `waiter`'s entry, if still there.
+    pub(crate) fn remove_joiner(&self, waiter: &TaskRef) {
+        let mut joiners = self.joiners.borrow_mut();
+        if let Some(i) = joiners.iter().position(|w| Rc::ptr_eq(w, waiter)) {
+            joiners.swap_remove(i);
+        }
+    }
+
+    /// Takes every task waiting for this one, to wake them.
+    pub(crate) fn take_joiners(&self) -> Vec<TaskRef> {
+        std::mem::take(&mut *self.joiners.borrow_mut())
     }
 }
 
@@ -102,132 +204,47 @@ impl fmt::Debug for TaskHeader {
         f.debug_struct("Task")
             .field("id", &self.id)
             .field("state", &self.state.get())
-            .field("cancel_requested", &self.cancel_requested.get())
+            .field("cancelled", &self.cancel.get().is_some())
             .finish_non_exhaustive()
     }
 }
 
-/// What the scheduler can do with any task, whatever its output type.
-pub(crate) trait AnyTask {
-    fn header(&self) -> &TaskHeader;
-    /// Resumes the task until it parks or finishes; true when finished.
-    fn step(&self) -> bool;
-    /// Drops a task that never started without running it; true if it
-    /// had not started (it is now done).
-    fn discard_unstarted(&self) -> bool;
-    /// The panic payload of a finished task, unless `join` took it.
-    fn take_panic(&self) -> Option<Box<dyn Any + Send>>;
-    /// How a just-finished task ended, for the trace.
-    fn outcome(&self) -> Outcome;
-}
-
-pub(crate) type TaskRef = Rc<dyn AnyTask>;
-
-/// The header of any task, without a virtual call (this is on every switch).
-#[inline]
-pub(crate) fn header_of(task: &TaskRef) -> &TaskHeader {
-    // SAFETY: every `AnyTask` is a `Task<T>`, which is `repr(C)` with the
-    // header as its first field, so the data pointer points at the header.
-    unsafe { &*Rc::as_ptr(task).cast::<TaskHeader>() }
-}
-
-/// A task's coroutine: its root catches the body's panic, so a task never
-/// unwinds into the scheduler.
-type TaskCoroutine<T> = Coroutine<(), (), std::thread::Result<T>, PooledStack>;
-
-/// A task whose body returns `T`.
-///
-/// # Invariant
-///
-/// `repr(C)` with `header` first: [`header_of`] reads the header of any
-/// task through its erased pointer without a virtual call.
-#[repr(C)]
-pub(crate) struct Task<T> {
-    header: TaskHeader,
-    /// `None` once the task is done.
+/// A task; `S` is its output slot ([`Output<T>`], or `dyn AnyOutput` once
+/// erased).
+pub(crate) struct Task<S: ?Sized = dyn AnyOutput> {
+    pub(crate) header: TaskHeader,
+    /// `None` before it is built and once the task is done.
     ///
     /// # Invariant
     ///
-    /// Accessed only by `step`, `discard_unstarted` and drop. The scheduler
-    /// never calls those for a task whose state is `Running`, so no access
-    /// overlaps the one that is resuming the coroutine.
-    coroutine: UnsafeCell<Option<TaskCoroutine<T>>>,
-    /// The task's result until `join` takes it.
-    output: RefCell<Option<Result<T, JoinError>>>,
+    /// Accessed only by `step`, `discard_unstarted`, `build` and drop. The
+    /// scheduler calls `step`/`discard_unstarted` only after
+    /// `start_running` succeeded, which it cannot for a task already
+    /// running, so no access overlaps the one resuming the coroutine.
+    coroutine: UnsafeCell<Option<TaskCoroutine>>,
+    output: S,
 }
 
-impl<T> Task<T> {
-    /// Makes a task running `body`; the caller registers and schedules it.
-    ///
-    /// # Safety
-    ///
-    /// Everything `body` borrows must outlive the task's completion or
-    /// cancellation (`spawn` requires `'static`; `scope` joins first).
-    pub(crate) unsafe fn new<F>(id: u64, body: F) -> Rc<Self>
-    where
-        F: FnOnce() -> T,
-    {
-        // SAFETY: forwarded from our caller.
-        unsafe { Self::with_stack_size(id, DEFAULT_STACK_SIZE, body) }
-    }
-
-    /// [`Task::new`] on a stack of at least `stack_size` bytes.
-    ///
-    /// # Safety
-    ///
-    /// As [`Task::new`].
-    pub(crate) unsafe fn with_stack_size<F>(id: u64, stack_size: usize, body: F) -> Rc<Self>
-    where
-        F: FnOnce() -> T,
-    {
-        let stack = PooledStack::take(stack_size)
-            .unwrap_or_else(|e| panic!("corio: cannot map a {stack_size}-byte task stack: {e}"));
-        let stack_bounds = stack.bounds();
-        let root = move |yielder: &TaskYielder, ()| {
-            // The scheduler marks a task current before resuming it, so on
-            // first entry the current task is this one.
-            scheduler::current_header()
-                .yielder
-                .set(Some(NonNull::from(yielder)));
-            panic::catch_unwind(AssertUnwindSafe(body))
-        };
-        // SAFETY: the caller guarantees what `body` borrows outlives the
-        // coroutine, and `root` owns nothing else.
-        let coroutine = unsafe { Coroutine::with_stack_unchecked(stack, root) };
-        Rc::new(Task {
-            header: TaskHeader {
-                id,
-                state: Cell::new(TaskState::Ready),
-                park_seq: Cell::new(0),
-                cancel_requested: Cell::new(false),
-                join_waiter: Cell::new(None),
-                more_join_waiters: RefCell::new(Vec::new()),
-                yielder: Cell::new(None),
-                stack_bounds,
-                queued: Cell::new(false),
-                slot: Cell::new(usize::MAX),
-                deadlines: RefCell::new(Vec::new()),
-                expired_deadline: Cell::new(None),
-            },
-            coroutine: UnsafeCell::new(Some(coroutine)),
-            output: RefCell::new(None),
-        })
-    }
-
-    /// Takes the result, once the task is done.
-    pub(crate) fn take_output(&self) -> Option<Result<T, JoinError>> {
-        self.output.borrow_mut().take()
-    }
-
-    fn finish(&self, output: Result<T, JoinError>) {
-        *self.output.borrow_mut() = Some(output);
-        self.header.state.set(TaskState::Done);
-    }
+/// What the scheduler and `scope` can do with a task's result without
+/// knowing its type.
+pub(crate) trait AnyOutput {
+    /// How the task ended, for the trace (`Returned` until it is known).
+    fn outcome(&self) -> Outcome;
+    /// The panic payload of a finished task, unless `join` took it.
+    fn take_panic(&self) -> Option<Box<dyn Any + Send>>;
+    /// Drops the result now, whatever it is (`scope` does this for every
+    /// child before it returns, so no borrowed value outlives it).
+    fn discard(&self);
+    /// Records that the task was cancelled before it ever ran.
+    fn set_cancelled(&self);
 }
 
-impl<T> AnyTask for Task<T> {
+/// A task's result until `join` takes it.
+pub(crate) struct Output<T>(RefCell<Option<Result<T, JoinError>>>);
+
+impl<T> AnyOutput for Output<T> {
     fn outcome(&self) -> Outcome {
-        match &*self.output.borrow() {
+        match &*self.0.borrow() {
             Some(Ok(_)) | None => Outcome::Returned,
             Some(Err(JoinError::Panicked(_))) => Outcome::Panicked,
             Some(Err(JoinError::Cancelled)) => Outcome::Cancelled,
@@ -235,7 +252,7 @@ impl<T> AnyTask for Task<T> {
     }
 
     fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
-        let mut output = self.output.borrow_mut();
+        let mut output = self.0.borrow_mut();
         match output.take() {
             Some(Err(JoinError::Panicked(payload))) => Some(payload),
             other => {
@@ -245,40 +262,208 @@ impl<T> AnyTask for Task<T> {
         }
     }
 
-    fn header(&self) -> &TaskHeader {
-        &self.header
+    fn discard(&self) {
+        let value = self.0.borrow_mut().take();
+        drop(value); // outside the borrow: its destructor may do anything
     }
 
-    fn step(&self) -> bool {
-        // SAFETY: see the field's invariant: the scheduler marked this task
-        // `Running` and calls nothing else on it until the resume returns.
+    fn set_cancelled(&self) {
+        *self.0.borrow_mut() = Some(Err(JoinError::Cancelled));
+    }
+}
+
+/// Bodies up to this size are moved onto the task's stack as they are;
+/// larger ones are boxed (corosensei refuses to transfer over 1 KiB).
+const MAX_INLINE_BODY: usize = 512;
+
+impl<T> Task<Output<T>> {
+    /// Makes a task that runs `body` on a stack of at least `stack_size`
+    /// bytes; the caller registers and schedules it.
+    ///
+    /// # Safety
+    ///
+    /// Everything `body` and `T` borrow must outlive the task's completion
+    /// (or cancellation) *and* the dropping of its output: `spawn` requires
+    /// `'static`; `run` and `scope` wait for the task and then drop its
+    /// output (or take it) before they return.
+    ///
+    /// # Panics
+    ///
+    /// If no stack of that size can be mapped.
+    pub(crate) unsafe fn new<F>(id: u64, stack_size: usize, body: F) -> Rc<Self>
+    where
+        F: FnOnce() -> T,
+    {
+        let stack = PooledStack::take(stack_size)
+            .unwrap_or_else(|e| panic!("corio: cannot map a {stack_size}-byte task stack: {e}"));
+        let task = Rc::new(Task {
+            header: TaskHeader::new(id),
+            coroutine: UnsafeCell::new(None),
+            output: Output(RefCell::new(None)),
+        });
+        if size_of::<F>() > MAX_INLINE_BODY {
+            // SAFETY: forwarded from our caller.
+            unsafe { task.build(stack, Box::new(body)) };
+        } else {
+            // SAFETY: forwarded from our caller.
+            unsafe { task.build(stack, body) };
+        }
+        task
+    }
+
+    /// Puts the coroutine running `body` into the task.
+    ///
+    /// # Safety
+    ///
+    /// As [`Task::new`].
+    unsafe fn build<F: FnOnce() -> T>(&self, stack: PooledStack, body: F) {
+        let header = NonNull::from(&self.header);
+        let output = NonNull::from(&self.output);
+        let root = move |yielder: &TaskYielder, ()| {
+            // SAFETY: the coroutine is a field of the task that `header`
+            // and `output` point into, and it runs only through an `Rc` of
+            // that task (see `step`), so both are live here.
+            let (header, output) = unsafe { (header.as_ref(), output.as_ref()) };
+            header.yielder.set(Some(NonNull::from(yielder)));
+            let result = panic::catch_unwind(AssertUnwindSafe(body));
+            *output.0.borrow_mut() = Some(result.map_err(JoinError::from_panic));
+        };
+        // SAFETY: what `body` borrows outlives the coroutine (our caller's
+        // contract), and `root` owns nothing else but two pointers into
+        // the task, which outlives its own field.
+        let coroutine = unsafe { Coroutine::with_stack_unchecked(stack, root) };
+        // SAFETY: the task was just made; nothing else can reach the cell.
+        unsafe { *self.coroutine.get() = Some(coroutine) };
+    }
+
+    /// Takes the result, once the task is done.
+    pub(crate) fn take_output(&self) -> Option<Result<T, JoinError>> {
+        self.output.0.borrow_mut().take()
+    }
+}
+
+impl<S: AnyOutput + ?Sized> Task<S> {
+    /// Resumes the task until it parks or finishes; true when finished.
+    /// The caller made it `Running` with `start_running`.
+    pub(crate) fn step(&self) -> bool {
+        // SAFETY: see the field's invariant: `start_running` succeeded, so
+        // no other access to the cell is in progress.
         let slot = unsafe { &mut *self.coroutine.get() };
         let Some(coroutine) = slot else {
             return true;
         };
         match coroutine.resume(()) {
             CoroutineResult::Yield(()) => false,
-            CoroutineResult::Return(result) => {
+            CoroutineResult::Return(()) => {
                 *slot = None; // the stack goes back to the pool now
-                self.finish(result.map_err(JoinError::from_panic));
+                self.header.state.set(TaskState::Done);
                 true
             }
         }
     }
 
-    fn discard_unstarted(&self) -> bool {
+    /// Drops a task that never started without running it; true if it had
+    /// not started (it is now done, with a cancelled result).
+    pub(crate) fn discard_unstarted(&self) -> bool {
         // SAFETY: as in `step`.
         let slot = unsafe { &mut *self.coroutine.get() };
         if slot.as_ref().is_some_and(|c| !c.started()) {
             *slot = None; // drops the closure without running it
-            self.finish(Err(JoinError::Cancelled));
+            self.output.set_cancelled();
+            self.header.state.set(TaskState::Done);
             return true;
         }
         false
     }
+
+    /// The output slot.
+    pub(crate) fn output(&self) -> &S {
+        &self.output
+    }
+
+    /// True once the coroutine (and so the body and its captures) is gone.
+    pub(crate) fn coroutine_dropped(&self) -> bool {
+        // SAFETY: a shared read of the discriminant; callers ask only about
+        // tasks that are done, whose cell nobody accesses any more.
+        unsafe { (*self.coroutine.get()).is_none() }
+    }
 }
 
-/// Why [`JoinHandle::join`] has no value.
+/// Forgets the lifetime bound of a task so the scheduler's tables, which
+/// hold `'static` handles, can refer to it.
+///
+/// # Safety
+///
+/// The caller guarantees the contract of [`Task::new`] for this task: it
+/// finishes, and its output is taken or discarded, before anything it
+/// borrows goes away. After that the task is inert (no coroutine, no
+/// output), so handles that remain may still look at its header and drop
+/// it.
+pub(crate) unsafe fn erase<'a>(task: Rc<Task<dyn AnyOutput + 'a>>) -> TaskRef {
+    // SAFETY: only the trait object's lifetime bound changes; the caller
+    // upholds that nothing borrowed is used past its lifetime.
+    unsafe { std::mem::transmute::<Rc<Task<dyn AnyOutput + 'a>>, TaskRef>(task) }
+}
+
+/// The payload a cancelled task unwinds with from its park point, caught
+/// at the task's root (and reported there as [`JoinError::Cancelled`]).
+///
+/// Code that catches unwinding with `std::panic::catch_unwind` can
+/// recognise it with `payload.is::<corio::Cancelled>()`; it should let it
+/// go on (`resume_unwind`): cancellation is sticky, and the task's next
+/// park point raises it again.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// corio::run(|| {
+///     let h = corio::spawn(|| {
+///         let caught = std::panic::catch_unwind(|| corio::sleep(Duration::from_secs(60)));
+///         let payload = caught.unwrap_err();
+///         let cancelled = payload.downcast_ref::<corio::Cancelled>().unwrap();
+///         assert!(cancelled.to_string().contains("aborted"));
+///         std::panic::resume_unwind(payload);
+///     });
+///     corio::yield_now(); // let it start and park
+///     h.abort();
+///     assert!(h.join().unwrap_err().is_cancelled());
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancelled {
+    task: u64,
+    reason: CancelReason,
+}
+
+impl Cancelled {
+    pub(crate) fn new(task: u64, reason: CancelReason) -> Self {
+        Cancelled { task, reason }
+    }
+
+    /// The id of the cancelled task (as [`crate::JoinHandle::id`] gives it).
+    pub fn task_id(&self) -> u64 {
+        self.task
+    }
+}
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = match self.reason {
+            CancelReason::Aborted => {
+                "aborted (JoinHandle::abort, a lost race or select, or an \
+                 enclosing scope that unwound)"
+            }
+            CancelReason::Shutdown => "its corio::run ended while it was still pending",
+        };
+        write!(f, "corio: task {} was cancelled: {why}", self.task)
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// Why [`JoinHandle::join`](crate::JoinHandle::join) has no value.
 pub enum JoinError {
     /// The task panicked; this is the payload, as `catch_unwind` returns it.
     Panicked(Box<dyn Any + Send>),
@@ -357,113 +542,3 @@ impl fmt::Display for JoinError {
 }
 
 impl std::error::Error for JoinError {}
-
-/// An owned permission to wait for a task and take its result, like an
-/// awaited `asyncio.Task`. Dropping the handle detaches the task: it keeps
-/// running and its result is discarded.
-///
-/// # Examples
-///
-/// ```
-/// let total = corio::run(|| {
-///     let handles: Vec<_> = (1..=3).map(|n| corio::spawn(move || n * 10)).collect();
-///     handles.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
-/// });
-/// assert_eq!(total, 60);
-/// ```
-pub struct JoinHandle<T> {
-    task: Rc<Task<T>>,
-    /// Tasks belong to one thread's runtime.
-    _not_send: PhantomData<Rc<()>>,
-}
-
-impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: Rc<Task<T>>) -> Self {
-        JoinHandle {
-            task,
-            _not_send: PhantomData,
-        }
-    }
-
-    /// Parks the calling task until this one finishes, then returns its
-    /// value, or why there is none.
-    ///
-    /// # Errors
-    ///
-    /// [`JoinError::Panicked`] if the task panicked, [`JoinError::Cancelled`]
-    /// if it was aborted or lost a race.
-    ///
-    /// # Panics
-    ///
-    /// If called outside [`crate::run`] while the task is unfinished.
-    pub fn join(self) -> Result<T, JoinError> {
-        self.task.header.wait_until_done();
-        self.task
-            .take_output()
-            .expect("a finished task's output is taken only by its one JoinHandle")
-    }
-
-    /// Asks the task to stop: it unwinds at its current or next park point
-    /// (running its destructors) and `join` reports
-    /// [`JoinError::Cancelled`]. A task that has not started never runs.
-    /// Aborting a finished task does nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// corio::run(|| {
-    ///     let h = corio::spawn(|| { corio::sleep(Duration::from_secs(3600)); "never" });
-    ///     corio::sleep(Duration::from_millis(1)); // let it start and park
-    ///     h.abort();
-    ///     assert!(h.join().is_err());
-    /// });
-    /// ```
-    pub fn abort(&self) {
-        // SAFETY: the scheduler only uses the erased handle while the task
-        // is alive, and a scoped task is alive only inside its scope.
-        let task = unsafe { scheduler::erase(self.task.clone()) };
-        scheduler::cancel(&task);
-    }
-
-    /// The task's id, unique within its `run`: the id [`crate::trace`]
-    /// events carry for this task.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// corio::run(|| {
-    ///     let a = corio::spawn(|| ());
-    ///     let b = corio::spawn(|| ());
-    ///     assert_ne!(a.id(), b.id());
-    /// });
-    /// ```
-    pub fn id(&self) -> u64 {
-        self.task.header.id
-    }
-
-    /// True once the task has returned, panicked or been cancelled.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// corio::run(|| {
-    ///     let h = corio::spawn(|| 1);
-    ///     assert!(!h.is_finished());
-    ///     corio::yield_now();
-    ///     assert!(h.is_finished());
-    /// });
-    /// ```
-    pub fn is_finished(&self) -> bool {
-        self.task.header.state.get() == TaskState::Done
-    }
-}
-
-impl<T> fmt::Debug for JoinHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle")
-            .field("task", &self.task.header)
-            .finish()
-    }
-}

@@ -29,8 +29,9 @@
 //!   slot whose pages are still resident: no syscall. Past a warm cache of
 //!   64 free slots, the oldest free slots' pages are handed back to the
 //!   kernel in batches (`MADV_DONTNEED`), so memory falls after a burst.
-//! - The top 64 bytes of each slot hold a slot header: per-coroutine
-//!   state at an address that does not move while the coroutine does.
+//! - The top 64 bytes of each slot are reserved for the owner's header:
+//!   per-coroutine state at an address that does not move while the
+//!   coroutine does. Nothing in the slot is touched by the pool itself.
 //!
 //! # Examples
 //!
@@ -48,7 +49,7 @@ mod overflow;
 mod pool;
 mod sys;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io;
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -73,43 +74,10 @@ pub const MAX_STACK_SIZE: usize = 1 << 30;
 /// Bytes of guard below each stack: one page.
 const GUARD_SIZE: usize = 4096;
 
-/// Bytes reserved at the top of each slot for its [`SlotHeader`].
+/// Bytes reserved at the top of each slot for its owner's header (see
+/// [`PooledStack::header`]): state that code on the stack and the owner
+/// (which may move) both reach at an address that does not move.
 const HEADER_SIZE: usize = 64;
-
-/// Per-coroutine state stored at the top of its stack slot, so that both the
-/// owner (which may move) and code running on the stack can find it.
-#[repr(C, align(64))]
-#[derive(Debug)]
-pub(crate) struct SlotHeader {
-    /// Set while the owner is unwinding the coroutine (close or drop); a
-    /// yield seen then is a bug in the body, reported as such.
-    pub(crate) closing: Cell<bool>,
-    /// How to run code on the stack that resumed this coroutine; set by a
-    /// generator body when it starts. The runtime uses it to park a task
-    /// from inside a generator the task is running.
-    pub(crate) on_parent: Cell<Option<ParentHook>>,
-}
-
-/// A type-erased call to `corosensei::Yielder::on_parent_stack`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ParentHook {
-    /// The coroutine's corosensei yielder, erased.
-    pub(crate) yielder: NonNull<()>,
-    /// Runs the given function on the parent stack through `yielder`.
-    ///
-    /// # Safety
-    ///
-    /// Callable only from the coroutine's own stack while it runs.
-    pub(crate) call: unsafe fn(NonNull<()>, fn()),
-}
-
-/// The header of the slot whose stack contains `addr`, if a corio pool made it.
-pub(crate) fn header_containing(addr: usize) -> Option<NonNull<SlotHeader>> {
-    let top = overflow::slot_top_containing(addr)?;
-    NonNull::new((top - HEADER_SIZE) as *mut SlotHeader)
-}
-
-const _: () = assert!(size_of::<SlotHeader>() <= HEADER_SIZE);
 
 /// A stack slot on loan from a [`StackPool`]; dropping it gives it back.
 ///
@@ -136,21 +104,12 @@ impl PooledStack {
     unsafe fn new(top: NonNull<u8>, stack_size: usize, pool: Rc<StackPool>) -> Self {
         let base = StackPointer::new(top.as_ptr() as usize - HEADER_SIZE)
             .expect("a slot's top is far above address 0");
-        let stack = PooledStack {
+        PooledStack {
             top,
             base,
             stack_size,
             pool,
-        };
-        // SAFETY: per the invariant the header bytes are ours and writable;
-        // a recycled slot's old header is simply overwritten.
-        unsafe {
-            stack.header().as_ptr().write(SlotHeader {
-                closing: Cell::new(false),
-                on_parent: Cell::new(None),
-            })
-        };
-        stack
+        }
     }
 
     /// Takes a stack with at least `stack_size` usable bytes from this
@@ -172,15 +131,14 @@ impl PooledStack {
         pool_for(stack_size).take()
     }
 
-    /// `(lowest, highest)` address of the stack, guard page included.
-    pub(crate) fn bounds(&self) -> (usize, usize) {
-        (self.limit().get(), self.top.as_ptr() as usize)
-    }
-
-    /// The header at the top of this slot; valid as long as the slot is
-    /// held by this stack or the coroutine built on it.
-    pub(crate) fn header(&self) -> NonNull<SlotHeader> {
-        // SAFETY: HEADER_SIZE bytes below a slot's end are inside the slot.
+    /// The owner's header at the top of this slot, of type `H`, valid as
+    /// long as the slot is held by this stack or the coroutine built on it.
+    /// The bytes are uninitialised (or a previous owner's) until the owner
+    /// writes its header there.
+    pub(crate) fn header<H>(&self) -> NonNull<H> {
+        const { assert!(size_of::<H>() <= HEADER_SIZE && align_of::<H>() <= 64) };
+        // SAFETY: HEADER_SIZE bytes below a slot's end are inside the slot,
+        // and the slot end is page aligned, so the cast pointer is aligned.
         unsafe { NonNull::new_unchecked(self.top.as_ptr().sub(HEADER_SIZE).cast()) }
     }
 }
@@ -199,8 +157,7 @@ impl Drop for PooledStack {
 // lowest page is a guard and `limit` (the slot start) includes it; usable
 // bytes are `stack_size - HEADER_SIZE >= MIN_STACK_SIZE - 64 > 4096`; `top`
 // is page aligned, so `top - 64` and the slot start are 16-byte aligned.
-// A recycled slot still satisfies all of this: the guard is never removed,
-// and the header is rewritten by `PooledStack::new` before any use.
+// A recycled slot still satisfies all of this: the guard is never removed.
 unsafe impl Stack for PooledStack {
     #[inline]
     fn base(&self) -> StackPointer {

@@ -100,7 +100,7 @@ struct SlotHit {
 }
 
 /// Finds the slot containing `addr`, reading the table lock-free (this runs
-/// in the signal handler too).
+/// in the signal handler).
 fn find_slot(addr: usize) -> Option<SlotHit> {
     let used = REGIONS_USED.load(Ordering::Acquire);
     REGIONS[..used].iter().find_map(|region| {
@@ -121,11 +121,6 @@ fn find_slot(addr: usize) -> Option<SlotHit> {
 fn overflowed_stack_size(addr: usize) -> Option<usize> {
     let slot = find_slot(addr)?;
     (addr - slot.start < slot.guard_size).then_some(slot.slot_size - slot.guard_size)
-}
-
-/// The end (highest address) of the registered slot containing `addr`.
-pub(crate) fn slot_top_containing(addr: usize) -> Option<usize> {
-    find_slot(addr).map(|slot| slot.start + slot.slot_size)
 }
 
 /// The dispositions SIGSEGV and SIGBUS had before ours, for chaining.

@@ -21,15 +21,15 @@
 //!   the queue          (next waiter, or back to the pool)
 //! ```
 //!
-//! The queue tracks its waiters explicitly (the `Registration` above)
-//! rather than asking `Waker::is_stale`, so its correctness does not depend
-//! on how the scheduler retires wakers.
+//! The queue tracks its waiters explicitly (the `Registration` above):
+//! an entry exists exactly while its task waits.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use crate::runtime::scheduler::{self, Waker};
+use crate::runtime::TaskRef;
+use crate::runtime::{current, park};
 
 /// Tasks parked until something is granted to them, oldest first.
 pub(super) struct WaitQueue {
@@ -42,9 +42,8 @@ pub(super) struct WaitQueue {
 /// One parked task's place in a [`WaitQueue`], shared by the queue and the
 /// task's [`Registration`].
 struct Waiter {
-    /// Wakes the task from its current park. Refreshed before every park
-    /// (a waker is good for one park only); taken by the grant.
-    waker: Cell<Option<Waker>>,
+    /// The waiting task, taken by the grant to wake it.
+    waker: RefCell<Option<TaskRef>>,
     /// Set, once, by the grant that pops this waiter from the queue.
     granted: Cell<bool>,
 }
@@ -105,7 +104,7 @@ impl WaitQueue {
         if std::thread::panicking() {
             return false;
         }
-        if !scheduler::in_runtime() {
+        if !current::in_runtime() {
             panic!(
                 "corio: {what} has to wait, and waiting needs a runtime; \
                  call it inside corio::run(|| ...)"
@@ -114,7 +113,7 @@ impl WaitQueue {
         let mut registration = Registration {
             queue: self,
             waiter: Rc::new(Waiter {
-                waker: Cell::new(None),
+                waker: RefCell::new(Some(current::current_task(what))),
                 granted: Cell::new(false),
             }),
             on_abandoned_grant: Some(on_abandoned_grant),
@@ -123,11 +122,7 @@ impl WaitQueue {
             .borrow_mut()
             .push_back(Rc::clone(&registration.waiter));
         loop {
-            registration
-                .waiter
-                .waker
-                .set(Some(scheduler::current_waker()));
-            scheduler::park_because(|| crate::trace::ParkReason::Sync);
+            park::park_because(|| crate::trace::ParkReason::Sync);
             if registration.waiter.granted.get() {
                 registration.on_abandoned_grant = None; // ours now
                 return true;
@@ -144,8 +139,9 @@ impl Waiter {
     /// Marks the waiter granted and wakes its task.
     fn grant(&self) {
         self.granted.set(true);
-        if let Some(waker) = self.waker.take() {
-            waker.wake();
+        let waker = self.waker.borrow_mut().take();
+        if let Some(task) = waker {
+            park::wake(&task);
         }
     }
 }

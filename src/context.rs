@@ -1,0 +1,283 @@
+//! Which coroutine stack is executing on this thread.
+//!
+//! Every coroutine stack has a [`StackContext`]: a task's lives in its
+//! task header, a generator's at the top of its stack slot. While a
+//! generator runs, its context is *active*; generators resumed from inside
+//! it push theirs on top, so the active contexts form a chain from the
+//! innermost running generator down to the stack that resumed the
+//! outermost one (a task's stack, or a plain thread stack):
+//!
+//! ```text
+//!   ACTIVE --> generator h's context --parent--> generator g's context --parent--> null
+//!              (h runs now)                      (g resumed h)                      (the task
+//!                                                                                    resumed g)
+//! ```
+//!
+//! [`Generator::resume`](crate::Generator::resume) pushes, and pops when
+//! the resume returns or unwinds; the scheduler clears the chain while a
+//! task runs and restores it after, so each task sees only its own
+//! generators. The chain answers, in O(1) and without looking at stack
+//! pointers:
+//!
+//! - *May this `Yielder` suspend?* Only if its generator's context is the
+//!   active one: a `Yielder` captured by a task that `join` or `scope`
+//!   runs on its own stack is refused there.
+//! - *How does a task park from inside a generator?* Through each
+//!   context's [`ParentSwitch`], one link at a time, so every generator
+//!   stays suspended mid-call and resumes transparently.
+//! - *Which `timeout`s may fire here?* Those set by frames of a context in
+//!   the chain (see [`Deadline`]): a deadline set inside a generator never
+//!   unwinds the code that resumed it.
+
+use std::cell::Cell;
+use std::ptr::{self, NonNull};
+
+/// The per-stack state the chain links together.
+///
+/// # Invariant
+///
+/// A context lives at an address that does not move while its coroutine
+/// exists (a task header inside an `Rc`, or a generator's slot header),
+/// and is linked into the chain only while its coroutine executes.
+#[derive(Debug, Default)]
+pub(crate) struct StackContext {
+    /// The context that was active when this one was pushed; meaningful
+    /// only while this one is in the chain.
+    parent: Cell<*const StackContext>,
+    /// How to run code on the stack that resumed this one; set when a
+    /// generator body starts, `None` for task stacks.
+    switch: Cell<Option<ParentSwitch>>,
+    /// The innermost `timeout` that frames on this stack are inside.
+    deadlines: Cell<Option<NonNull<Deadline>>>,
+}
+
+/// A type-erased `corosensei::Yielder::on_parent_stack` of one generator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ParentSwitch {
+    /// The generator's corosensei yielder, erased.
+    pub(crate) yielder: NonNull<()>,
+    /// Runs the given function on the parent stack through `yielder`.
+    ///
+    /// # Safety
+    ///
+    /// Callable only from the generator's own stack while it runs.
+    pub(crate) call: unsafe fn(NonNull<()>, fn()),
+}
+
+thread_local! {
+    /// The innermost generator context executing on this thread; null on
+    /// a task's own stack or a plain thread stack.
+    static ACTIVE: Cell<*const StackContext> = const { Cell::new(ptr::null()) };
+}
+
+/// The innermost active generator context, or null.
+#[inline]
+pub(crate) fn active() -> *const StackContext {
+    ACTIVE.get()
+}
+
+/// True if `context` is the one executing now.
+#[inline]
+pub(crate) fn is_active(context: &StackContext) -> bool {
+    ptr::eq(ACTIVE.get(), context)
+}
+
+/// Makes `context` active until the returned guard drops (on return or
+/// unwind), which reactivates the one before.
+#[inline]
+pub(crate) fn push(context: &StackContext) -> Pushed {
+    let parent = ACTIVE.replace(context);
+    context.parent.set(parent);
+    Pushed { parent }
+}
+
+/// Restores the previously active context when dropped.
+#[must_use]
+pub(crate) struct Pushed {
+    parent: *const StackContext,
+}
+
+impl Drop for Pushed {
+    #[inline]
+    fn drop(&mut self) {
+        ACTIVE.set(self.parent);
+    }
+}
+
+/// Clears the chain for a task about to run (it starts on its own stack,
+/// with no generator of its own active) until the guard drops.
+#[inline]
+pub(crate) fn enter_task() -> Pushed {
+    Pushed {
+        parent: ACTIVE.replace(ptr::null()),
+    }
+}
+
+impl StackContext {
+    /// Records how to reach the parent stack; called by a generator body
+    /// as it starts.
+    pub(crate) fn set_switch(&self, switch: ParentSwitch) {
+        self.switch.set(Some(switch));
+    }
+}
+
+/// Runs `f` on the bottom stack of the chain (the task's own stack), with
+/// each generator in between left suspended mid-call, then returns on the
+/// stack that called this. With no active generator, `f` runs right here.
+///
+/// `f` is a plain `fn` because corosensei's `on_parent_stack` needs a
+/// `Send` closure; whatever it needs it reads from thread-locals.
+pub(crate) fn on_bottom_stack(f: fn()) {
+    let top = ACTIVE.get();
+    if top.is_null() {
+        f();
+        return;
+    }
+    // SAFETY: a context is in the chain only while its coroutine executes
+    // (the type's invariant), so `top` is live.
+    let top = unsafe { &*top };
+    let switch = top
+        .switch
+        .get()
+        .expect("a running generator has recorded its parent switch");
+    BOTTOM_FN.set(Some(f));
+    // SAFETY: `top` is the active context, so we are on its generator's
+    // stack, which is what `call` requires.
+    unsafe { (switch.call)(switch.yielder, step_down) };
+}
+
+thread_local! {
+    /// The function [`on_bottom_stack`] is carrying down the chain.
+    static BOTTOM_FN: Cell<Option<fn()>> = const { Cell::new(None) };
+}
+
+/// One link of [`on_bottom_stack`]: now on the parent stack of the context
+/// that was active, make its parent active and go on from there.
+fn step_down() {
+    let top = ACTIVE.get();
+    // SAFETY: `on_bottom_stack` called us for a non-null active context,
+    // which is live while it is in the chain.
+    let parent = unsafe { (*top).parent.get() };
+    ACTIVE.set(parent);
+    let f = BOTTOM_FN.take().expect("on_bottom_stack set the function");
+    if parent.is_null() {
+        f();
+    } else {
+        on_bottom_stack(f);
+    }
+    ACTIVE.set(top);
+}
+
+/// One `timeout` in force on a stack: a node of that stack's intrusive
+/// list of deadlines, innermost first, living in the `timeout` call's frame.
+#[derive(Debug)]
+pub(crate) struct Deadline {
+    /// Identifies the `timeout` call, carried by the unwinding payload.
+    pub(crate) id: u64,
+    /// Set when the deadline passes; the stack then unwinds to its
+    /// `timeout` at its next park point.
+    pub(crate) expired: Cell<bool>,
+    /// The next outer deadline on the same stack.
+    outer: Option<NonNull<Deadline>>,
+}
+
+impl Deadline {
+    /// A deadline not yet linked anywhere.
+    pub(crate) fn new(id: u64) -> Self {
+        Deadline {
+            id,
+            expired: Cell::new(false),
+            outer: None,
+        }
+    }
+}
+
+/// The payload that carries an expired deadline from a park point up to
+/// its `timeout` call, which turns it into `Err(Elapsed)`.
+#[derive(Debug)]
+pub(crate) struct DeadlineExpired(pub(crate) u64);
+
+/// The context frames run in now: the active generator's, or `task_root`.
+pub(crate) fn current_or(task_root: &StackContext) -> &StackContext {
+    let top = ACTIVE.get();
+    if top.is_null() {
+        task_root
+    } else {
+        // SAFETY: active contexts are live (the type's invariant), and the
+        // caller runs inside the active generator, which outlives the call.
+        unsafe { &*top }
+    }
+}
+
+/// Links `deadline` as the innermost of `context`'s list until the guard
+/// drops. Deadlines nest like the `timeout` calls that own them, so the
+/// list is a stack.
+///
+/// # Safety
+///
+/// `deadline` must stay at its address until the guard drops, and the
+/// guard must drop before `context` goes away (both hold when the guard
+/// and the deadline are locals of one frame running on `context`'s stack).
+pub(crate) unsafe fn link_deadline(context: &StackContext, deadline: &mut Deadline) -> Linked {
+    deadline.outer = context.deadlines.get();
+    let node = NonNull::from(&*deadline);
+    context.deadlines.set(Some(node));
+    Linked {
+        context: NonNull::from(context),
+        node,
+    }
+}
+
+/// Unlinks a deadline when dropped; see [`link_deadline`].
+#[must_use]
+pub(crate) struct Linked {
+    context: NonNull<StackContext>,
+    node: NonNull<Deadline>,
+}
+
+impl Drop for Linked {
+    fn drop(&mut self) {
+        // SAFETY: `link_deadline`'s contract keeps both alive until now.
+        let (context, node) = unsafe { (self.context.as_ref(), self.node.as_ref()) };
+        debug_assert_eq!(context.deadlines.get(), Some(self.node), "deadlines nest");
+        context.deadlines.set(node.outer);
+    }
+}
+
+/// The id of the outermost expired deadline among the contexts in the
+/// chain down to and including `task_root`: where the current stack must
+/// unwind to, if anywhere.
+pub(crate) fn expired_deadline(task_root: &StackContext) -> Option<u64> {
+    // The task's own stack is the outermost context: its deadlines win.
+    if let Some(id) = outermost_expired(task_root) {
+        return Some(id);
+    }
+    // Then the chain from the innermost generator outwards; the last hit
+    // is the outermost.
+    let mut found = None;
+    let mut context = ACTIVE.get();
+    while !context.is_null() {
+        // SAFETY: contexts in the chain are live (the type's invariant).
+        let c = unsafe { &*context };
+        if let Some(id) = outermost_expired(c) {
+            found = Some(id);
+        }
+        context = c.parent.get();
+    }
+    found
+}
+
+/// The outermost expired deadline of one stack.
+fn outermost_expired(context: &StackContext) -> Option<u64> {
+    let mut found = None;
+    let mut node = context.deadlines.get();
+    while let Some(n) = node {
+        // SAFETY: linked deadlines are live (`link_deadline`'s contract).
+        let n = unsafe { n.as_ref() };
+        if n.expired.get() {
+            found = Some(n.id);
+        }
+        node = n.outer;
+    }
+    found
+}

@@ -1,0 +1,134 @@
+//! `run`: the event loop itself.
+//!
+//! One turn of the loop: run the ready tasks (at most [`TASKS_PER_TURN`]
+//! before looking at the outside world) -> poll mio for I/O readiness,
+//! waiting until the next timer when nothing is ready -> fire due timers.
+//! Each wake puts a parked task back in the ready queue. When `main` is
+//! done, every task still pending is cancelled and unwound.
+
+use std::time::{Duration, Instant};
+
+use super::current::{self, Runtime};
+use super::task::{AnyOutput, JoinError, Task, TaskRef, erase};
+use super::time;
+use crate::context::DeadlineExpired;
+use crate::stack::DEFAULT_STACK_SIZE;
+
+/// Ready tasks run per turn before I/O and timers are checked, so a busy
+/// queue cannot starve sockets.
+const TASKS_PER_TURN: usize = 128;
+
+/// Runs `main` as the first task of a new event loop on this thread and
+/// returns its result once it finishes (`asyncio.run`). Tasks still pending
+/// then are cancelled: their stacks unwind and their destructors run.
+///
+/// # Panics
+///
+/// - If `main` panics, with its payload.
+/// - If called inside another `run` on the same thread.
+/// - On a deadlock: every task parked with no timer or I/O to wake one.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let answer = corio::run(|| {
+///     let worker = corio::spawn(|| {
+///         corio::sleep(Duration::from_millis(10));
+///         6 * 7
+///     });
+///     worker.join().unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
+    if current::in_runtime() {
+        panic!("corio: corio::run called inside corio::run; spawn a task instead");
+    }
+    let runtime =
+        Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
+    let _entered = current::enter(&runtime);
+    let _timers = time::install(runtime.id);
+    let traced_from_env = crate::trace::begin_from_env();
+    // SAFETY: `main` and `T` may borrow from our caller. This function does
+    // not return or unwind past `_shutdown` (declared below, so dropped
+    // first) before the task finished or was cancelled, and it takes the
+    // output before returning; on unwinding, the output (only ever a
+    // cancellation then, as `main` did not finish) is dropped with `task`.
+    let task = unsafe { Task::new(runtime.scheduler.next_task_id(), DEFAULT_STACK_SIZE, main) };
+    let unsized_task: std::rc::Rc<Task<dyn AnyOutput + '_>> = task.clone();
+    // SAFETY: as above.
+    let task_ref = unsafe { erase(unsized_task) };
+    runtime.scheduler.schedule_new(task_ref.clone());
+    let shutdown = Shutdown(&runtime);
+    run_until(&runtime, &task_ref);
+    drop(shutdown);
+    if let Some(recording) = traced_from_env {
+        crate::trace::end_from_env(recording);
+    }
+    match task.take_output() {
+        Some(Ok(value)) => value,
+        Some(Err(JoinError::Panicked(payload))) => {
+            if payload.is::<DeadlineExpired>() {
+                panic!(
+                    "corio: a timeout's deadline unwound past its corio::timeout call (its \
+                     unwinding was caught and resumed outside the timeout)"
+                );
+            }
+            std::panic::resume_unwind(payload)
+        }
+        Some(Err(JoinError::Cancelled)) | None => panic!("corio: the main task was cancelled"),
+    }
+}
+
+/// Cancels and unwinds every task still pending when dropped, also when
+/// `run` unwinds.
+struct Shutdown<'a>(&'a Runtime);
+
+impl Drop for Shutdown<'_> {
+    fn drop(&mut self) {
+        self.0.scheduler.shutdown();
+    }
+}
+
+/// Runs the loop until `main` is done.
+///
+/// # Panics
+///
+/// If every task is parked with nothing that could wake one (no timers,
+/// no I/O interest): a deadlock.
+fn run_until(rt: &Runtime, main: &TaskRef) {
+    loop {
+        for _ in 0..TASKS_PER_TURN {
+            let Some(task) = rt.scheduler.pop_ready() else {
+                break;
+            };
+            rt.scheduler.run_task(task);
+            if main.header.is_done() {
+                return;
+            }
+        }
+        let idle = !rt.scheduler.has_ready();
+        let io_waits = rt.reactor.has_waiters();
+        let timers = time::any_pending();
+        if !idle && !io_waits && !timers {
+            continue; // nothing outside could have happened; skip the syscall
+        }
+        let wait = if idle {
+            time::next_deadline().map(|at| at.saturating_duration_since(Instant::now()))
+        } else {
+            Some(Duration::ZERO)
+        };
+        if idle && wait.is_none() && !io_waits {
+            panic!(
+                "corio: deadlock: the main task is parked and no task can ever wake \
+                 (nothing is ready, no timer is pending, no task waits for I/O)"
+            );
+        }
+        rt.reactor.poll(wait, |task| rt.scheduler.wake(&task));
+        if timers {
+            time::fire_due(Instant::now());
+        }
+    }
+}

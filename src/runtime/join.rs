@@ -1,0 +1,177 @@
+//! Waiting for a task to finish: [`JoinHandle`], and the join
+//! registration `scope` uses too.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use super::current;
+use super::park;
+use super::task::{CancelReason, JoinError, Output, Task, TaskHeader, TaskRef};
+use crate::trace::ParkReason;
+
+/// Parks the calling task until `target` is done; true once it is.
+///
+/// False, at once, when the caller cannot park because its thread is
+/// unwinding (a destructor of a cancelled task): the caller decides what
+/// that means for it.
+///
+/// # Panics
+///
+/// Outside a task, while `target` is unfinished.
+pub(crate) fn wait_until_done(target: &TaskHeader) -> bool {
+    if target.is_done() {
+        return true;
+    }
+    if std::thread::panicking() {
+        return false;
+    }
+    let waiter = current::current_task("waiting for a task");
+    target.add_joiner(waiter.clone());
+    let _registration = JoinWait { target, waiter };
+    while !target.is_done() {
+        let task = target.id;
+        park::park_because(|| ParkReason::Join { task });
+        if std::thread::panicking() {
+            return target.is_done();
+        }
+    }
+    true
+}
+
+/// A task's entry among another task's joiners, removed when dropped (the
+/// finish of the target takes and wakes the entries still there).
+struct JoinWait<'a> {
+    target: &'a TaskHeader,
+    waiter: TaskRef,
+}
+
+impl Drop for JoinWait<'_> {
+    fn drop(&mut self) {
+        self.target.remove_joiner(&self.waiter);
+    }
+}
+
+/// An owned permission to wait for a task and take its result, like an
+/// awaited `asyncio.Task`. Dropping the handle detaches the task: it keeps
+/// running and its result is discarded.
+///
+/// # Examples
+///
+/// ```
+/// let total = corio::run(|| {
+///     let handles: Vec<_> = (1..=3).map(|n| corio::spawn(move || n * 10)).collect();
+///     handles.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
+/// });
+/// assert_eq!(total, 60);
+/// ```
+pub struct JoinHandle<T> {
+    task: Rc<Task<Output<T>>>,
+    /// Tasks belong to one thread's runtime.
+    _not_send: PhantomData<Rc<()>>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(task: Rc<Task<Output<T>>>) -> Self {
+        JoinHandle {
+            task,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Parks the calling task until this one finishes, then returns its
+    /// value, or why there is none.
+    ///
+    /// # Errors
+    ///
+    /// [`JoinError::Panicked`] if the task panicked, [`JoinError::Cancelled`]
+    /// if it was aborted or lost a race. Called where the calling task
+    /// cannot park (a destructor running while its stack unwinds) before
+    /// the task finished: [`JoinError::Cancelled`] at once, and the task
+    /// keeps running.
+    ///
+    /// # Panics
+    ///
+    /// If called outside [`crate::run`] while the task is unfinished.
+    pub fn join(self) -> Result<T, JoinError> {
+        if !wait_until_done(&self.task.header) {
+            return Err(JoinError::Cancelled);
+        }
+        self.task
+            .take_output()
+            .expect("a finished task's output is taken only by its one JoinHandle")
+    }
+
+    /// Asks the task to stop: it unwinds at its current or next park point
+    /// (running its destructors) and `join` reports
+    /// [`JoinError::Cancelled`]. A task that has not started never runs.
+    /// Aborting a finished task does nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// corio::run(|| {
+    ///     let h = corio::spawn(|| { corio::sleep(Duration::from_secs(3600)); "never" });
+    ///     corio::sleep(Duration::from_millis(1)); // let it start and park
+    ///     h.abort();
+    ///     assert!(h.join().is_err());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        let header = &self.task.header;
+        if header.is_done() {
+            return;
+        }
+        // The runtime's table holds every unfinished task; find ours there
+        // rather than forging a second handle of another lifetime.
+        current::try_with(|rt| {
+            if let Some(task) = rt.scheduler.task_in_slot(header.slot.get())
+                && std::ptr::addr_eq(Rc::as_ptr(&task), Rc::as_ptr(&self.task))
+            {
+                rt.scheduler.cancel(&task, CancelReason::Aborted);
+            }
+        });
+    }
+
+    /// The task's id, unique within its `run`: the id [`crate::trace`]
+    /// events carry for this task.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corio::run(|| {
+    ///     let a = corio::spawn(|| ());
+    ///     let b = corio::spawn(|| ());
+    ///     assert_ne!(a.id(), b.id());
+    /// });
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.task.header.id
+    }
+
+    /// True once the task has returned, panicked or been cancelled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// corio::run(|| {
+    ///     let h = corio::spawn(|| 1);
+    ///     assert!(!h.is_finished());
+    ///     corio::yield_now();
+    ///     assert!(h.is_finished());
+    /// });
+    /// ```
+    pub fn is_finished(&self) -> bool {
+        self.task.header.is_done()
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("task", &self.task.header)
+            .finish()
+    }
+}

@@ -1,0 +1,139 @@
+//! How a task parks, and how it is woken and interrupted.
+//!
+//! A blocking-style operation that cannot go on registers what would wake
+//! the task (a timer, an I/O waiter, a place in a wait queue: each an RAII
+//! registration that removes itself when the wait ends), then calls
+//! [`park`]. That suspends the task's stack, from wherever it is (on the
+//! task's own stack, or inside generators the task is running), and the
+//! scheduler runs something else. A wake queues the task; when it runs
+//! again, `park` returns and the operation checks its condition again.
+//!
+//! `park` is also where interrupts surface: a cancellation request or an
+//! expired `timeout` unwinds the task from the park point.
+
+use std::panic;
+
+use super::current;
+use super::task::{Cancelled, TaskHeader, TaskRef};
+use crate::context::{self, DeadlineExpired};
+use crate::trace::{self, ParkReason, What};
+
+/// Suspends the current task until something wakes it, or unwinds if it
+/// is cancelled or a `timeout` around the call (set on a stack in the
+/// current chain) expires. Called while the thread is unwinding, it
+/// returns at once: a stack that is unwinding must not switch away.
+///
+/// # Panics
+///
+/// Outside a task.
+pub(crate) fn park() {
+    park_because(|| ParkReason::Other);
+}
+
+/// [`park`], recording `reason` in the trace when one is being recorded.
+pub(crate) fn park_because(reason: impl FnOnce() -> ParkReason) {
+    if std::thread::panicking() {
+        return;
+    }
+    current::with("parking a task", |rt| {
+        let task = rt
+            .scheduler
+            .current()
+            .expect("corio: only a task can park (called from the event loop?)");
+        let header = &task.header;
+        check_interrupts(header);
+        trace::record(Some(header.id), || What::Parked(reason()));
+        header.park();
+        suspend_current_task(header);
+        check_interrupts(header);
+    });
+}
+
+/// Gives other ready tasks a turn, then continues (`asyncio.sleep(0)`).
+/// Outside `run` it yields the thread.
+///
+/// # Examples
+///
+/// ```
+/// use std::{cell::RefCell, rc::Rc};
+///
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// corio::run(|| {
+///     let l = log.clone();
+///     let other = corio::spawn(move || l.borrow_mut().push("other"));
+///     log.borrow_mut().push("main before");
+///     corio::yield_now(); // `other` runs here
+///     log.borrow_mut().push("main after");
+///     other.join().unwrap();
+/// });
+/// assert_eq!(*log.borrow(), ["main before", "other", "main after"]);
+/// ```
+pub fn yield_now() {
+    let in_task = current::try_with(|rt| {
+        let Some(task) = rt.scheduler.current() else {
+            return false;
+        };
+        if std::thread::panicking() {
+            return true;
+        }
+        let header = &task.header;
+        check_interrupts(header);
+        trace::record(Some(header.id), || What::Parked(ParkReason::Yield));
+        // `run_task` requeues the task when the switch lands there: it
+        // already holds the `Rc`, so no reference count changes hands here.
+        header.yield_now();
+        suspend_current_task(header);
+        check_interrupts(header);
+        true
+    });
+    if in_task != Some(true) {
+        std::thread::yield_now();
+    }
+}
+
+/// Unwinds from here if the current task was cancelled or a `timeout`
+/// whose frames are on a stack in the current chain has expired.
+fn check_interrupts(header: &TaskHeader) {
+    if let Some(reason) = header.cancel_reason() {
+        panic::resume_unwind(Box::new(Cancelled::new(header.id, reason)));
+    }
+    if let Some(id) = context::expired_deadline(&header.context) {
+        panic::resume_unwind(Box::new(DeadlineExpired(id)));
+    }
+}
+
+/// Switches to the scheduler as a park of the current task: from the
+/// bottom of the chain of executing stacks, which is the task's own, so
+/// generators the task is running stay suspended mid-call and resume
+/// transparently when the task does.
+fn suspend_current_task(header: &TaskHeader) {
+    if context::active().is_null() {
+        // SAFETY: no generator is active, so we run on the current task's
+        // own stack, and `header` is that task's: its yielder (set by the
+        // task's root) is the one to suspend with.
+        unsafe { header.yielder().as_ref() }.suspend(());
+    } else {
+        context::on_bottom_stack(suspend_on_task_stack);
+    }
+}
+
+/// The switch itself, on the task's own stack.
+fn suspend_on_task_stack() {
+    let yielder = current::with("parking a task", |rt| {
+        rt.scheduler
+            .current()
+            .expect("a parking task is current")
+            .header
+            .yielder()
+    });
+    // SAFETY: `on_bottom_stack` runs us on the bottom stack of the chain,
+    // which is the current task's own stack, and the yielder is that
+    // task's (set by its root, live while the task's body runs).
+    unsafe { yielder.as_ref() }.suspend(());
+}
+
+/// Makes a parked task ready to run; does nothing to one that is not
+/// parked, or outside the task's runtime.
+pub(crate) fn wake(task: &TaskRef) {
+    current::try_with(|rt| rt.scheduler.wake(task));
+}

@@ -1,0 +1,294 @@
+//! All of time: the runtime's timers, `sleep`, `sleep_until` and
+//! `timeout`.
+//!
+//! Timers are kept ordered by `(deadline, sequence)` in a `BTreeMap`, so
+//! equal deadlines fire first-in first-out and any entry can be removed in
+//! O(log n). Each entry is owned by an RAII [`TimerEntry`] held by the
+//! frame that waits: its drop (on return or unwind) removes the entry, so
+//! the table holds exactly the waits in progress. That keeps finished
+//! tasks out of it and makes "no timer is pending" mean what it says.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr::NonNull;
+use std::time::{Duration, Instant};
+
+use super::current;
+use super::park::{self, yield_now};
+use super::task::TaskRef;
+use crate::context::{self, Deadline, DeadlineExpired};
+use crate::trace::ParkReason;
+
+/// What happens when a timer fires.
+enum TimerAction {
+    /// Wake a task parked in `sleep` (or an I/O wait with a deadline).
+    Wake(TaskRef),
+    /// A `timeout`'s deadline passed: mark it expired, then wake the task
+    /// that set it so it unwinds at its park point.
+    Expire {
+        task: TaskRef,
+        /// Lives in the `timeout` frame, which removes this entry before
+        /// the deadline goes away.
+        deadline: NonNull<Deadline>,
+    },
+}
+
+/// The pending timers of the thread's runtime.
+struct Timers {
+    /// The runtime these belong to (see `current::Runtime::id`).
+    runtime: u64,
+    entries: BTreeMap<(Instant, u64), TimerAction>,
+    next_seq: u64,
+}
+
+thread_local! {
+    /// Present while a runtime is active on this thread.
+    static TIMERS: RefCell<Option<Timers>> = const { RefCell::new(None) };
+    /// Ids for `timeout` calls (their own counter, unrelated to task ids).
+    static NEXT_DEADLINE: Cell<u64> = const { Cell::new(1) };
+}
+
+/// Makes timers available for the runtime `runtime` until the guard drops.
+pub(crate) fn install(runtime: u64) -> Installed {
+    TIMERS.set(Some(Timers {
+        runtime,
+        entries: BTreeMap::new(),
+        next_seq: 0,
+    }));
+    Installed
+}
+
+/// Removes the thread's timers when dropped (after shutdown, when no
+/// registration is left).
+pub(crate) struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        let left = TIMERS.take();
+        drop(left); // outside the borrow: dropping task references
+    }
+}
+
+/// One entry in the timer table, removed when this is dropped.
+#[must_use]
+pub(crate) struct TimerEntry {
+    runtime: u64,
+    key: (Instant, u64),
+}
+
+/// Adds a timer for `at`.
+///
+/// # Panics
+///
+/// Outside a runtime.
+fn add(at: Instant, action: TimerAction) -> TimerEntry {
+    TIMERS.with_borrow_mut(|timers| {
+        let timers = timers
+            .as_mut()
+            .expect("corio: timers need a runtime; call this inside corio::run(|| ...)");
+        timers.next_seq += 1;
+        let key = (at, timers.next_seq);
+        timers.entries.insert(key, action);
+        TimerEntry {
+            runtime: timers.runtime,
+            key,
+        }
+    })
+}
+
+impl Drop for TimerEntry {
+    fn drop(&mut self) {
+        let removed = TIMERS.with_borrow_mut(|timers| match timers {
+            Some(timers) if timers.runtime == self.runtime => timers.entries.remove(&self.key),
+            _ => None, // fired already, or its runtime is gone
+        });
+        drop(removed); // outside the borrow
+    }
+}
+
+/// A timer that wakes `task` at `at`, for waits with a deadline.
+pub(crate) fn wake_at(at: Instant, task: TaskRef) -> TimerEntry {
+    add(at, TimerAction::Wake(task))
+}
+
+/// When the earliest timer fires, if any.
+pub(crate) fn next_deadline() -> Option<Instant> {
+    TIMERS.with_borrow(|timers| {
+        timers
+            .as_ref()?
+            .entries
+            .first_key_value()
+            .map(|(&(at, _), _)| at)
+    })
+}
+
+/// True if any timer is pending.
+pub(crate) fn any_pending() -> bool {
+    TIMERS.with_borrow(|timers| timers.as_ref().is_some_and(|t| !t.entries.is_empty()))
+}
+
+/// Fires every timer due at `now`, earliest first.
+pub(crate) fn fire_due(now: Instant) {
+    loop {
+        let due = TIMERS.with_borrow_mut(|timers| {
+            let entries = &mut timers.as_mut()?.entries;
+            let (&(at, _), _) = entries.first_key_value()?;
+            if at > now {
+                return None;
+            }
+            entries.pop_first().map(|(_, action)| action)
+        });
+        match due {
+            None => break,
+            Some(TimerAction::Wake(task)) => park::wake(&task),
+            Some(TimerAction::Expire { task, deadline }) => {
+                // SAFETY: the entry was in the table, and the `timeout`
+                // frame owning the deadline removes its entry before the
+                // deadline goes away; we popped it while still present.
+                unsafe { deadline.as_ref() }.expired.set(true);
+                park::wake(&task);
+            }
+        }
+    }
+}
+
+/// Parks the current task for `duration` (`asyncio.sleep`); other tasks run
+/// meanwhile. Outside [`run`](crate::run) it sleeps the thread, like
+/// `std::thread::sleep`. A zero duration still lets other tasks run once.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// // Two 30 ms sleeps in two tasks overlap: the second starts before the
+/// // first ends.
+/// let order = corio::run(|| {
+///     let log = std::cell::RefCell::new(Vec::new());
+///     corio::join(
+///         || { log.borrow_mut().push("a starts"); corio::sleep(Duration::from_millis(30)); log.borrow_mut().push("a ends") },
+///         || { log.borrow_mut().push("b starts"); corio::sleep(Duration::from_millis(30)); log.borrow_mut().push("b ends") },
+///     );
+///     log.into_inner()
+/// });
+/// assert_eq!(order, ["a starts", "b starts", "a ends", "b ends"]);
+/// ```
+pub fn sleep(duration: Duration) {
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(far_future);
+    sleep_until(deadline);
+}
+
+/// Parks the current task until `deadline`; see [`sleep`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// let wake_at = Instant::now() + Duration::from_millis(5);
+/// corio::run(|| corio::sleep_until(wake_at));
+/// assert!(Instant::now() >= wake_at);
+/// ```
+pub fn sleep_until(deadline: Instant) {
+    let Some(task) = current::try_with(|rt| rt.scheduler.current_ref()).flatten() else {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        return;
+    };
+    if Instant::now() >= deadline {
+        yield_now();
+        return;
+    }
+    while Instant::now() < deadline {
+        let _timer = add(deadline, TimerAction::Wake(task.clone()));
+        park::park_because(|| ParkReason::Timer {
+            until: crate::trace::since_start(deadline),
+        });
+        if std::thread::panicking() {
+            return; // unwinding: destructors do not wait
+        }
+    }
+}
+
+/// The error of a [`timeout`] whose deadline passed first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed(());
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Runs `f` on the current task, giving up after `limit`: if `f` is still
+/// running then, it is unwound from the point where it is parked (its
+/// destructors run) and `Err(Elapsed)` is returned, like `asyncio.timeout`
+/// / `asyncio.wait_for`. `f` is interrupted only where it parks (sleep,
+/// I/O, join, sync waits); code that never parks cannot be interrupted.
+///
+/// The deadline belongs to the stack that called `timeout`: inside a
+/// generator, if `f` yields out of the generator, the deadline can only
+/// interrupt the generator (at its next park point once it is resumed),
+/// never the code that resumed it.
+///
+/// # Errors
+///
+/// [`Elapsed`] when the limit passed before `f` finished.
+///
+/// # Panics
+///
+/// Outside a task of [`crate::run`]; and as `f` panics.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// corio::run(|| {
+///     let slow = corio::timeout(Duration::from_millis(10), || corio::sleep(Duration::from_secs(60)));
+///     assert!(slow.is_err());
+///     let quick = corio::timeout(Duration::from_secs(60), || 7);
+///     assert_eq!(quick, Ok(7));
+/// });
+/// ```
+pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> {
+    let task = current::current_task("corio::timeout");
+    let id = NEXT_DEADLINE.get();
+    NEXT_DEADLINE.set(id + 1);
+    let mut deadline = Deadline::new(id);
+    let stack = context::current_or(&task.header.context);
+    // SAFETY: `deadline` is a local that is not moved again, and `_linked`
+    // is declared after it, so it is dropped first; both live in this
+    // frame, which runs on `stack`'s coroutine stack, so `stack` (a task
+    // header or a generator's slot header) outlives them.
+    let _linked = unsafe { context::link_deadline(stack, &mut deadline) };
+    let at = Instant::now().checked_add(limit).unwrap_or_else(far_future);
+    let timer = add(
+        at,
+        TimerAction::Expire {
+            task: task.clone(),
+            deadline: NonNull::from(&deadline),
+        },
+    );
+    drop(task); // the timer holds the reference it needs
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    drop(timer);
+    match result {
+        Ok(value) => Ok(value),
+        Err(payload) => match payload.downcast::<DeadlineExpired>() {
+            Ok(expired) if expired.0 == id => Err(Elapsed(())),
+            Ok(other) => panic::resume_unwind(other),
+            Err(payload) => panic::resume_unwind(payload),
+        },
+    }
+}
+
+/// An instant far enough ahead to mean "never" for a timer.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
