@@ -1,0 +1,476 @@
+//! Regression tests for the soundness defects the runtime core was
+//! reshaped to rule out: yielders used off their generator's stack,
+//! scoped outputs outliving their borrows, registrations that outlive
+//! their waits, and deadlines that fire in the wrong frames. Scenarios
+//! that crashed or hung before run in a child process, with a generous
+//! wall-clock kill as the harness's limit (not as a timed assertion).
+
+mod util;
+
+use std::cell::{Cell, RefCell};
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use corio::sync::Event;
+use corio::{Generator, GeneratorState};
+use util::ms;
+
+/// Runs this binary's `child_process_entry` with `scenario`, killing it if
+/// it is still running after a minute (the old behaviour of some
+/// scenarios is to hang). Returns (exit code, stdout, stderr).
+fn run_child_limited(scenario: &str) -> (Option<i32>, String, String) {
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut child = Command::new(exe)
+        .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1"])
+        .env(util::CHILD_ENV, scenario)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child");
+    let limit = Instant::now() + Duration::from_secs(60);
+    loop {
+        if child.try_wait().expect("poll child").is_some() {
+            break;
+        }
+        if Instant::now() > limit {
+            child.kill().expect("kill child");
+            let out = child.wait_with_output().expect("child output");
+            panic!(
+                "scenario {scenario} still running after 60 s (hang); stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("child output");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `scenario` in a child and expects it to exit 0 after printing
+/// `expected` on a line of its own.
+fn child_succeeds_with(scenario: &str, expected: &str) {
+    let (code, stdout, stderr) = run_child_limited(scenario);
+    assert_eq!(
+        code,
+        Some(0),
+        "scenario {scenario} failed; stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        reports(&stdout).contains(&expected),
+        "scenario {scenario}: no report {expected:?} in stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+}
+
+/// Runs `scenario` in a child and expects `run` to panic with `message`.
+fn child_panics_with(scenario: &str, message: &str) {
+    let (code, stdout, stderr) = run_child_limited(scenario);
+    assert_eq!(
+        code,
+        Some(101),
+        "scenario {scenario} should panic; stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(message),
+        "scenario {scenario}: no {message:?} in stderr:\n{stderr}"
+    );
+}
+
+/// Marks the lines a child reports, among the test harness's own output.
+const REPORT: &str = "REPORT: ";
+
+/// Prints `value` on a line of its own for the parent to find.
+fn report(value: impl std::fmt::Display) {
+    println!("\n{REPORT}{value}");
+}
+
+/// The lines a child reported, in order.
+fn reports(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(REPORT))
+        .collect()
+}
+
+/// The message of a caught panic, or a note that there was none.
+fn caught_message<T>(f: impl FnOnce() -> T) -> String {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(_) => "no panic".to_string(),
+        Err(payload) => util::panic_message(payload.as_ref()).unwrap_or_default(),
+    }
+}
+
+/// Records the borrowed string when dropped: reading it after its owner
+/// is gone is the use-after-free the scope rules out.
+struct Loud<'a> {
+    text: &'a String,
+    log: &'a RefCell<Vec<String>>,
+}
+
+impl Drop for Loud<'_> {
+    fn drop(&mut self) {
+        self.log.borrow_mut().push(format!("dropped {}", self.text));
+    }
+}
+
+/// A closure that returns a [`Loud`] at once, boxed for `race`.
+fn make_loud<'a>(
+    text: &'a String,
+    log: &'a RefCell<Vec<String>>,
+) -> Box<dyn FnOnce() -> Loud<'a> + 'a> {
+    Box::new(move || Loud { text, log })
+}
+
+/// Not a real test: it does nothing in a normal run. The tests below re-run
+/// this binary with `CORIO_CHILD` set so that this entry performs one of
+/// the scenarios that used to crash or hang.
+#[test]
+fn child_process_entry() {
+    let Some(scenario) = util::child_scenario() else {
+        return;
+    };
+    match scenario.as_str() {
+        "yield_from_join_child" => corio::run(|| {
+            let mut g = Generator::<(), i32, ()>::new(|y, ()| {
+                corio::join(
+                    || {
+                        y.yield_(1);
+                    },
+                    || (),
+                );
+            });
+            report(caught_message(|| g.resume(())));
+            report(format!("status {:?}", g.status()));
+        }),
+        "yield_from_gather_after_sleep" => corio::run(|| {
+            let mut g = Generator::<(), u64, ()>::new(|y, ()| {
+                corio::gather(
+                    (1..=3)
+                        .map(|n| {
+                            move || {
+                                corio::sleep(ms(n));
+                                y.yield_(n);
+                            }
+                        })
+                        .collect(),
+                );
+            });
+            report(caught_message(|| g.resume(())));
+        }),
+        "yield_from_scope_child" => corio::run(|| {
+            let mut g = Generator::<(), u8, ()>::new(|y, ()| {
+                corio::scope(|s| {
+                    s.spawn(|| y.yield_(7));
+                });
+            });
+            report(caught_message(|| g.resume(())));
+        }),
+        "scoped_output_after_timeout" => {
+            let log = RefCell::new(Vec::new());
+            corio::run(|| {
+                {
+                    let local = String::from("borrowed");
+                    corio::scope(|s| {
+                        s.spawn(|| {
+                            let _ = corio::timeout(ms(50), || ());
+                            Loud {
+                                text: &local,
+                                log: &log,
+                            }
+                        });
+                    });
+                    log.borrow_mut().push("scope returned".into());
+                }
+                corio::sleep(ms(100));
+            });
+            report(log.borrow().join(", "));
+        }
+        "race_loser_output" => {
+            let log = RefCell::new(Vec::new());
+            corio::run(|| {
+                {
+                    let local = String::from("loser");
+                    let winner = String::from("winner");
+                    let (index, value) =
+                        corio::race(vec![make_loud(&winner, &log), make_loud(&local, &log)]);
+                    log.borrow_mut().push(format!("race returned {index}"));
+                    drop(value);
+                }
+                corio::sleep(ms(20));
+            });
+            report(log.borrow().join(", "));
+        }
+        "event_wait_after_long_timeout" => corio::run(|| {
+            assert_eq!(corio::timeout(Duration::from_secs(3600), || 5), Ok(5));
+            Event::new().wait();
+            report("the wait returned");
+        }),
+        "deadlock_after_timed_out_read" => corio::run(|| {
+            let (listener, addr) = util::local_listener();
+            let client = corio::net::TcpStream::connect(addr).unwrap();
+            let (mut server, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1];
+            let read = corio::timeout(ms(10), || server.read(&mut buf));
+            assert!(read.is_err(), "nothing was written, so the read times out");
+            Event::new().wait();
+            report("the wait returned");
+            drop(client);
+        }),
+        "timeout_in_generator_spares_resumer" => corio::run(|| {
+            let mut g = Generator::<(), i32, String>::new(|y, ()| {
+                let outcome = corio::timeout(ms(10), || {
+                    y.yield_(1);
+                    corio::sleep(Duration::from_secs(3600));
+                });
+                format!("inside: {outcome:?}")
+            });
+            assert_eq!(g.resume(()), GeneratorState::Yielded(1));
+            corio::sleep(ms(50)); // well past the generator's deadline
+            report("resumer slept undisturbed");
+            match g.resume(()) {
+                GeneratorState::Complete(text) => report(text),
+                other => report(format!("unexpected {other:?}")),
+            }
+        }),
+        other => panic!("unknown child scenario {other:?}"),
+    }
+}
+
+const OFF_STACK: &str = "corio: Yielder::yield_ called off its generator's stack";
+
+#[test]
+fn a_yielder_used_by_a_join_child_is_refused() {
+    let (code, stdout, stderr) = run_child_limited("yield_from_join_child");
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let lines = reports(&stdout);
+    assert!(lines.iter().any(|l| l.starts_with(OFF_STACK)), "{stdout}");
+    // The panic unwound the generator's body: it is complete, not stuck.
+    assert!(lines.contains(&"status Complete"), "{stdout}");
+}
+
+#[test]
+fn a_yielder_used_by_gather_children_after_sleeping_is_refused() {
+    let (code, stdout, stderr) = run_child_limited("yield_from_gather_after_sleep");
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        reports(&stdout).iter().any(|l| l.starts_with(OFF_STACK)),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_yielder_used_by_a_scope_child_is_refused() {
+    let (code, stdout, stderr) = run_child_limited("yield_from_scope_child");
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        reports(&stdout).iter().any(|l| l.starts_with(OFF_STACK)),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_yielder_still_works_on_its_own_stack_inside_a_task_and_a_join() {
+    let got = corio::run(|| {
+        let mut g = Generator::<(), i32, ()>::new(|y, ()| {
+            // The children compute; the body yields what they returned.
+            let (a, b) = corio::join(
+                || {
+                    corio::sleep(ms(1));
+                    1
+                },
+                || 2,
+            );
+            y.yield_(a);
+            y.yield_(b);
+        });
+        g.by_ref().collect::<Vec<_>>()
+    });
+    assert_eq!(got, [1, 2]);
+}
+
+#[test]
+fn a_scoped_output_is_dropped_before_the_scope_returns() {
+    child_succeeds_with(
+        "scoped_output_after_timeout",
+        "dropped borrowed, scope returned",
+    );
+}
+
+#[test]
+fn a_finished_race_losers_output_is_dropped_before_race_returns() {
+    child_succeeds_with(
+        "race_loser_output",
+        "dropped loser, race returned 0, dropped winner",
+    );
+}
+
+#[test]
+fn a_long_lived_scope_frees_children_nobody_can_join() {
+    let dropped = Rc::new(Cell::new(0usize));
+    let (inside, total) = corio::run(|| {
+        corio::scope(|s| {
+            for _ in 0..5_000 {
+                let d = util::DropCounter::new(&dropped);
+                s.spawn(move || d); // the handle is dropped at once
+                corio::yield_now(); // the child finishes
+            }
+            (dropped.get(), 5_000)
+        })
+    });
+    assert_eq!(dropped.get(), total, "all outputs dropped by the end");
+    assert!(
+        inside >= total / 2,
+        "only {inside} of {total} finished, unreachable children were freed while the scope ran"
+    );
+}
+
+#[test]
+fn a_finished_timeout_leaves_no_timer_so_a_deadlock_is_reported() {
+    child_panics_with(
+        "event_wait_after_long_timeout",
+        "corio: deadlock: the main task is parked and no task can ever wake (nothing is \
+         ready, no timer is pending, no task waits for I/O)",
+    );
+}
+
+#[test]
+fn a_timed_out_read_leaves_no_io_waiter_so_a_deadlock_is_reported() {
+    child_panics_with(
+        "deadlock_after_timed_out_read",
+        "corio: deadlock: the main task is parked and no task can ever wake (nothing is \
+         ready, no timer is pending, no task waits for I/O)",
+    );
+}
+
+#[test]
+fn a_timeout_inside_a_generator_never_unwinds_its_resumer() {
+    let (code, stdout, stderr) = run_child_limited("timeout_in_generator_spares_resumer");
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(
+        reports(&stdout),
+        ["resumer slept undisturbed", "inside: Err(Elapsed(()))"],
+        "stdout:\n{stdout}"
+    );
+}
+
+#[test]
+fn a_timeout_set_by_a_task_still_interrupts_a_generator_it_resumes() {
+    let outcome = corio::run(|| {
+        let mut g = Generator::<(), (), ()>::new(|_, ()| corio::sleep(Duration::from_secs(3600)));
+        corio::timeout(ms(10), move || g.resume(()))
+    });
+    assert!(outcome.is_err(), "the task's own deadline reaches into g");
+}
+
+#[test]
+fn nested_timeouts_across_a_generator_boundary_unwind_to_the_outermost_expired() {
+    let result = corio::run(|| {
+        corio::timeout(ms(10), || {
+            let mut g = Generator::<(), (), String>::new(|_, ()| {
+                // The inner limit is far away; the outer one fires.
+                let inner = corio::timeout(Duration::from_secs(3600), || {
+                    corio::sleep(Duration::from_secs(3600))
+                });
+                format!("{inner:?}")
+            });
+            g.resume(())
+        })
+    });
+    assert!(result.is_err(), "got {result:?}");
+}
+
+#[test]
+fn a_cancelled_payload_is_public_and_says_which_task_and_why() {
+    let text = corio::run(|| {
+        let h = corio::spawn(|| {
+            let caught = std::panic::catch_unwind(|| corio::sleep(Duration::from_secs(60)));
+            let payload = caught.expect_err("the abort unwinds the sleep");
+            let text = payload
+                .downcast_ref::<corio::Cancelled>()
+                .map(|c| (c.task_id(), c.to_string()));
+            std::panic::resume_unwind(Box::new(text));
+        });
+        corio::yield_now();
+        let id = h.id();
+        h.abort();
+        match h.join() {
+            Err(corio::JoinError::Panicked(p)) => {
+                let (task, text) = p
+                    .downcast::<Option<(u64, String)>>()
+                    .expect("our own payload")
+                    .expect("the payload was corio::Cancelled");
+                assert_eq!(task, id);
+                text
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    });
+    assert!(text.contains("was cancelled") && text.contains("aborted"), "{text}");
+}
+
+#[test]
+fn bodies_capturing_more_than_a_kib_run_everywhere() {
+    let big = [7u8; 4096];
+    let mut g = Generator::<(), u64, u64>::new(move |y, ()| {
+        y.yield_(big.iter().map(|&b| u64::from(b)).sum());
+        big.len() as u64
+    });
+    assert_eq!(g.resume(()), GeneratorState::Yielded(7 * 4096));
+    assert_eq!(g.resume(()), GeneratorState::Complete(4096));
+    let sums = corio::run(move || {
+        let spawned = corio::spawn(move || big.iter().map(|&b| u32::from(b)).sum::<u32>());
+        let local = [1u8; 4096];
+        let scoped = corio::scope(|s| {
+            s.spawn(move || local.iter().map(|&b| u32::from(b)).sum::<u32>())
+                .join()
+                .unwrap()
+        });
+        (spawned.join().unwrap(), scoped, big.len())
+    });
+    assert_eq!(sums, (7 * 4096, 4096, 4096));
+}
+
+#[test]
+fn a_socket_moved_to_another_runtime_and_back_keeps_working() {
+    let (to_b, at_b) = std::sync::mpsc::channel::<corio::net::TcpStream>();
+    let (to_a, at_a) = std::sync::mpsc::channel::<(corio::net::TcpStream, u8)>();
+    let runtime_b = std::thread::spawn(move || {
+        let mut stream = at_b.recv().expect("the stream arrives");
+        let byte = corio::run(move || {
+            let mut b = [0u8; 1];
+            stream.read_exact(&mut b).expect("read in runtime B");
+            (stream, b[0])
+        });
+        to_a.send(byte).expect("send back");
+    });
+    let bytes = corio::run(|| {
+        let (listener, addr) = util::local_listener();
+        let peer = std::thread::spawn(move || {
+            let mut p = std::net::TcpStream::connect(addr).expect("connect");
+            for byte in [b'1', b'2', b'3'] {
+                p.write_all(&[byte]).expect("write");
+                std::thread::sleep(ms(30));
+            }
+            let mut rest = Vec::new();
+            let _ = p.read_to_end(&mut rest); // until the other side closes
+        });
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut b = [0u8; 1];
+        stream.read_exact(&mut b).expect("first read in runtime A");
+        let first = b[0];
+        to_b.send(stream).expect("hand over to B");
+        let (mut stream, second) = at_a.recv().expect("B hands it back");
+        stream.read_exact(&mut b).expect("third read, back in runtime A");
+        drop(stream);
+        peer.join().expect("peer thread");
+        [first, second, b[0]]
+    });
+    runtime_b.join().expect("runtime B");
+    assert_eq!(&bytes, b"123");
+}
