@@ -23,8 +23,6 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token};
 
-use crate::trace::{self, What};
-
 /// Which readiness an operation waits for; the trace reports the same value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -32,6 +30,17 @@ pub enum Direction {
     Read,
     /// Room to write (or a connect to complete).
     Write,
+}
+
+/// What one readiness event reported, for the caller's trace.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Readiness {
+    /// The registered descriptor.
+    pub(crate) fd: RawFd,
+    /// Readable, or closed for reading.
+    pub(crate) readable: bool,
+    /// Writable, or closed for writing.
+    pub(crate) writable: bool,
 }
 
 /// The part of a reactor other threads may use: deregistering a
@@ -195,14 +204,16 @@ impl<W> Reactor<W> {
         drop(removed); // outside the borrow
     }
 
-    /// Waits up to `timeout` (forever if `None`) for readiness and passes
-    /// each waiter of a ready descriptor to `wake`, after every borrow of
-    /// the tables is released.
-    pub(crate) fn poll(&self, timeout: Option<Duration>, mut wake: impl FnMut(W)) {
+    /// Waits up to `timeout` (forever if `None`) for readiness, tells
+    /// `seen` about each event, and passes each waiter of a ready
+    /// descriptor to `wake`, after every borrow of the tables is released.
+    pub(crate) fn poll(
+        &self,
+        timeout: Option<Duration>,
+        mut seen: impl FnMut(Readiness),
+        mut wake: impl FnMut(W),
+    ) {
         self.reclaim_released();
-        if timeout != Some(Duration::ZERO) {
-            trace::record(None, || What::LoopWaits { timeout });
-        }
         let mut events = self.events.borrow_mut();
         if let Err(e) = self.poll.borrow_mut().poll(&mut events, timeout) {
             if e.kind() == io::ErrorKind::Interrupted {
@@ -218,7 +229,7 @@ impl<W> Reactor<W> {
                     continue;
                 };
                 let failed = event.is_error();
-                trace::record(None, || What::IoReady {
+                seen(Readiness {
                     fd: waiters.fd,
                     readable: event.is_readable() || event.is_read_closed(),
                     writable: event.is_writable() || event.is_write_closed(),

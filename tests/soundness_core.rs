@@ -23,7 +23,12 @@ use util::ms;
 fn run_child_limited(scenario: &str) -> (Option<i32>, String, String) {
     let exe = std::env::current_exe().expect("test binary path");
     let mut child = Command::new(exe)
-        .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_process_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(util::CHILD_ENV, scenario)
         .env("RUST_BACKTRACE", "0")
         .stdout(Stdio::piped())
@@ -123,8 +128,14 @@ impl Drop for Loud<'_> {
 fn make_loud<'a>(
     text: &'a String,
     log: &'a RefCell<Vec<String>>,
+    with_timeout: bool,
 ) -> Box<dyn FnOnce() -> Loud<'a> + 'a> {
-    Box::new(move || Loud { text, log })
+    Box::new(move || {
+        if with_timeout {
+            let _ = corio::timeout(ms(50), || ());
+        }
+        Loud { text, log }
+    })
 }
 
 /// Not a real test: it does nothing in a normal run. The tests below re-run
@@ -197,8 +208,12 @@ fn child_process_entry() {
                 {
                     let local = String::from("loser");
                     let winner = String::from("winner");
-                    let (index, value) =
-                        corio::race(vec![make_loud(&winner, &log), make_loud(&local, &log)]);
+                    // Both finish; the loser's timeout left a timer behind
+                    // it in the old core, which kept its output alive.
+                    let (index, value) = corio::race(vec![
+                        make_loud(&winner, &log, false),
+                        make_loud(&local, &log, true),
+                    ]);
                     log.borrow_mut().push(format!("race returned {index}"));
                     drop(value);
                 }
@@ -411,7 +426,10 @@ fn a_cancelled_payload_is_public_and_says_which_task_and_why() {
             other => panic!("unexpected {other:?}"),
         }
     });
-    assert!(text.contains("was cancelled") && text.contains("aborted"), "{text}");
+    assert!(
+        text.contains("was cancelled") && text.contains("aborted"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -440,8 +458,13 @@ fn bodies_capturing_more_than_a_kib_run_everywhere() {
 fn a_socket_moved_to_another_runtime_and_back_keeps_working() {
     let (to_b, at_b) = std::sync::mpsc::channel::<corio::net::TcpStream>();
     let (to_a, at_a) = std::sync::mpsc::channel::<(corio::net::TcpStream, u8)>();
+    // The peer writes each byte only once the reader of that byte has had
+    // time to park on it, so each runtime registers the socket.
+    let (signal_peer, peer_signals) = std::sync::mpsc::channel::<()>();
+    let signal_from_b = signal_peer.clone();
     let runtime_b = std::thread::spawn(move || {
         let mut stream = at_b.recv().expect("the stream arrives");
+        signal_from_b.send(()).unwrap();
         let byte = corio::run(move || {
             let mut b = [0u8; 1];
             stream.read_exact(&mut b).expect("read in runtime B");
@@ -454,19 +477,24 @@ fn a_socket_moved_to_another_runtime_and_back_keeps_working() {
         let peer = std::thread::spawn(move || {
             let mut p = std::net::TcpStream::connect(addr).expect("connect");
             for byte in [b'1', b'2', b'3'] {
+                peer_signals.recv().expect("a reader is about to park");
+                std::thread::sleep(ms(50));
                 p.write_all(&[byte]).expect("write");
-                std::thread::sleep(ms(30));
             }
             let mut rest = Vec::new();
             let _ = p.read_to_end(&mut rest); // until the other side closes
         });
         let (mut stream, _) = listener.accept().expect("accept");
         let mut b = [0u8; 1];
+        signal_peer.send(()).unwrap();
         stream.read_exact(&mut b).expect("first read in runtime A");
         let first = b[0];
         to_b.send(stream).expect("hand over to B");
         let (mut stream, second) = at_a.recv().expect("B hands it back");
-        stream.read_exact(&mut b).expect("third read, back in runtime A");
+        signal_peer.send(()).unwrap();
+        stream
+            .read_exact(&mut b)
+            .expect("third read, back in runtime A");
         drop(stream);
         peer.join().expect("peer thread");
         [first, second, b[0]]

@@ -12,7 +12,9 @@ use super::current::{self, Runtime};
 use super::task::{AnyOutput, JoinError, Task, TaskRef, erase};
 use super::time;
 use crate::context::DeadlineExpired;
+use crate::reactor::Readiness;
 use crate::stack::DEFAULT_STACK_SIZE;
+use crate::trace::{self, What};
 
 /// Ready tasks run per turn before I/O and timers are checked, so a busy
 /// queue cannot starve sockets.
@@ -126,7 +128,17 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
                  (nothing is ready, no timer is pending, no task waits for I/O)"
             );
         }
-        rt.reactor.poll(wait, |task| rt.scheduler.wake(&task));
+        if wait != Some(Duration::ZERO) {
+            trace::record(None, || What::LoopWaits { timeout: wait });
+        }
+        let seen = |r: Readiness| {
+            trace::record(None, || What::IoReady {
+                fd: r.fd,
+                readable: r.readable,
+                writable: r.writable,
+            });
+        };
+        rt.reactor.poll(wait, seen, |task| rt.scheduler.wake(&task));
         if timers {
             time::fire_due(Instant::now());
         }
