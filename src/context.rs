@@ -13,11 +13,21 @@
 //!                                                                                    resumed g)
 //! ```
 //!
-//! [`Generator::resume`](crate::Generator::resume) pushes, and pops when
-//! the resume returns or unwinds; the scheduler clears the chain while a
-//! task runs and restores it after, so each task sees only its own
-//! generators. The chain answers, in O(1) and without looking at stack
-//! pointers:
+//! The chain is kept while a task runs: the scheduler starts each task
+//! with an empty chain (and restores the previous one after), and
+//! a generator keeps itself in the chain: once resumed it makes itself
+//! active with the resumer's context as its parent ([`enter`], at the
+//! start of its body and as each `yield_` returns; `close` does it for
+//! the unwinding it starts), and just before it switches back it makes its parent active
+//! again ([`leave`], in `yield_`, and in a guard at the root of its body
+//! when the body returns, panics or is unwound). Outside any task the chain is not kept
+//! at all: [`ACTIVE`] holds the sentinel [`NO_TASK`] and a resume costs one
+//! thread-local read more than corosensei's. Nothing needs the chain
+//! there: no task can park, no `timeout` can be set, and no other stack
+//! can hold a `Yielder` (tasks are the only coroutines whose bodies may
+//! borrow, and they run only inside tasks' call trees).
+//!
+//! The chain answers, in O(1) and without looking at stack pointers:
 //!
 //! - *May this `Yielder` suspend?* Only if its generator's context is the
 //!   active one: a `Yielder` captured by a task that `join` or `scope`
@@ -64,31 +74,58 @@ pub(crate) struct ParentSwitch {
     pub(crate) call: unsafe fn(NonNull<()>, fn()),
 }
 
+/// [`ACTIVE`] outside any task: the chain is not kept there. Never the
+/// address of a context (those are aligned and far from address 1).
+const NO_TASK: *const StackContext = ptr::without_provenance(1);
+
 thread_local! {
-    /// The innermost generator context executing on this thread; null on
-    /// a task's own stack or a plain thread stack.
-    static ACTIVE: Cell<*const StackContext> = const { Cell::new(ptr::null()) };
+    /// The innermost generator context executing on this thread: null on
+    /// a task's own stack, [`NO_TASK`] outside any task.
+    static ACTIVE: Cell<*const StackContext> = const { Cell::new(NO_TASK) };
 }
 
-/// The innermost active generator context, or null.
+/// The innermost active generator context; null on a task's own stack.
+/// Meaningful only inside a task.
 #[inline]
 pub(crate) fn active() -> *const StackContext {
     ACTIVE.get()
 }
 
-/// True if `context` is the one executing now.
+/// True if a yield of `context`'s generator may suspend it: inside a task,
+/// when it is the active context; outside any task always (no other
+/// stack can hold its `Yielder` there, see the module docs).
 #[inline]
-pub(crate) fn is_active(context: &StackContext) -> bool {
-    ptr::eq(ACTIVE.get(), context)
+pub(crate) fn may_yield(context: &StackContext) -> bool {
+    let active = ACTIVE.get();
+    ptr::eq(active, context) || active == NO_TASK
 }
 
-/// Makes `context` active until the returned guard drops (on return or
-/// unwind), which reactivates the one before.
+/// Inside a task, makes `context` active, with the active one as its
+/// parent; outside any task it does nothing. Undone by [`leave`]. Called
+/// by a generator on its own stack as it starts or is resumed, when the
+/// active context is still its resumer's.
 #[inline]
-pub(crate) fn push(context: &StackContext) -> Pushed {
-    let parent = ACTIVE.replace(context);
-    context.parent.set(parent);
-    Pushed { parent }
+pub(crate) fn enter(context: &StackContext) {
+    let parent = ACTIVE.get();
+    if parent != NO_TASK {
+        context.parent.set(parent);
+        ACTIVE.set(context);
+    }
+}
+
+/// Undoes [`enter`] if `context` is still the active one: when its
+/// generator yields, returns, panics or has been closed. Doing nothing
+/// otherwise makes it safe to call from every one of those paths.
+///
+/// The generator calls this on its own stack before switching back, and
+/// [`enter`] after: the resumer does no work around the switch and keeps
+/// nothing alive across it, so a resume stays within a few instructions
+/// of corosensei's.
+#[inline]
+pub(crate) fn leave(context: &StackContext) {
+    if ptr::eq(ACTIVE.get(), context) {
+        ACTIVE.set(context.parent.get());
+    }
 }
 
 /// Restores the previously active context when dropped.

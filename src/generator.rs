@@ -216,7 +216,9 @@ where
     Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
         // SAFETY: the header was written before the coroutine was built
         // and lives in the slot this body runs on.
-        unsafe { header.as_ref() }.context.set_switch(ParentSwitch {
+        let context = &unsafe { header.as_ref() }.context;
+        context::enter(context);
+        context.set_switch(ParentSwitch {
             yielder: NonNull::from(raw).cast(),
             call: run_on_parent::<I, Y>,
         });
@@ -225,8 +227,22 @@ where
             header,
             _not_send: PhantomData,
         };
+        // However the body ends, its generator stops being active here,
+        // on its own stack, before control returns to the resumer.
+        let _leave = LeaveOnExit(header);
         body(&yielder, input)
     })
+}
+
+/// Pops a generator off the chain of executing stacks when its body
+/// returns, panics or is unwound.
+struct LeaveOnExit(NonNull<GeneratorHeader>);
+
+impl Drop for LeaveOnExit {
+    fn drop(&mut self) {
+        // SAFETY: the header outlives the body it was made for.
+        context::leave(&unsafe { self.0.as_ref() }.context);
+    }
 }
 
 /// A generator's state at the top of its stack slot, reached both by the
@@ -270,8 +286,10 @@ impl<I, Y, R> Generator<I, Y, R> {
         if self.coroutine.done() {
             resume_after_completion();
         }
-        // SAFETY: the header lives as long as the coroutine (field doc).
-        let _active = context::push(&unsafe { self.header.as_ref() }.context);
+        // The generator itself keeps the chain of executing stacks: it
+        // pushes itself once it runs and pops itself before switching back
+        // (`yield_`, and the body's root in `build`), so nothing happens
+        // here around the switch.
         match self.coroutine.resume(input) {
             CoroutineResult::Yield(value) => GeneratorState::Yielded(value),
             CoroutineResult::Return(value) => GeneratorState::Complete(value),
@@ -344,9 +362,13 @@ impl<I, Y, R> Generator<I, Y, R> {
         // is alive; `Cell` needs only a shared reference.
         let header = unsafe { self.header.as_ref() };
         header.closing.set(true);
-        // The body's destructors run on its stack now: it is executing.
-        let _active = context::push(&header.context);
+        // The body's destructors run on its stack now, as its pending
+        // `yield_` unwinds: it is the active stack until its root pops it
+        // (a body that never started is dropped without running, so
+        // `leave` pops it here).
+        context::enter(&header.context);
         self.coroutine.force_unwind();
+        context::leave(&header.context);
     }
 }
 
@@ -497,17 +519,22 @@ impl<I, Y> Yielder<I, Y> {
         // SAFETY: the header is in the slot this body runs on, live while
         // the body (and so `self`) exists.
         let header = unsafe { self.header.as_ref() };
-        if !context::is_active(&header.context) {
+        if !context::may_yield(&header.context) {
             yield_from_another_stack();
         }
         if header.closing.get() {
             yield_while_closing();
         }
+        // The resumer is active again once we switch; once resumed, we are.
+        // (`close` makes us active itself before it unwinds us from here.)
+        context::leave(&header.context);
         // SAFETY: `raw` was made from the reference corosensei passed to the
         // body; it lives on this stack for as long as the body runs, and the
         // check above proved we execute on that stack, so `suspend` switches
         // away from the right one.
-        unsafe { self.raw.as_ref() }.suspend(value)
+        let input = unsafe { self.raw.as_ref() }.suspend(value);
+        context::enter(&header.context);
+        input
     }
 
     /// Runs `inner` to completion as part of this generator, Python's

@@ -502,3 +502,39 @@ fn a_socket_moved_to_another_runtime_and_back_keeps_working() {
     runtime_b.join().expect("runtime B");
     assert_eq!(&bytes, b"123");
 }
+
+#[test]
+fn nested_generators_park_their_task_and_follow_it_between_tasks() {
+    use std::cell::RefCell;
+    let got = corio::run(|| {
+        // An outer generator resuming an inner one that sleeps: the sleep
+        // parks whichever task is resuming the pair.
+        let outer = Rc::new(RefCell::new(Generator::<(), u32, ()>::new(|y, ()| {
+            let mut inner = Generator::<(), u32, ()>::new(|y, ()| {
+                for n in 0..4 {
+                    corio::sleep(ms(1));
+                    y.yield_(n);
+                }
+            });
+            while let GeneratorState::Yielded(n) = inner.resume(()) {
+                corio::yield_now();
+                y.yield_(n * 10);
+            }
+        })));
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let g = Rc::clone(&outer);
+            // Each resume happens in a different task.
+            let h = corio::spawn(move || match g.borrow_mut().resume(()) {
+                GeneratorState::Yielded(n) => n,
+                GeneratorState::Complete(()) => u32::MAX,
+            });
+            seen.push(h.join().unwrap());
+            if let GeneratorState::Yielded(n) = outer.borrow_mut().resume(()) {
+                seen.push(n);
+            }
+        }
+        seen
+    });
+    assert_eq!(got, [0, 10, 20, 30]);
+}
