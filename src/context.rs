@@ -39,8 +39,10 @@
 //!   the chain (see [`Deadline`]): a deadline set inside a generator never
 //!   unwinds the code that resumed it.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::ptr::{self, NonNull};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The per-stack state the chain links together.
 ///
@@ -59,6 +61,43 @@ pub(crate) struct StackContext {
     switch: Cell<Option<ParentSwitch>>,
     /// The innermost `timeout` that frames on this stack are inside.
     deadlines: Cell<Option<NonNull<Deadline>>>,
+    /// How many payloads corio raised on this stack (a cancellation or an
+    /// expired deadline) are alive: while any is, and the thread is
+    /// unwinding, this stack is *cancel-unwinding*. Shared with the
+    /// payloads, which may outlive the stack; made on the first raise.
+    raised: OnceCell<Arc<AtomicU32>>,
+    /// Set when this stack may be unwinding for another reason: a panic
+    /// started on it (the panic hook), corio re-raised a payload on it, or
+    /// it is being closed. Only stops corio from raising into it; stale
+    /// once the thread is not unwinding at all.
+    may_unwind: Cell<bool>,
+}
+
+/// Whether a stack is unwinding, as far as corio knows; see
+/// [`StackContext::unwinding`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unwinding {
+    /// Not unwinding: corio may raise into it, and waits wait.
+    No,
+    /// Unwinding because corio raised a cancellation or a deadline on it,
+    /// and that payload is alive: destructors are running, and waits
+    /// that would not end on their own return at once.
+    Cancelled,
+    /// Perhaps unwinding a panic (or being closed): corio does not raise
+    /// into it, but waits wait as in plain Rust.
+    Maybe,
+}
+
+/// Keeps a stack marked cancel-unwinding while the payload holding it is
+/// alive; see [`StackContext::raise_mark`]. Atomic only because unwinding
+/// payloads must be `Send` (a panic can be carried to another thread).
+#[derive(Debug)]
+pub(crate) struct RaisedMark(Arc<AtomicU32>);
+
+impl Drop for RaisedMark {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A type-erased `corosensei::Yielder::on_parent_stack` of one generator.
@@ -82,6 +121,8 @@ thread_local! {
     /// The innermost generator context executing on this thread: null on
     /// a task's own stack, [`NO_TASK`] outside any task.
     static ACTIVE: Cell<*const StackContext> = const { Cell::new(NO_TASK) };
+    /// The context of the running task's own stack, while a task runs.
+    static TASK_ROOT: Cell<*const StackContext> = const { Cell::new(ptr::null()) };
 }
 
 /// The innermost active generator context; null on a task's own stack.
@@ -128,25 +169,28 @@ pub(crate) fn leave(context: &StackContext) {
     }
 }
 
-/// Restores the previously active context when dropped.
-#[must_use]
-pub(crate) struct Pushed {
-    parent: *const StackContext,
-}
-
-impl Drop for Pushed {
-    #[inline]
-    fn drop(&mut self) {
-        ACTIVE.set(self.parent);
+/// Clears the chain for a task about to run (it starts on its own stack,
+/// `root`, with no generator of its own active) until the guard drops.
+#[inline]
+pub(crate) fn enter_task(root: &StackContext) -> EnteredTask {
+    EnteredTask {
+        parent: ACTIVE.replace(ptr::null()),
+        root: TASK_ROOT.replace(root),
     }
 }
 
-/// Clears the chain for a task about to run (it starts on its own stack,
-/// with no generator of its own active) until the guard drops.
-#[inline]
-pub(crate) fn enter_task() -> Pushed {
-    Pushed {
-        parent: ACTIVE.replace(ptr::null()),
+/// Restores the chain of whoever ran the task when dropped.
+#[must_use]
+pub(crate) struct EnteredTask {
+    parent: *const StackContext,
+    root: *const StackContext,
+}
+
+impl Drop for EnteredTask {
+    #[inline]
+    fn drop(&mut self) {
+        ACTIVE.set(self.parent);
+        TASK_ROOT.set(self.root);
     }
 }
 
@@ -155,6 +199,41 @@ impl StackContext {
     /// as it starts.
     pub(crate) fn set_switch(&self, switch: ParentSwitch) {
         self.switch.set(Some(switch));
+    }
+
+    /// A mark for a payload corio is about to raise on this stack: the
+    /// stack counts as cancel-unwinding until the payload is dropped.
+    pub(crate) fn raise_mark(&self) -> RaisedMark {
+        let count = self.raised.get_or_init(Arc::default);
+        count.fetch_add(1, Ordering::Relaxed);
+        RaisedMark(Arc::clone(count))
+    }
+
+    /// Notes that this stack may be unwinding (see the field).
+    pub(crate) fn mark_may_unwind(&self) {
+        self.may_unwind.set(true);
+    }
+
+    /// Whether this stack is unwinding. `std::thread::panicking()` is per
+    /// thread, so it is only the precondition: false means no stack of
+    /// the thread unwinds (and every mark is stale); true means one does,
+    /// and the marks say whether it is this one.
+    pub(crate) fn unwinding(&self) -> Unwinding {
+        if !std::thread::panicking() {
+            self.may_unwind.set(false);
+            return Unwinding::No;
+        }
+        if self
+            .raised
+            .get()
+            .is_some_and(|count| count.load(Ordering::Relaxed) > 0)
+        {
+            Unwinding::Cancelled
+        } else if self.may_unwind.get() {
+            Unwinding::Maybe
+        } else {
+            Unwinding::No
+        }
     }
 }
 
@@ -205,6 +284,70 @@ fn step_down() {
     ACTIVE.set(top);
 }
 
+thread_local! {
+    /// Where recent panics started (an address on the panicking stack),
+    /// for generators outside tasks, whose contexts the chain does not
+    /// track. Emptied whenever the thread is seen not unwinding.
+    static PANIC_SITES: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Chains corio's panic hook in front of the one installed now, once per
+/// process. The hook only marks the stack the panic starts on as
+/// possibly unwinding (so corio never raises into it, and a generator
+/// never yields in the middle of it), then calls the previous hook, which
+/// prints as usual.
+pub(crate) fn install_panic_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            note_panic();
+            previous(info);
+        }));
+    });
+}
+
+/// Marks the stack executing now as possibly unwinding: inside a task the
+/// active generator's context or the task's own; outside tasks, where the
+/// chain is not kept, the panic's address is remembered instead.
+fn note_panic() {
+    let active = ACTIVE.get();
+    if active == NO_TASK {
+        let here = 0u8;
+        let site = std::hint::black_box(&here) as *const u8 as usize;
+        PANIC_SITES.with_borrow_mut(|sites| sites.push(site));
+        return;
+    }
+    let stack = if active.is_null() {
+        TASK_ROOT.get()
+    } else {
+        active
+    };
+    if !stack.is_null() {
+        // SAFETY: contexts in the chain, and the running task's root, are
+        // live (the type's invariant).
+        unsafe { &*stack }.mark_may_unwind();
+    }
+}
+
+/// True if a panic that may still be unwinding started inside
+/// `low..high` (a generator's stack slot); outside tasks only.
+pub(crate) fn panicked_within(low: usize, high: usize) -> bool {
+    PANIC_SITES.with_borrow_mut(|sites| {
+        if !std::thread::panicking() {
+            sites.clear();
+            return false;
+        }
+        sites.iter().any(|&site| (low..high).contains(&site))
+    })
+}
+
+/// True when the chain is kept (inside a task), so that the active
+/// context is exact.
+pub(crate) fn in_task_chain() -> bool {
+    ACTIVE.get() != NO_TASK
+}
+
 /// One `timeout` in force on a stack: a node of that stack's intrusive
 /// list of deadlines, innermost first, living in the `timeout` call's frame.
 #[derive(Debug)]
@@ -232,7 +375,12 @@ impl Deadline {
 /// The payload that carries an expired deadline from a park point up to
 /// its `timeout` call, which turns it into `Err(Elapsed)`.
 #[derive(Debug)]
-pub(crate) struct DeadlineExpired(pub(crate) u64);
+pub(crate) struct DeadlineExpired {
+    /// The `timeout` call it is for.
+    pub(crate) id: u64,
+    /// Keeps the stack it unwinds marked cancel-unwinding.
+    pub(crate) _mark: RaisedMark,
+}
 
 /// The context frames run in now: the active generator's, or `task_root`.
 pub(crate) fn current_or(task_root: &StackContext) -> &StackContext {

@@ -14,6 +14,7 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
+use corosensei::stack::Stack;
 use corosensei::{Coroutine, CoroutineResult};
 
 use crate::context::{self, ParentSwitch, StackContext};
@@ -171,6 +172,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
+        context::install_panic_hook();
         let stack = PooledStack::take(bytes)?;
         let header = stack.header::<GeneratorHeader>();
         // SAFETY: the header bytes of a slot belong to its owner, and the
@@ -179,6 +181,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
             header.as_ptr().write(GeneratorHeader {
                 context: StackContext::default(),
                 closing: Cell::new(false),
+                stack_limit: stack.limit().get(),
             })
         };
         // corosensei copies the body onto the new stack and refuses types
@@ -253,6 +256,9 @@ struct GeneratorHeader {
     /// Set while the owner is unwinding the coroutine (close or drop); a
     /// yield seen then is a bug in the body, reported as such.
     closing: Cell<bool>,
+    /// Lowest address of the generator's stack; the header itself sits at
+    /// its top.
+    stack_limit: usize,
 }
 
 impl<I, Y, R> Generator<I, Y, R> {
@@ -362,6 +368,7 @@ impl<I, Y, R> Generator<I, Y, R> {
         // is alive; `Cell` needs only a shared reference.
         let header = unsafe { self.header.as_ref() };
         header.closing.set(true);
+        header.context.mark_may_unwind();
         // The body's destructors run on its stack now, as its pending
         // `yield_` unwinds: it is the active stack until its root pops it
         // (a body that never started is dropped without running, so
@@ -525,6 +532,9 @@ impl<I, Y> Yielder<I, Y> {
         if header.closing.get() {
             yield_while_closing();
         }
+        if std::thread::panicking() {
+            refuse_if_unwinding(header);
+        }
         // The resumer is active again once we switch; once resumed, we are.
         // (`close` makes us active itself before it unwinds us from here.)
         context::leave(&header.context);
@@ -589,6 +599,30 @@ fn yield_from_another_stack() -> ! {
          own and cannot yield for the generator: return the value from the task and yield \
          it from the generator body"
     )
+}
+
+/// A stack cannot be suspended in the middle of unwinding: the panic
+/// state is per thread, so the resumer would see `thread::panicking()`
+/// for good, and the paused unwinding could never be finished or
+/// dropped. A destructor that yields while its generator unwinds a panic
+/// can only end the process; say why first.
+#[cold]
+#[inline(never)]
+fn refuse_if_unwinding(header: &GeneratorHeader) {
+    let unwinding = header.context.unwinding() != context::Unwinding::No
+        || (!context::in_task_chain()
+            && context::panicked_within(
+                header.stack_limit,
+                header as *const GeneratorHeader as usize,
+            ));
+    if unwinding {
+        eprintln!(
+            "corio: a generator yielded from a destructor while its body was unwinding a \
+             panic; a stack cannot be suspended in the middle of unwinding, so the process \
+             aborts"
+        );
+        std::process::abort();
+    }
 }
 
 #[cold]

@@ -19,7 +19,9 @@ use std::time::Instant;
 
 use mio::Token;
 
+use crate::context::Unwinding;
 use crate::reactor::{Direction, Shared};
+use crate::runtime::unwind::{self, Place};
 use crate::runtime::{current, park, time};
 use crate::trace::{self, ParkReason, What};
 
@@ -61,6 +63,8 @@ impl<T: AsRawFd> Registered<T> {
         deadline: Option<Instant>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> io::Result<R> {
+        // Before the attempt, not after: a yield there loses no result.
+        park::spend_budget();
         loop {
             match op(&self.io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
@@ -107,13 +111,28 @@ impl<T: AsRawFd> Registered<T> {
     }
 
     fn park_until_ready(&self, direction: Direction, deadline: Option<Instant>) -> io::Result<()> {
+        match unwind::place() {
+            Place::Loop => {
+                return Err(io::Error::other(
+                    "corio: cannot wait for I/O on the event loop outside any task \
+                     (a destructor the loop ran, e.g. at shutdown)",
+                ));
+            }
+            // Not `Interrupted`: std's retry loops (`write_all`, `read_exact`)
+            // would retry that forever.
+            Place::Task(Unwinding::Cancelled) => {
+                return Err(io::Error::other(
+                    "corio: the task is being cancelled; its destructors do not wait for I/O",
+                ));
+            }
+            Place::Outside | Place::Task(_) => {}
+        }
         let fd = self.io.as_raw_fd();
         let (_waiter, task) = current::with("socket I/O", |rt| -> io::Result<_> {
-            let Some(task) = rt.scheduler.current_ref() else {
-                return Err(io::Error::other(
-                    "corio: cannot wait for I/O outside a task (the runtime is shutting down)",
-                ));
-            };
+            let task = rt
+                .scheduler
+                .current_ref()
+                .expect("place() said we run in a task");
             let token = self.token_in(rt)?;
             trace::record(Some(task.header.id), || What::IoInterest { fd, direction });
             let key = rt.reactor.add_waiter(token, direction, task.clone());
@@ -127,13 +146,6 @@ impl<T: AsRawFd> Registered<T> {
         })?;
         let _timer = deadline.map(|at| time::wake_at(at, task));
         park::park_because(|| ParkReason::Io { fd, direction });
-        if std::thread::panicking() {
-            // A cancelled task's destructors must not wait for I/O.
-            return Err(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "corio: task is being cancelled",
-            ));
-        }
         Ok(())
     }
 }
@@ -143,6 +155,60 @@ impl<T: AsRawFd> Drop for Registered<T> {
         if let Some(r) = self.registration.take() {
             r.reactor.release(self.io.as_raw_fd(), r.token);
         }
+        // The descriptor closes after this: tasks waiting for one to be
+        // free (an `accept` that hit the fd limit) can try again.
+        current::try_with(|rt| {
+            for task in rt.reactor.take_fd_waiters() {
+                rt.scheduler.wake(&task);
+            }
+        });
+    }
+}
+
+/// How long an operation that failed for want of file descriptors waits
+/// before its caller may retry, unless this runtime closes one sooner.
+pub(crate) const FD_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// True for the errors of a process (`EMFILE`) or system (`ENFILE`) out of
+/// file descriptors.
+pub(crate) fn is_fd_exhaustion(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+/// After an `accept` failed for want of file descriptors: parks until this
+/// runtime closes a descriptor or [`FD_BACKOFF`] passes, so a loop that
+/// retries cannot spin, even as the only runnable task. Returns at once
+/// where it cannot or should not wait.
+pub(crate) fn wait_for_free_fd() {
+    if !matches!(
+        unwind::place(),
+        Place::Task(Unwinding::No | Unwinding::Maybe)
+    ) {
+        return;
+    }
+    let task = current::current_task("accept");
+    let waiter = current::with("accept", |rt| FdWaiter {
+        runtime: rt.id,
+        key: rt.reactor.add_fd_waiter(task.clone()),
+    });
+    let _timer = time::wake_at(Instant::now() + FD_BACKOFF, task);
+    park::park_because(|| ParkReason::Other);
+    drop(waiter);
+}
+
+/// A task's place among those waiting for a free descriptor.
+struct FdWaiter {
+    runtime: u64,
+    key: u64,
+}
+
+impl Drop for FdWaiter {
+    fn drop(&mut self) {
+        current::try_with(|rt| {
+            if rt.id == self.runtime {
+                rt.reactor.remove_fd_waiter(self.key);
+            }
+        });
     }
 }
 

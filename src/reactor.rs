@@ -93,6 +93,9 @@ pub(crate) struct Reactor<W> {
     /// Waiters stored in `sources`: zero means nobody waits for I/O.
     waiting: Cell<usize>,
     next_key: Cell<u64>,
+    /// Waiting for a descriptor to be closed (see `crate::io`); they also
+    /// hold a timer, so they never count as "waiting for I/O".
+    fd_waiters: RefCell<Vec<(u64, W)>>,
 }
 
 impl<W> Reactor<W> {
@@ -110,6 +113,7 @@ impl<W> Reactor<W> {
             free_tokens: RefCell::new(Vec::new()),
             waiting: Cell::new(0),
             next_key: Cell::new(0),
+            fd_waiters: RefCell::new(Vec::new()),
         })
     }
 
@@ -202,6 +206,34 @@ impl<W> Reactor<W> {
             self.waiting.set(self.waiting.get() - 1);
         }
         drop(removed); // outside the borrow
+    }
+
+    /// Adds a waiter for the next descriptor to be closed; the key removes
+    /// it again.
+    pub(crate) fn add_fd_waiter(&self, waiter: W) -> u64 {
+        let key = self.next_key.get();
+        self.next_key.set(key + 1);
+        self.fd_waiters.borrow_mut().push((key, waiter));
+        key
+    }
+
+    /// Removes the fd waiter `key`, if still there.
+    pub(crate) fn remove_fd_waiter(&self, key: u64) {
+        let removed = {
+            let mut waiters = self.fd_waiters.borrow_mut();
+            let at = waiters.iter().position(|(k, _)| *k == key);
+            at.map(|i| waiters.swap_remove(i))
+        };
+        drop(removed); // outside the borrow
+    }
+
+    /// Takes every fd waiter, to wake them: a descriptor is being closed.
+    pub(crate) fn take_fd_waiters(&self) -> Vec<W> {
+        let mut waiters = self.fd_waiters.borrow_mut();
+        if waiters.is_empty() {
+            return Vec::new();
+        }
+        waiters.drain(..).map(|(_, w)| w).collect()
     }
 
     /// Waits up to `timeout` (forever if `None`) for readiness, tells

@@ -62,10 +62,20 @@ impl TcpListener {
     ///
     /// # Errors
     ///
-    /// As `std::net::TcpListener::accept` (for example, too many open files).
+    /// As `std::net::TcpListener::accept`. When the process or system is
+    /// out of file descriptors (`EMFILE`, `ENFILE`), the error comes back
+    /// only after the task waited until this runtime closed a socket or a
+    /// short back-off passed, so a loop that retries on errors does not
+    /// spin and starve the tasks that would close descriptors.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = self.inner.do_io(Direction::Read, None, |l| l.accept())?;
-        Ok((TcpStream::from_std(stream)?, peer))
+        match self.inner.do_io(Direction::Read, None, |l| l.accept()) {
+            Ok((stream, peer)) => Ok((TcpStream::from_std(stream)?, peer)),
+            Err(e) if crate::io::is_fd_exhaustion(&e) => {
+                crate::io::wait_for_free_fd();
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// An endless iterator of accepted connections (errors included).

@@ -3,12 +3,12 @@
 //! (`timeout` is in `time.rs`, with the rest of time.)
 
 use std::cell::{Cell, RefCell};
-use std::panic;
 
 use super::current;
 use super::park;
-use super::scope::scope;
+use super::scope::scope_named;
 use super::task::{JoinError, TaskRef};
+use super::unwind;
 
 /// Runs every closure as its own task and returns their results in input
 /// order once all have finished, like `asyncio.gather`. The closures may
@@ -39,7 +39,7 @@ pub fn gather<T, F>(work: Vec<F>) -> Vec<T>
 where
     F: FnOnce() -> T,
 {
-    scope(|s| {
+    scope_named("corio::gather", |s| {
         let handles: Vec<_> = work.into_iter().map(|f| s.spawn(f)).collect();
         handles
             .into_iter()
@@ -65,7 +65,7 @@ where
     FA: FnOnce() -> A,
     FB: FnOnce() -> B,
 {
-    scope(|s| {
+    scope_named("corio::join", |s| {
         let a = s.spawn(a);
         let b = s.spawn(b);
         (unwrap_or_propagate(a.join()), unwrap_or_propagate(b.join()))
@@ -75,7 +75,7 @@ where
 fn unwrap_or_propagate<T>(result: Result<T, JoinError>) -> T {
     match result {
         Ok(value) => value,
-        Err(JoinError::Panicked(payload)) => panic::resume_unwind(payload),
+        Err(JoinError::Panicked(payload)) => unwind::resume_unwind(payload),
         // Only the enclosing scope cancels its children, and it does so
         // while unwinding, after which nobody joins.
         Err(JoinError::Cancelled) => panic!("corio: a task was cancelled while being gathered"),
@@ -109,8 +109,16 @@ where
     F: FnOnce() -> T,
 {
     assert!(!work.is_empty(), "corio::race needs at least one closure");
+    race_named("corio::race", work)
+}
+
+/// [`race`], naming `what` in its panics.
+fn race_named<T, F>(what: &'static str, work: Vec<F>) -> (usize, T)
+where
+    F: FnOnce() -> T,
+{
     let finish = FinishLine::default();
-    scope(|s| {
+    scope_named(what, |s| {
         let handles: Vec<_> = work
             .into_iter()
             .enumerate()
@@ -177,7 +185,7 @@ where
         Box::new(|| Either::Left(a())),
         Box::new(|| Either::Right(b())),
     ];
-    race(work).1
+    race_named("corio::select", work).1
 }
 
 /// Where racing tasks report finishing; the first report wins.

@@ -48,6 +48,7 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     if current::in_runtime() {
         panic!("corio: corio::run called inside corio::run; spawn a task instead");
     }
+    crate::context::install_panic_hook();
     let runtime =
         Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
     let _entered = current::enter(&runtime);
@@ -62,7 +63,7 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     let unsized_task: std::rc::Rc<Task<dyn AnyOutput + '_>> = task.clone();
     // SAFETY: as above.
     let task_ref = unsafe { erase(unsized_task) };
-    runtime.scheduler.schedule_new(task_ref.clone());
+    runtime.scheduler.schedule_new(task_ref.clone(), false);
     let shutdown = Shutdown(&runtime);
     run_until(&runtime, &task_ref);
     drop(shutdown);
@@ -90,8 +91,76 @@ struct Shutdown<'a>(&'a Runtime);
 
 impl Drop for Shutdown<'_> {
     fn drop(&mut self) {
-        self.0.scheduler.shutdown();
+        shut_down(self.0);
     }
+}
+
+/// A task that caught its cancellation this often is given up on at
+/// shutdown.
+const MAX_CANCEL_RAISES: u32 = 64;
+
+/// The end of `run`: cancels every task still pending, and keeps the loop
+/// turning until all have unwound. Their destructors may park (a `Mutex`
+/// to clean up under, a `gather` to finish): that is why this is a loop
+/// and not a sweep.
+///
+/// Two kinds of task can never finish: one that keeps catching its
+/// cancellation, and one parked mid-unwind on something no task will ever
+/// do (a deadlock among unwinding stacks). Either is reported and
+/// *abandoned*: its stack is leaked, never resumed or reused, because
+/// dropping a stack paused in the middle of unwinding aborts the process.
+/// That is corio's one deliberate leak.
+fn shut_down(rt: &Runtime) {
+    rt.scheduler.begin_shutdown();
+    loop {
+        run_ready(rt, None);
+        if rt.scheduler.all_done() {
+            return;
+        }
+        let pending = rt.scheduler.unfinished();
+        if pending
+            .iter()
+            .all(|t| t.header.cancel_raises() >= MAX_CANCEL_RAISES)
+        {
+            abandon(rt, &pending, "kept catching its cancellation");
+            return;
+        }
+        if !turn(rt) {
+            abandon(
+                rt,
+                &pending,
+                "could never finish unwinding: it waits for something no task will ever do",
+            );
+            return;
+        }
+    }
+}
+
+/// Reports and abandons `tasks` (see [`shut_down`]).
+fn abandon(rt: &Runtime, tasks: &[TaskRef], why: &str) {
+    for task in tasks {
+        eprintln!(
+            "corio: at the end of corio::run, task {} {why}; its stack is leaked, never \
+             resumed",
+            task.header.id
+        );
+        rt.scheduler.abandon(task);
+    }
+}
+
+/// Runs up to [`TASKS_PER_TURN`] ready tasks; true if `main` (when given)
+/// is done.
+fn run_ready(rt: &Runtime, main: Option<&TaskRef>) -> bool {
+    for _ in 0..TASKS_PER_TURN {
+        let Some(task) = rt.scheduler.pop_ready() else {
+            break;
+        };
+        rt.scheduler.run_task(task);
+        if main.is_some_and(|m| m.header.is_done()) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Runs the loop until `main` is done.
@@ -102,20 +171,28 @@ impl Drop for Shutdown<'_> {
 /// no I/O interest): a deadlock.
 fn run_until(rt: &Runtime, main: &TaskRef) {
     loop {
-        for _ in 0..TASKS_PER_TURN {
-            let Some(task) = rt.scheduler.pop_ready() else {
-                break;
-            };
-            rt.scheduler.run_task(task);
-            if main.header.is_done() {
-                return;
-            }
+        if run_ready(rt, Some(main)) {
+            return;
         }
+        if !turn(rt) {
+            panic!(
+                "corio: deadlock: the main task is parked and no task can ever wake \
+                 (nothing is ready, no timer is pending, no task waits for I/O)"
+            );
+        }
+    }
+}
+
+/// Looks at the outside world once: polls for I/O (waiting until the next
+/// timer when nothing is ready) and fires due timers. False, without
+/// waiting, if nothing could ever make a task ready: a deadlock.
+fn turn(rt: &Runtime) -> bool {
+    {
         let idle = !rt.scheduler.has_ready();
         let io_waits = rt.reactor.has_waiters();
         let timers = time::any_pending();
         if !idle && !io_waits && !timers {
-            continue; // nothing outside could have happened; skip the syscall
+            return true; // nothing outside could have happened; skip the syscall
         }
         let wait = if idle {
             time::next_deadline().map(|at| at.saturating_duration_since(Instant::now()))
@@ -123,10 +200,7 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
             Some(Duration::ZERO)
         };
         if idle && wait.is_none() && !io_waits {
-            panic!(
-                "corio: deadlock: the main task is parked and no task can ever wake \
-                 (nothing is ready, no timer is pending, no task waits for I/O)"
-            );
+            return false;
         }
         if wait != Some(Duration::ZERO) {
             trace::record(None, || What::LoopWaits { timeout: wait });
@@ -142,5 +216,6 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
         if timers {
             time::fire_due(Instant::now());
         }
+        true
     }
 }

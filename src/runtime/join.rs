@@ -8,33 +8,35 @@ use std::rc::Rc;
 use super::current;
 use super::park;
 use super::task::{CancelReason, JoinError, Output, Task, TaskHeader, TaskRef};
+use super::unwind::{self, Place};
+use crate::context::Unwinding;
 use crate::trace::ParkReason;
 
 /// Parks the calling task until `target` is done; true once it is.
 ///
-/// False, at once, when the caller cannot park because its thread is
-/// unwinding (a destructor of a cancelled task): the caller decides what
-/// that means for it.
+/// False, at once, on the loop's own stack outside any task, and on a
+/// cancel-unwinding stack when `give_up_if_cancelled` is set (a
+/// `JoinHandle::join` in a destructor of a cancelled task): the caller
+/// decides what that means for it.
 ///
 /// # Panics
 ///
-/// Outside a task, while `target` is unfinished.
-pub(crate) fn wait_until_done(target: &TaskHeader) -> bool {
+/// Outside a runtime, naming `what`, while `target` is unfinished.
+pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancelled: bool) -> bool {
     if target.is_done() {
         return true;
     }
-    if std::thread::panicking() {
-        return false;
+    match unwind::place() {
+        Place::Loop => return false,
+        Place::Task(Unwinding::Cancelled) if give_up_if_cancelled => return false,
+        Place::Outside | Place::Task(_) => {}
     }
-    let waiter = current::current_task("waiting for a task");
+    let waiter = current::current_task(what);
     target.add_joiner(waiter.clone());
     let _registration = JoinWait { target, waiter };
     while !target.is_done() {
         let task = target.id;
         park::park_because(|| ParkReason::Join { task });
-        if std::thread::panicking() {
-            return target.is_done();
-        }
     }
     true
 }
@@ -85,16 +87,16 @@ impl<T> JoinHandle<T> {
     /// # Errors
     ///
     /// [`JoinError::Panicked`] if the task panicked, [`JoinError::Cancelled`]
-    /// if it was aborted or lost a race. Called where the calling task
-    /// cannot park (a destructor running while its stack unwinds) before
-    /// the task finished: [`JoinError::Cancelled`] at once, and the task
-    /// keeps running.
+    /// if it was aborted or lost a race. Called in a destructor of a task
+    /// that is being cancelled (or on the event loop outside any task)
+    /// before the task finished: [`JoinError::Cancelled`] at once, and the
+    /// task keeps running.
     ///
     /// # Panics
     ///
     /// If called outside [`crate::run`] while the task is unfinished.
     pub fn join(self) -> Result<T, JoinError> {
-        if !wait_until_done(&self.task.header) {
+        if !wait_until_done(&self.task.header, "JoinHandle::join", true) {
             return Err(JoinError::Cancelled);
         }
         self.task

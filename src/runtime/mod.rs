@@ -42,6 +42,7 @@ pub(crate) mod park;
 mod scheduler;
 mod scope;
 mod task;
+pub(crate) mod unwind;
 
 pub(crate) use task::TaskRef;
 pub(crate) mod time;
@@ -102,7 +103,7 @@ pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
         // SAFETY: `f` and `T` are 'static; the task borrows nothing.
         let task = unsafe { Task::new(rt.scheduler.next_task_id(), bytes, f) };
         let task_ref: Rc<Task<dyn AnyOutput>> = task.clone();
-        rt.scheduler.schedule_new(task_ref);
+        rt.scheduler.schedule_new(task_ref, true);
         JoinHandle::new(task)
     })
 }

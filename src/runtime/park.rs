@@ -15,13 +15,15 @@ use std::panic;
 
 use super::current;
 use super::task::{Cancelled, TaskHeader, TaskRef};
-use crate::context::{self, DeadlineExpired};
+use crate::context::{self, DeadlineExpired, Unwinding};
 use crate::trace::{self, ParkReason, What};
 
 /// Suspends the current task until something wakes it, or unwinds if it
 /// is cancelled or a `timeout` around the call (set on a stack in the
-/// current chain) expires. Called while the thread is unwinding, it
-/// returns at once: a stack that is unwinding must not switch away.
+/// current chain) expires, unless the current stack is already
+/// unwinding: then it only parks (corio never raises into an unwinding
+/// stack), and callers that should not wait there check
+/// [`super::unwind::place`] first.
 ///
 /// # Panics
 ///
@@ -32,9 +34,6 @@ pub(crate) fn park() {
 
 /// [`park`], recording `reason` in the trace when one is being recorded.
 pub(crate) fn park_because(reason: impl FnOnce() -> ParkReason) {
-    if std::thread::panicking() {
-        return;
-    }
     current::with("parking a task", |rt| {
         let task = rt
             .scheduler
@@ -73,10 +72,10 @@ pub fn yield_now() {
         let Some(task) = rt.scheduler.current() else {
             return false;
         };
-        if std::thread::panicking() {
-            return true;
-        }
         let header = &task.header;
+        if context::current_or(&header.context).unwinding() == Unwinding::Cancelled {
+            return true; // a cancelled task's destructors do not wait
+        }
         check_interrupts(header);
         trace::record(Some(header.id), || What::Parked(ParkReason::Yield));
         // `run_task` requeues the task when the switch lands there: it
@@ -92,13 +91,30 @@ pub fn yield_now() {
 }
 
 /// Unwinds from here if the current task was cancelled or a `timeout`
-/// whose frames are on a stack in the current chain has expired.
+/// whose frames are on a stack in the current chain has expired, unless
+/// the current stack is unwinding already. The payload marks the stack
+/// cancel-unwinding for as long as it is alive.
 fn check_interrupts(header: &TaskHeader) {
-    if let Some(reason) = header.cancel_reason() {
-        panic::resume_unwind(Box::new(Cancelled::new(header.id, reason)));
+    let cancel = header.cancel_reason();
+    let expired = context::expired_deadline(&header.context);
+    if cancel.is_none() && expired.is_none() {
+        return; // the common case, without looking at the stack
     }
-    if let Some(id) = context::expired_deadline(&header.context) {
-        panic::resume_unwind(Box::new(DeadlineExpired(id)));
+    let stack = context::current_or(&header.context);
+    if stack.unwinding() != Unwinding::No {
+        return;
+    }
+    if let Some(reason) = cancel {
+        header.count_cancel_raise();
+        let mark = stack.raise_mark();
+        panic::resume_unwind(Box::new(Cancelled::new(header.id, reason, mark)));
+    }
+    if let Some(id) = expired {
+        let payload = DeadlineExpired {
+            id,
+            _mark: stack.raise_mark(),
+        };
+        panic::resume_unwind(Box::new(payload));
     }
 }
 
@@ -130,6 +146,21 @@ fn suspend_on_task_stack() {
     // which is the current task's own stack, and the yielder is that
     // task's (set by its root, live while the task's body runs).
     unsafe { yielder.as_ref() }.suspend(());
+}
+
+/// Spends one unit of the current task's budget on an operation that
+/// completed without parking (a ready read, a send into a channel with
+/// room); when it is spent, the task yields, so a loop of such operations
+/// cannot starve the other tasks. Does nothing outside a task.
+pub(crate) fn spend_budget() {
+    let spent = current::try_with(|rt| {
+        rt.scheduler
+            .current()
+            .is_some_and(|task| task.header.spend_budget())
+    });
+    if spent == Some(true) {
+        yield_now();
+    }
 }
 
 /// Makes a parked task ready to run; does nothing to one that is not

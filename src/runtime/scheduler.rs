@@ -28,6 +28,8 @@ pub(crate) struct Scheduler {
     tasks: RefCell<Vec<Option<TaskRef>>>,
     free_slots: RefCell<Vec<usize>>,
     next_id: Cell<u64>,
+    /// Set when `run`'s main task is done and the rest are being cancelled.
+    shutting_down: Cell<bool>,
 }
 
 impl Scheduler {
@@ -38,6 +40,7 @@ impl Scheduler {
             tasks: RefCell::new(Vec::new()),
             free_slots: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
+            shutting_down: Cell::new(false),
         }
     }
 
@@ -47,8 +50,9 @@ impl Scheduler {
         id
     }
 
-    /// Registers a new task and queues it.
-    pub(crate) fn schedule_new(&self, task: TaskRef) {
+    /// Registers a new task and queues it. A `detached` task spawned
+    /// while the runtime shuts down is cancelled at once (it never runs).
+    pub(crate) fn schedule_new(&self, task: TaskRef, detached: bool) {
         trace::record(Some(task.header.id), || What::Spawned);
         let slot = self.free_slots.borrow_mut().pop().unwrap_or_else(|| {
             let mut tasks = self.tasks.borrow_mut();
@@ -57,6 +61,9 @@ impl Scheduler {
         });
         task.header.slot.set(slot);
         self.tasks.borrow_mut()[slot] = Some(task.clone());
+        if detached && self.shutting_down.get() {
+            task.header.request_cancel(CancelReason::Shutdown);
+        }
         self.enqueue(task);
     }
 
@@ -128,15 +135,22 @@ impl Scheduler {
             return;
         }
         trace::record(Some(header.id), || What::Resumed);
-        let unstarted_cancel = header.cancel_reason().is_some();
-        let previous = self.current.replace(Some(NonNull::from(&*task)));
-        let finished = {
-            // The task starts on its own stack: none of the generators of
-            // whoever called us (a nested `cancel_now`) is active in it.
-            let _chain = context::enter_task();
-            (unstarted_cancel && task.discard_unstarted()) || task.step()
+        // A cancelled task that never started is dropped unrun, here on
+        // the loop's stack: what its closure captured is dropped outside
+        // any task.
+        let finished = if header.cancel_reason().is_some() && task.discard_unstarted() {
+            true
+        } else {
+            header.refill_budget();
+            let previous = self.current.replace(Some(NonNull::from(&*task)));
+            let finished = {
+                // The task starts on its own stack, with no generator active.
+                let _chain = context::enter_task(&header.context);
+                task.step()
+            };
+            self.current.set(previous);
+            finished
         };
-        self.current.set(previous);
         if finished {
             trace::record(Some(header.id), || What::Finished(task.output().outcome()));
             self.retire(&task);
@@ -158,41 +172,32 @@ impl Scheduler {
         }
     }
 
-    /// Cancels `task` and drives it to completion right now, from the
-    /// calling stack. Used where waiting is impossible: shutdown, and a
-    /// scope that is itself unwinding. False if the task kept catching its
-    /// cancellation and is still not done.
-    pub(crate) fn cancel_now(&self, task: &TaskRef, reason: CancelReason) -> bool {
-        self.cancel(task, reason);
-        // A task that swallows `Cancelled` gets it again at its next park
-        // point; give it a bounded number of chances.
-        for _ in 0..64 {
-            if task.header.is_done() {
-                return true;
-            }
-            self.run_task(task.clone());
+    /// Starts the end of the runtime: every unfinished task is cancelled,
+    /// and so is every detached task spawned from now on (a scope's
+    /// children still run: a destructor's `gather` must finish).
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.set(true);
+        for task in self.unfinished() {
+            self.cancel(&task, CancelReason::Shutdown);
         }
-        task.header.is_done()
     }
 
-    /// Cancels every unfinished task and unwinds it, oldest first.
-    pub(crate) fn shutdown(&self) {
-        // One pass per generation: tasks spawned by destructors during a
-        // pass are picked up by the next one.
-        loop {
-            let pending: Vec<TaskRef> = self.tasks.borrow().iter().flatten().cloned().collect();
-            if pending.is_empty() {
-                break;
-            }
-            for task in pending {
-                if !self.cancel_now(&task, CancelReason::Shutdown) {
-                    // It caught every cancellation; retire it so shutdown
-                    // ends. Its stack is unwound when the last handle
-                    // drops the coroutine.
-                    self.retire(&task);
-                }
-            }
-        }
-        self.ready.borrow_mut().clear();
+    /// Every unfinished task, oldest slot first.
+    pub(crate) fn unfinished(&self) -> Vec<TaskRef> {
+        self.tasks.borrow().iter().flatten().cloned().collect()
+    }
+
+    /// True when no task is unfinished.
+    pub(crate) fn all_done(&self) -> bool {
+        self.tasks.borrow().iter().all(Option::is_none)
+    }
+
+    /// Gives up on an unfinished task for good: its stack is never resumed
+    /// again and never reused (resuming or dropping a stack paused in the
+    /// middle of unwinding would abort the process), and it leaves the
+    /// table. The one deliberate leak; see `driver::shut_down`.
+    pub(crate) fn abandon(&self, task: &TaskRef) {
+        task.leak_coroutine();
+        self.retire(task);
     }
 }

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use super::current;
 use super::join::{JoinHandle, wait_until_done};
 use super::task::{AnyOutput, CancelReason, JoinError, Task, TaskRef, erase};
+use super::unwind;
 use crate::stack::DEFAULT_STACK_SIZE;
 
 /// A set of tasks that must all finish before [`scope`] returns, so they
@@ -83,7 +84,16 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
-    current::with("corio::scope", |_| ());
+    scope_named("corio::scope", f)
+}
+
+/// [`scope`], naming `what` (`corio::gather`, ...) in its panics.
+pub(crate) fn scope_named<'env, F, T>(what: &'static str, f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    // A scope parks until its children finish: it needs a task to park.
+    drop(current::current_task(what));
     let scope = Scope {
         children: RefCell::new(Vec::new()),
         settled: Cell::new(0),
@@ -96,11 +106,12 @@ where
         completed: false,
     };
     let result = f(&scope);
-    guard.completed = scope.wait_for_all();
-    let first_panic = guard.completed.then(|| scope.first_panic()).flatten();
+    scope.wait_for_all();
+    guard.completed = true;
+    let first_panic = scope.first_panic();
     drop(guard);
     if let Some(payload) = first_panic {
-        std::panic::resume_unwind(payload);
+        unwind::resume_unwind(payload);
     }
     result
 }
@@ -120,15 +131,13 @@ impl Scope<'_, '_> {
     }
 
     /// Parks until every child is done, including children spawned while
-    /// waiting. False if the calling task could not park (its thread is
-    /// unwinding); the guard then cancels what is left.
-    fn wait_for_all(&self) -> bool {
+    /// waiting. It parks also on a stack that is unwinding: a scope (or
+    /// `gather`...) in a destructor runs its children as usual.
+    fn wait_for_all(&self) {
         while let Some(child) = self.first_unfinished() {
-            if !wait_until_done(&child.header) {
-                return false;
-            }
+            let done = wait_until_done(&child.header, "corio::scope", false);
+            debug_assert!(done, "a task can always wait for a scope's children");
         }
-        true
     }
 
     /// The panic of the first child (in spawn order) nobody joined.
@@ -139,23 +148,31 @@ impl Scope<'_, '_> {
             .find_map(|child| child.output().take_panic())
     }
 
-    /// Cancels every unfinished child and unwinds it from here.
-    fn cancel_unfinished(&self) {
-        while let Some(child) = self.first_unfinished() {
-            let done = current::with("corio::scope", |rt| {
-                rt.scheduler.cancel_now(&child, CancelReason::Aborted)
-            });
-            if !done {
-                // Its borrows must not outlive the scope, and it will not
-                // stop: there is no safe way to go on.
+    /// Cancels every unfinished child, then parks until all of them have
+    /// unwound (the caller's stack is unwinding: corio does not raise into
+    /// it, so the waits only wait).
+    fn cancel_and_wait(&self) {
+        let me = current::current_task("corio::scope");
+        let children: Vec<TaskRef> = self.children.borrow().clone();
+        for child in &children {
+            if Rc::ptr_eq(child, &me) {
+                // Unwinding this scope needs all its children finished, and
+                // the one doing the unwinding is one of them.
                 eprintln!(
-                    "corio: a task of a corio::scope (or gather, join, race, select) caught its \
-                     cancellation 64 times and kept running; it may borrow from the scope's \
-                     caller, which is unwinding, so the process aborts"
+                    "corio: a task spawned by a corio::scope (or gather, join, race, select) \
+                     dropped or closed the generator that owns that scope; the scope cannot end \
+                     while its own child is still running, so the process aborts"
                 );
                 std::process::abort();
             }
+            if !child.header.is_done() {
+                current::with("corio::scope", |rt| {
+                    rt.scheduler.cancel(child, CancelReason::Aborted)
+                });
+            }
         }
+        // Unwinding children may spawn more; those run as usual.
+        self.wait_for_all();
     }
 
     /// Releases finished children that no handle can reach any more,
@@ -188,7 +205,7 @@ struct ScopeGuard<'a, 'scope, 'env> {
 impl Drop for ScopeGuard<'_, '_, '_> {
     fn drop(&mut self) {
         if !self.completed {
-            self.scope.cancel_unfinished();
+            self.scope.cancel_and_wait();
         }
         // Every child is done: drop each result nobody took (and with it
         // anything borrowed it holds) now, before `scope` returns.
@@ -229,7 +246,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             let unsized_task: Rc<Task<dyn AnyOutput + 'scope>> = task.clone();
             // SAFETY: as above.
             let task_ref = unsafe { erase(unsized_task) };
-            rt.scheduler.schedule_new(task_ref.clone());
+            rt.scheduler.schedule_new(task_ref.clone(), false);
             self.children.borrow_mut().push(task_ref);
             task
         });

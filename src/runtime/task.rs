@@ -36,7 +36,7 @@ use std::rc::Rc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
-use crate::context::StackContext;
+use crate::context::{RaisedMark, StackContext};
 use crate::stack::PooledStack;
 use crate::trace::Outcome;
 
@@ -63,6 +63,10 @@ pub(crate) enum TaskState {
     Done,
 }
 
+/// Operations that complete without parking a task may do before it
+/// yields to the others (tokio's coop budget is 128 too).
+pub(crate) const BUDGET: u32 = 128;
+
 /// Why a task was cancelled, for [`Cancelled`]'s message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CancelReason {
@@ -79,6 +83,11 @@ pub(crate) struct TaskHeader {
     state: Cell<TaskState>,
     queued: Cell<bool>,
     cancel: Cell<Option<CancelReason>>,
+    /// How many times `Cancelled` was raised in the task: more than one
+    /// means it caught it; shutdown gives up on a task that keeps doing so.
+    cancel_raises: Cell<u32>,
+    /// Operations left before the task must yield; see `spend_budget`.
+    budget: Cell<u32>,
     /// The task's own stack in the chain of executing stacks; `timeout`s
     /// set by frames on it are listed here.
     pub(crate) context: StackContext,
@@ -99,6 +108,8 @@ impl TaskHeader {
             state: Cell::new(TaskState::Ready),
             queued: Cell::new(false),
             cancel: Cell::new(None),
+            cancel_raises: Cell::new(0),
+            budget: Cell::new(BUDGET),
             context: StackContext::default(),
             yielder: Cell::new(None),
             slot: Cell::new(usize::MAX),
@@ -168,6 +179,32 @@ impl TaskHeader {
         }
         self.cancel.set(Some(reason));
         self.wake()
+    }
+
+    /// Gives the task a full budget; the scheduler does this each time it
+    /// resumes the task.
+    pub(crate) fn refill_budget(&self) {
+        self.budget.set(BUDGET);
+    }
+
+    /// Spends one unit of the budget on an operation that completed
+    /// without parking; true when the budget is spent (the task must
+    /// yield, which refills it).
+    pub(crate) fn spend_budget(&self) -> bool {
+        let left = self.budget.get().saturating_sub(1);
+        self.budget.set(left);
+        left == 0
+    }
+
+    /// Counts a raise of `Cancelled` in this task.
+    pub(crate) fn count_cancel_raise(&self) {
+        self.cancel_raises
+            .set(self.cancel_raises.get().saturating_add(1));
+    }
+
+    /// How many times `Cancelled` was raised in this task.
+    pub(crate) fn cancel_raises(&self) -> u32 {
+        self.cancel_raises.get()
     }
 
     /// The pending cancellation, if any.
@@ -381,6 +418,18 @@ impl<S: AnyOutput + ?Sized> Task<S> {
         &self.output
     }
 
+    /// Forgets the coroutine without dropping it: its stack slot is never
+    /// resumed or reused. For a task that can never finish unwinding.
+    pub(crate) fn leak_coroutine(&self) {
+        // SAFETY: as in `step`; the scheduler calls this only for a task
+        // that is not running.
+        let slot = unsafe { &mut *self.coroutine.get() };
+        if let Some(coroutine) = slot.take() {
+            std::mem::forget(coroutine);
+        }
+        self.header.state.set(TaskState::Done);
+    }
+
     /// True once the coroutine (and so the body and its captures) is gone.
     pub(crate) fn coroutine_dropped(&self) -> bool {
         // SAFETY: a shared read of the discriminant; callers ask only about
@@ -431,15 +480,20 @@ pub(crate) unsafe fn erase<'a>(task: Rc<Task<dyn AnyOutput + 'a>>) -> TaskRef {
 ///     assert!(h.join().unwrap_err().is_cancelled());
 /// });
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cancelled {
     task: u64,
     reason: CancelReason,
+    /// Keeps the stack it unwinds marked cancel-unwinding while alive.
+    _mark: RaisedMark,
 }
 
 impl Cancelled {
-    pub(crate) fn new(task: u64, reason: CancelReason) -> Self {
-        Cancelled { task, reason }
+    pub(crate) fn new(task: u64, reason: CancelReason, mark: RaisedMark) -> Self {
+        Cancelled {
+            task,
+            reason,
+            _mark: mark,
+        }
     }
 
     /// The id of the cancelled task (as [`crate::JoinHandle::id`] gives it).
@@ -458,6 +512,15 @@ impl fmt::Display for Cancelled {
             CancelReason::Shutdown => "its corio::run ended while it was still pending",
         };
         write!(f, "corio: task {} was cancelled: {why}", self.task)
+    }
+}
+
+impl fmt::Debug for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cancelled")
+            .field("task", &self.task)
+            .field("reason", &self.reason)
+            .finish()
     }
 }
 

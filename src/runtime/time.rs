@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use super::current;
 use super::park::{self, yield_now};
 use super::task::TaskRef;
-use crate::context::{self, Deadline, DeadlineExpired};
+use super::unwind::{self, Place};
+use crate::context::{self, Deadline, DeadlineExpired, Unwinding};
 use crate::trace::ParkReason;
 
 /// What happens when a timer fires.
@@ -194,22 +195,26 @@ pub fn sleep(duration: Duration) {
 /// assert!(Instant::now() >= wake_at);
 /// ```
 pub fn sleep_until(deadline: Instant) {
-    let Some(task) = current::try_with(|rt| rt.scheduler.current_ref()).flatten() else {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        return;
-    };
+    match unwind::place() {
+        Place::Outside => {
+            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            return;
+        }
+        // A cancelled task's destructors do not wait, and the loop's own
+        // stack cannot.
+        Place::Loop | Place::Task(Unwinding::Cancelled) => return,
+        Place::Task(_) => {}
+    }
     if Instant::now() >= deadline {
         yield_now();
         return;
     }
+    let task = current::current_task("corio::sleep");
     while Instant::now() < deadline {
         let _timer = add(deadline, TimerAction::Wake(task.clone()));
         park::park_because(|| ParkReason::Timer {
             until: crate::trace::since_start(deadline),
         });
-        if std::thread::panicking() {
-            return; // unwinding: destructors do not wait
-        }
     }
 }
 
@@ -281,9 +286,9 @@ pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> 
     match result {
         Ok(value) => Ok(value),
         Err(payload) => match payload.downcast::<DeadlineExpired>() {
-            Ok(expired) if expired.0 == id => Err(Elapsed(())),
-            Ok(other) => panic::resume_unwind(other),
-            Err(payload) => panic::resume_unwind(payload),
+            Ok(expired) if expired.id == id => Err(Elapsed(())),
+            Ok(other) => unwind::resume_unwind(other),
+            Err(payload) => unwind::resume_unwind(payload),
         },
     }
 }

@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::rc::Rc;
 
-use super::wait_queue::WaitQueue;
+use super::wait_queue::{Policy, WaitQueue};
 
 /// Creates a channel that buffers up to `capacity` values; `send` parks
 /// while it is full (backpressure), `recv` while it is empty.
@@ -175,16 +175,16 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::runtime::park::spend_budget();
         let value = match self.try_send(value) {
             Ok(()) => return Ok(()),
             Err(TrySendError::Disconnected(value)) => return Err(SendError(value)),
             Err(TrySendError::Full(value)) => value,
         };
         let chan = &*self.chan;
-        if !chan
-            .send_waiters
-            .wait("Sender::send", || chan.pass_on_reservation())
-        {
+        if !chan.send_waiters.wait("Sender::send", Policy::GiveUp, || {
+            chan.pass_on_reservation()
+        }) {
             return Err(SendError(value));
         }
         if !chan.receiver_alive.get() {
@@ -305,6 +305,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn recv(&self) -> Option<T> {
+        crate::runtime::park::spend_budget();
         let chan = &*self.chan;
         loop {
             match self.try_recv() {
@@ -318,7 +319,10 @@ impl<T> Receiver<T> {
             let pass_on = || {
                 chan.recv_waiters.grant_one();
             };
-            if !chan.recv_waiters.wait("Receiver::recv", pass_on) {
+            if !chan
+                .recv_waiters
+                .wait("Receiver::recv", Policy::GiveUp, pass_on)
+            {
                 return None;
             }
         }

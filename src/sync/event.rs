@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::wait_queue::WaitQueue;
+use super::wait_queue::{Policy, WaitQueue};
 
 /// A flag that starts unset; [`wait`](Event::wait) parks until it is set,
 /// and [`set`](Event::set) wakes every waiting task at once.
@@ -141,12 +141,13 @@ impl Event {
     /// });
     /// ```
     pub fn wait(&self) {
+        crate::runtime::park::spend_budget();
         if self.is_set() {
             return;
         }
         // A set is for every waiter at once; a waiter that vanishes after
         // one has nothing to pass on.
-        self.waiters.wait("Event::wait", || {});
+        self.waiters.wait("Event::wait", Policy::GiveUp, || {});
     }
 }
 

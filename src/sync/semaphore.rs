@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use super::wait_queue::WaitQueue;
+use super::wait_queue::{Policy, WaitQueue};
 
 /// A pool of permits that tasks take and give back, like
 /// `asyncio.Semaphore`: at most `permits` holders at once.
@@ -125,17 +125,14 @@ impl Semaphore {
 
     /// [`acquire`](Semaphore::acquire), naming `what` in its panics.
     pub(super) fn acquire_for(&self, what: &str) -> SemaphorePermit<'_> {
+        crate::runtime::park::spend_budget();
         if let Some(permit) = self.try_acquire() {
             return permit;
         }
         // A permit granted to us while we sit in the ready queue is ours;
         // if we unwind before taking it, it goes to whoever is next.
-        if !self.waiters.wait(what, || self.release(1)) {
-            panic!(
-                "corio: {what} cannot wait while the thread is unwinding (in a \
-                 destructor of a cancelled or panicking task); use a try_ method there"
-            );
-        }
+        let granted = self.waiters.wait(what, Policy::Wait, || self.release(1));
+        debug_assert!(granted, "a Policy::Wait wait returns only once granted");
         SemaphorePermit::new(self)
     }
 

@@ -28,7 +28,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
+use crate::context::Unwinding;
 use crate::runtime::TaskRef;
+use crate::runtime::unwind::{self, Place};
 use crate::runtime::{current, park};
 
 /// Tasks parked until something is granted to them, oldest first.
@@ -91,24 +93,38 @@ impl WaitQueue {
     /// Parks the current task at the back of the queue until it is
     /// granted; true once it is.
     ///
-    /// Returns false, without a grant, when the task cannot park because
-    /// the thread is unwinding (a cancelled task's destructors): the caller
-    /// must then give up instead of retrying. If the park unwinds after a
-    /// grant, `on_abandoned_grant` runs (during the unwinding) so the
+    /// Returns false, without a grant and without waiting, where waiting
+    /// would be wrong: on a cancel-unwinding stack (a destructor of a
+    /// cancelled task) when `policy` says [`Policy::GiveUp`], and on the
+    /// event loop's own stack outside any task. If the park unwinds after
+    /// a grant, `on_abandoned_grant` runs (during the unwinding) so the
     /// grant is not lost; it must not park.
     ///
     /// # Panics
     ///
-    /// Outside [`crate::run`], naming `what`: nothing could ever grant.
-    pub(super) fn wait(&self, what: &str, on_abandoned_grant: impl FnOnce()) -> bool {
-        if std::thread::panicking() {
-            return false;
-        }
-        if !current::in_runtime() {
-            panic!(
+    /// Outside [`crate::run`], naming `what`: nothing could ever grant;
+    /// and on the loop's own stack with [`Policy::Wait`].
+    pub(super) fn wait(
+        &self,
+        what: &str,
+        policy: Policy,
+        on_abandoned_grant: impl FnOnce(),
+    ) -> bool {
+        match unwind::place() {
+            Place::Outside => panic!(
                 "corio: {what} has to wait, and waiting needs a runtime; \
                  call it inside corio::run(|| ...)"
-            );
+            ),
+            Place::Loop => match policy {
+                Policy::GiveUp => return false,
+                Policy::Wait => panic!(
+                    "corio: {what} has to wait, but it was called on the event loop outside \
+                     any task (a destructor the loop ran, e.g. at shutdown), where nothing \
+                     can park"
+                ),
+            },
+            Place::Task(Unwinding::Cancelled) if policy == Policy::GiveUp => return false,
+            Place::Task(_) => {}
         }
         let mut registration = Registration {
             queue: self,
@@ -127,12 +143,20 @@ impl WaitQueue {
                 registration.on_abandoned_grant = None; // ours now
                 return true;
             }
-            if std::thread::panicking() {
-                return false; // cannot happen today; never spin if it does
-            }
-            // Woken without a grant (park may return early): keep our place.
+            // Woken without a grant (a stray wake): keep our place.
         }
     }
+}
+
+/// What a wait does on a stack that is cancel-unwinding (see the outcome
+/// table in the crate docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Policy {
+    /// Give up at once (channels, `Event`): the wait may never end.
+    GiveUp,
+    /// Wait as usual (`Mutex`, `Semaphore`): locks are held briefly, and
+    /// cleanup like `room.lock().remove(id)` must work.
+    Wait,
 }
 
 impl Waiter {

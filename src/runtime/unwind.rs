@@ -1,0 +1,56 @@
+//! Which stack is unwinding, tracked per stack rather than read from the
+//! thread, and what a blocking call does about it.
+//!
+//! `std::thread::panicking()` is per thread: while any one stack is
+//! paused mid-unwind (a cancelled task's destructor parked on a
+//! `Mutex`), it reads true on every stack of the thread. So corio marks
+//! stacks itself (see [`crate::context::Unwinding`]):
+//!
+//! - *cancel-unwinding*: corio raised a cancellation or an expired
+//!   deadline there, and that payload is alive;
+//! - *may be unwinding*: a panic started there (a chained panic hook,
+//!   [`crate::context::install_panic_hook`], notices), corio re-raised a
+//!   payload there, or it is being closed.
+//!
+//! corio never raises into a stack that is unwinding: a panic escaping a
+//! destructor during unwinding aborts the process. Blocking calls look at
+//! [`place`] to pick their outcome (the table in the crate docs).
+
+use std::panic;
+
+use super::current;
+use crate::context::{self, Unwinding};
+
+/// Where a blocking call is being made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// Outside any runtime: calls block the thread, like std's.
+    Outside,
+    /// On a loop thread outside any task (a destructor run by the loop
+    /// itself): nothing can park there.
+    Loop,
+    /// In a task, on a stack that is (or is not) unwinding.
+    Task(Unwinding),
+}
+
+/// Where the caller runs; see [`Place`].
+pub(crate) fn place() -> Place {
+    current::try_with(|rt| match rt.scheduler.current() {
+        None => Place::Loop,
+        Some(task) => Place::Task(context::current_or(&task.header.context).unwinding()),
+    })
+    .unwrap_or(Place::Outside)
+}
+
+/// `std::panic::resume_unwind`, after marking the current stack as
+/// possibly unwinding, for payloads corio passes on (a child's panic, a
+/// deadline meant for an outer `timeout`): corio must not raise into the
+/// destructors that run on the way.
+pub(crate) fn resume_unwind(payload: Box<dyn std::any::Any + Send>) -> ! {
+    current::try_with(|rt| {
+        if let Some(task) = rt.scheduler.current() {
+            context::current_or(&task.header.context).mark_may_unwind();
+        }
+    });
+    panic::resume_unwind(payload)
+}
