@@ -296,8 +296,15 @@ thread_local! {
 /// possibly unwinding (so corio never raises into it, and a generator
 /// never yields in the middle of it), then calls the previous hook, which
 /// prints as usual.
+///
+/// std refuses to change hooks on a panicking thread, so a first `run`
+/// or generator made inside a destructor during a panic leaves it for the
+/// next one; until then, panics on such stacks go unmarked.
 pub(crate) fn install_panic_hook() {
     static INSTALL: std::sync::Once = std::sync::Once::new();
+    if INSTALL.is_completed() || std::thread::panicking() {
+        return;
+    }
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {

@@ -9,99 +9,43 @@ mod util;
 
 use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use corio::sync::Event;
 use corio::{Generator, GeneratorState};
 use util::ms;
 
-/// Runs this binary's `child_process_entry` with `scenario`, killing it if
-/// it is still running after a minute (the old behaviour of some
-/// scenarios is to hang). Returns (exit code, stdout, stderr).
-fn run_child_limited(scenario: &str) -> (Option<i32>, String, String) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut child = Command::new(exe)
-        .args([
-            "--exact",
-            "child_process_entry",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(util::CHILD_ENV, scenario)
-        .env("RUST_BACKTRACE", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child");
-    let limit = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child.try_wait().expect("poll child").is_some() {
-            break;
-        }
-        if Instant::now() > limit {
-            child.kill().expect("kill child");
-            let out = child.wait_with_output().expect("child output");
-            panic!(
-                "scenario {scenario} still running after 60 s (hang); stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("child output");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// Runs `scenario` in a limited child; see [`util::limited`].
+fn run_child_limited(scenario: &str) -> util::limited::Ended {
+    util::limited::run_limited("child_process_entry", scenario)
 }
 
-/// Runs `scenario` in a child and expects it to exit 0 after printing
-/// `expected` on a line of its own.
+/// Runs `scenario` in a child and expects it to exit 0 after reporting
+/// `expected`.
 fn child_succeeds_with(scenario: &str, expected: &str) {
-    let (code, stdout, stderr) = run_child_limited(scenario);
-    assert_eq!(
-        code,
-        Some(0),
-        "scenario {scenario} failed; stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let ended = run_child_limited(scenario);
     assert!(
-        reports(&stdout).contains(&expected),
-        "scenario {scenario}: no report {expected:?} in stdout:\n{stdout}\nstderr:\n{stderr}"
+        ended.expect_success().contains(&expected),
+        "scenario {scenario}: no report {expected:?}: {ended:#?}"
     );
 }
 
 /// Runs `scenario` in a child and expects `run` to panic with `message`.
 fn child_panics_with(scenario: &str, message: &str) {
-    let (code, stdout, stderr) = run_child_limited(scenario);
+    let ended = run_child_limited(scenario);
     assert_eq!(
-        code,
+        ended.code,
         Some(101),
-        "scenario {scenario} should panic; stdout:\n{stdout}\nstderr:\n{stderr}"
+        "scenario {scenario} should panic: {ended:#?}"
     );
     assert!(
-        stderr.contains(message),
-        "scenario {scenario}: no {message:?} in stderr:\n{stderr}"
+        ended.stderr.contains(message),
+        "scenario {scenario}: no {message:?} in stderr: {ended:#?}"
     );
 }
 
-/// Marks the lines a child reports, among the test harness's own output.
-const REPORT: &str = "REPORT: ";
-
-/// Prints `value` on a line of its own for the parent to find.
-fn report(value: impl std::fmt::Display) {
-    println!("\n{REPORT}{value}");
-}
-
-/// The lines a child reported, in order.
-fn reports(stdout: &str) -> Vec<&str> {
-    stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix(REPORT))
-        .collect()
-}
+use util::limited::report;
 
 /// The message of a caught panic, or a note that there was none.
 fn caught_message<T>(f: impl FnOnce() -> T) -> String {
@@ -261,31 +205,34 @@ const OFF_STACK: &str = "corio: Yielder::yield_ called off its generator's stack
 
 #[test]
 fn a_yielder_used_by_a_join_child_is_refused() {
-    let (code, stdout, stderr) = run_child_limited("yield_from_join_child");
-    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    let lines = reports(&stdout);
-    assert!(lines.iter().any(|l| l.starts_with(OFF_STACK)), "{stdout}");
+    let ended = run_child_limited("yield_from_join_child");
+    let lines = ended.expect_success();
+    assert!(lines.iter().any(|l| l.starts_with(OFF_STACK)), "{ended:#?}");
     // The panic unwound the generator's body: it is complete, not stuck.
-    assert!(lines.contains(&"status Complete"), "{stdout}");
+    assert!(lines.contains(&"status Complete"), "{ended:#?}");
 }
 
 #[test]
 fn a_yielder_used_by_gather_children_after_sleeping_is_refused() {
-    let (code, stdout, stderr) = run_child_limited("yield_from_gather_after_sleep");
-    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let ended = run_child_limited("yield_from_gather_after_sleep");
     assert!(
-        reports(&stdout).iter().any(|l| l.starts_with(OFF_STACK)),
-        "{stdout}"
+        ended
+            .expect_success()
+            .iter()
+            .any(|l| l.starts_with(OFF_STACK)),
+        "{ended:#?}"
     );
 }
 
 #[test]
 fn a_yielder_used_by_a_scope_child_is_refused() {
-    let (code, stdout, stderr) = run_child_limited("yield_from_scope_child");
-    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let ended = run_child_limited("yield_from_scope_child");
     assert!(
-        reports(&stdout).iter().any(|l| l.starts_with(OFF_STACK)),
-        "{stdout}"
+        ended
+            .expect_success()
+            .iter()
+            .any(|l| l.starts_with(OFF_STACK)),
+        "{ended:#?}"
     );
 }
 
@@ -365,12 +312,10 @@ fn a_timed_out_read_leaves_no_io_waiter_so_a_deadlock_is_reported() {
 
 #[test]
 fn a_timeout_inside_a_generator_never_unwinds_its_resumer() {
-    let (code, stdout, stderr) = run_child_limited("timeout_in_generator_spares_resumer");
-    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let ended = run_child_limited("timeout_in_generator_spares_resumer");
     assert_eq!(
-        reports(&stdout),
-        ["resumer slept undisturbed", "inside: Err(Elapsed(()))"],
-        "stdout:\n{stdout}"
+        ended.expect_success(),
+        ["resumer slept undisturbed", "inside: Err(Elapsed(()))"]
     );
 }
 

@@ -96,7 +96,14 @@ impl<T> JoinHandle<T> {
     ///
     /// If called outside [`crate::run`] while the task is unfinished.
     pub fn join(self) -> Result<T, JoinError> {
-        if !wait_until_done(&self.task.header, "JoinHandle::join", true) {
+        self.join_with("JoinHandle::join", true)
+    }
+
+    /// `join`, giving up on a cancel-unwinding stack only if asked to: a
+    /// scope's handles (`ScopedJoinHandle`, used by `gather` and the other
+    /// combinators) wait there, as the scope itself does.
+    pub(crate) fn join_with(self, what: &str, give_up_if_cancelled: bool) -> Result<T, JoinError> {
+        if !wait_until_done(&self.task.header, what, give_up_if_cancelled) {
             return Err(JoinError::Cancelled);
         }
         self.task

@@ -258,13 +258,15 @@ impl<'scope, 'env> Scope<'scope, 'env> {
 }
 
 impl<T> ScopedJoinHandle<'_, T> {
-    /// Waits for the task; see [`JoinHandle::join`].
+    /// Waits for the task; see [`JoinHandle::join`]. Unlike that, it
+    /// waits also in a destructor of a task being cancelled: a scope
+    /// there runs its children as usual.
     ///
     /// # Errors
     ///
     /// As [`JoinHandle::join`].
     pub fn join(self) -> Result<T, JoinError> {
-        self.inner.join()
+        self.inner.join_with("ScopedJoinHandle::join", false)
     }
 
     /// Cancels the task; see [`JoinHandle::abort`].

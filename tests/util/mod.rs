@@ -5,6 +5,8 @@
 // Each test crate includes this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod limited;
+
 use std::any::Any;
 use std::cell::Cell;
 use std::process::{Command, Output};

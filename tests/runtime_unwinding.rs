@@ -1,0 +1,723 @@
+//! Blocking calls while a stack unwinds: the outcome table of the crate
+//! docs, row by row, and the pitfalls of reading `thread::panicking()`
+//! (which is per thread) as "this stack is unwinding". Scenarios that hung
+//! or spun before run in a child process with a generous kill limit.
+
+mod util;
+
+use std::cell::{Cell, RefCell};
+use std::io::{BufWriter, Read, Write};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use corio::sync::{Event, Mutex, Semaphore, channel};
+use corio::{Generator, JoinError};
+use util::limited::{report, run_limited, run_limited_with};
+use util::ms;
+
+/// Runs `f` when dropped: the destructor of a cancelled task, here.
+struct OnDrop<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for OnDrop<F> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
+/// A log that tasks and destructors append to.
+type Log = Rc<RefCell<Vec<String>>>;
+
+fn new_log() -> Log {
+    Rc::new(RefCell::new(Vec::new()))
+}
+
+fn note(log: &Log, line: impl Into<String>) {
+    log.borrow_mut().push(line.into());
+}
+
+/// Spawns a task that parks in a long sleep holding a guard whose
+/// destructor runs `in_drop`, lets it park, aborts it, and returns its
+/// join result.
+fn cancel_while_holding(in_drop: impl FnMut() + 'static) -> Result<(), JoinError> {
+    let h = corio::spawn(move || {
+        let _guard = OnDrop(in_drop);
+        corio::sleep(Duration::from_secs(3600));
+    });
+    corio::yield_now(); // it runs and parks in the sleep
+    h.abort();
+    h.join()
+}
+
+const ENTRY: &str = "child_process_entry";
+
+/// Not a real test: it does nothing in a normal run. The tests below
+/// re-run this binary with `CORIO_CHILD` set to perform one scenario.
+#[test]
+fn child_process_entry() {
+    let Some(scenario) = util::child_scenario() else {
+        return;
+    };
+    match scenario.as_str() {
+        "join_in_drop_of_aborted_task" => corio::run(|| {
+            let other = Rc::new(RefCell::new(Some(corio::spawn(|| {
+                corio::sleep(ms(30));
+                "other finished"
+            }))));
+            let o = Rc::clone(&other);
+            let outcome = Rc::new(RefCell::new(String::new()));
+            let out = Rc::clone(&outcome);
+            let result = cancel_while_holding(move || {
+                let h = o.borrow_mut().take().unwrap();
+                *out.borrow_mut() = format!("{:?}", h.join().map(|_| ()));
+            });
+            report(format!("victim {result:?}"));
+            report(format!("join in drop {}", outcome.borrow()));
+        }),
+        "gather_in_drop_after_timeout" => corio::run(|| {
+            let log = new_log();
+            let l = Rc::clone(&log);
+            let outcome = corio::timeout(ms(10), move || {
+                let l2 = Rc::clone(&l);
+                let _guard = OnDrop(move || {
+                    let sums = corio::gather(
+                        (1..=2u64)
+                            .map(|n| {
+                                move || {
+                                    corio::sleep(ms(5 * n));
+                                    n
+                                }
+                            })
+                            .collect(),
+                    );
+                    let picked = corio::select(
+                        || {
+                            corio::sleep(ms(1));
+                            "first"
+                        },
+                        || {
+                            corio::sleep(ms(50));
+                            "second"
+                        },
+                    );
+                    note(&l2, format!("gather {sums:?} select {picked:?}"));
+                });
+                corio::sleep(Duration::from_secs(3600));
+            });
+            report(format!("timeout {outcome:?}"));
+            report(log.borrow().join(", "));
+        }),
+        "bufwriter_flush_in_drop_on_full_socket" => corio::run(|| {
+            let (listener, addr) = util::local_listener();
+            let stream = corio::net::TcpStream::connect(addr).unwrap();
+            let (_peer, _) = listener.accept().unwrap(); // never reads
+            let stream = Rc::new(stream);
+            let s = Rc::clone(&stream);
+            let h = corio::spawn(move || {
+                let mut w = BufWriter::with_capacity(1 << 16, &*s);
+                loop {
+                    // Fills the socket until the write parks for good.
+                    w.write_all(&[7u8; 1 << 16]).unwrap();
+                }
+            });
+            corio::sleep(ms(50));
+            h.abort();
+            report(format!("writer {:?}", h.join().map(|_| ())));
+        }),
+        "fresh_run_in_unrelated_panic_destructor" => {
+            struct RunsOnDrop;
+            impl Drop for RunsOnDrop {
+                fn drop(&mut self) {
+                    let (slept, got) = corio::run(|| {
+                        let start = Instant::now();
+                        corio::sleep(ms(100));
+                        let slept = start.elapsed();
+                        let (tx, rx) = channel(1);
+                        corio::spawn(move || {
+                            corio::sleep(ms(10));
+                            tx.send(5).unwrap();
+                        });
+                        (slept, rx.recv())
+                    });
+                    report(format!("slept at least 100 ms: {}", slept >= ms(100)));
+                    report(format!("received {got:?}"));
+                }
+            }
+            let caught = std::panic::catch_unwind(|| {
+                let _d = RunsOnDrop;
+                panic!("unrelated");
+            });
+            report(format!("outer panic caught: {}", caught.is_err()));
+        }
+        "generator_yields_in_destructor_while_panicking" => {
+            let mut g = Generator::<(), u8, ()>::new(|y, ()| {
+                // A destructor of the panicking body yields: refused.
+                struct Yields<'a>(&'a corio::Yielder<(), u8>);
+                impl Drop for Yields<'_> {
+                    fn drop(&mut self) {
+                        self.0.yield_(9);
+                    }
+                }
+                let _y = Yields(y);
+                panic!("body fails");
+            });
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.resume(())));
+            report("the resume came back");
+        }
+        "accept_loop_out_of_fds" => fd_exhaustion_scenario(),
+        "deadlock_among_unwinding_stacks" => {
+            corio::run(|| {
+                let lock = Rc::new(Mutex::new(()));
+                std::mem::forget(lock.lock()); // held for good
+                let l = Rc::clone(&lock);
+                corio::spawn(move || {
+                    let _guard = OnDrop(move || drop(l.lock()));
+                    corio::sleep(Duration::from_secs(3600));
+                });
+                corio::yield_now();
+                "main returns"
+            });
+            report("run returned");
+        }
+        "scope_child_closes_its_generator" => corio::run(|| {
+            type Slot = Rc<RefCell<Option<Generator<(), (), ()>>>>;
+            let slot: Slot = Rc::new(RefCell::new(None));
+            let s2 = Rc::clone(&slot);
+            let mut g = Generator::<(), (), ()>::new(move |y, ()| {
+                corio::scope(|s| {
+                    s.spawn(move || {
+                        corio::sleep(ms(5));
+                        drop(s2.borrow_mut().take()); // the generator owning our scope
+                    });
+                    y.yield_(()); // suspended inside the scope, its child running
+                });
+            });
+            g.resume(());
+            *slot.borrow_mut() = Some(g);
+            corio::sleep(ms(50));
+        }),
+        other => panic!("unknown child scenario {other:?}"),
+    }
+}
+
+/// With 40 descriptors allowed, an accept loop that retries on every
+/// error must neither spin nor starve the other tasks.
+fn fd_exhaustion_scenario() {
+    corio::run(|| {
+        let (listener, addr) = util::local_listener();
+        // A connection waits in the backlog: accepting it needs a new
+        // descriptor, and there will be none.
+        let _client = std::net::TcpStream::connect(addr).expect("connect");
+        let mut hoard = Vec::new();
+        while let Ok(f) = std::fs::File::open("/dev/null") {
+            hoard.push(f);
+        }
+        let attempts = Rc::new(Cell::new(0u64));
+        let ticks = Rc::new(Cell::new(0u64));
+        let t = Rc::clone(&ticks);
+        corio::spawn(move || {
+            loop {
+                corio::sleep(ms(1));
+                t.set(t.get() + 1);
+            }
+        });
+        let a = Rc::clone(&attempts);
+        let acceptor = corio::spawn(move || {
+            let start = Instant::now();
+            while start.elapsed() < ms(500) {
+                a.set(a.get() + 1);
+                let _ = listener.accept();
+            }
+            start.elapsed()
+        });
+        let elapsed = acceptor.join().unwrap();
+        drop(hoard);
+        let backoffs = elapsed.as_millis() as u64 / 50;
+        report(format!("attempts {}", attempts.get()));
+        report(format!(
+            "attempts within bound: {}",
+            attempts.get() <= 2 * (backoffs + 2)
+        ));
+        report(format!("other task ran: {}", ticks.get() > 10));
+    });
+}
+
+#[test]
+fn join_in_a_destructor_of_an_aborted_task_gives_up_at_once() {
+    let ended = run_limited(ENTRY, "join_in_drop_of_aborted_task");
+    assert_eq!(
+        ended.expect_success(),
+        ["victim Err(Cancelled)", "join in drop Err(Cancelled)"]
+    );
+}
+
+#[test]
+fn gather_and_select_in_a_destructor_after_a_timeout_run_their_children() {
+    let ended = run_limited(ENTRY, "gather_in_drop_after_timeout");
+    assert_eq!(
+        ended.expect_success(),
+        [
+            "timeout Err(Elapsed(()))",
+            "gather [1, 2] select Left(\"first\")"
+        ]
+    );
+}
+
+#[test]
+fn a_bufwriter_flushing_in_a_cancelled_destructor_does_not_spin() {
+    let ended = run_limited(ENTRY, "bufwriter_flush_in_drop_on_full_socket");
+    assert_eq!(ended.expect_success(), ["writer Err(Cancelled)"]);
+}
+
+#[test]
+fn a_fresh_run_inside_an_unrelated_panics_destructor_works_normally() {
+    let ended = run_limited(ENTRY, "fresh_run_in_unrelated_panic_destructor");
+    assert_eq!(
+        ended.expect_success(),
+        [
+            "slept at least 100 ms: true",
+            "received Some(5)",
+            "outer panic caught: true"
+        ]
+    );
+}
+
+#[test]
+fn a_generator_yielding_from_a_destructor_of_its_panic_is_refused() {
+    let ended = run_limited(ENTRY, "generator_yields_in_destructor_while_panicking");
+    assert_eq!(ended.signal, Some(util::SIGABRT), "{ended:#?}");
+    assert!(
+        ended.stderr.contains(
+            "corio: a generator yielded from a destructor while its body was unwinding a panic"
+        ),
+        "{ended:#?}"
+    );
+    assert!(ended.reports().is_empty(), "the resume must not come back");
+}
+
+#[test]
+fn an_accept_loop_out_of_fds_neither_spins_nor_starves_others() {
+    let ended = run_limited_with(ENTRY, "accept_loop_out_of_fds", |command| {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: setrlimit is async-signal-safe and touches only the child.
+        unsafe {
+            command.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: 40,
+                    rlim_max: 40,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            })
+        };
+    });
+    let reports = ended.expect_success();
+    assert!(
+        reports.contains(&"attempts within bound: true"),
+        "{reports:?}"
+    );
+    assert!(reports.contains(&"other task ran: true"), "{reports:?}");
+}
+
+#[test]
+fn a_deadlock_among_unwinding_stacks_is_reported_and_run_still_returns() {
+    let ended = run_limited(ENTRY, "deadlock_among_unwinding_stacks");
+    assert_eq!(ended.expect_success(), ["run returned"]);
+    assert!(
+        ended
+            .stderr
+            .contains("could never finish unwinding: it waits for something no task will ever do"),
+        "{ended:#?}"
+    );
+}
+
+// ---- The outcome table: calls in a destructor of a cancel-unwinding stack.
+
+#[test]
+fn socket_io_there_fails_with_an_error_std_does_not_retry() {
+    let kind = corio::run(|| {
+        let (listener, addr) = util::local_listener();
+        let client = corio::net::TcpStream::connect(addr).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let kind = Rc::new(Cell::new(None));
+        let k = Rc::clone(&kind);
+        let result = cancel_while_holding(move || {
+            let mut buf = [0u8; 4];
+            let err = (&server).read(&mut buf).unwrap_err();
+            k.set(Some(err.kind()));
+        });
+        assert!(result.unwrap_err().is_cancelled());
+        drop(client);
+        kind.get()
+    });
+    let kind = kind.expect("the destructor ran");
+    assert_ne!(kind, std::io::ErrorKind::Interrupted);
+    assert_ne!(kind, std::io::ErrorKind::WouldBlock);
+}
+
+#[test]
+fn join_there_is_cancelled_at_once_and_the_joined_task_keeps_running() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let worker = corio::spawn(move || {
+            corio::sleep(ms(20));
+            note(&l, "worker finished");
+        });
+        let worker = Rc::new(RefCell::new(Some(worker)));
+        let w = Rc::clone(&worker);
+        let l = Rc::clone(&log);
+        cancel_while_holding(move || {
+            let h = w.borrow_mut().take().unwrap();
+            let id = h.id();
+            let outcome = h.join();
+            note(&l, format!("join {:?}", outcome.map(|_| id)));
+        })
+        .unwrap_err();
+        corio::sleep(ms(40));
+    });
+    assert_eq!(*log.borrow(), ["join Err(Cancelled)", "worker finished"]);
+}
+
+#[test]
+fn channel_waits_there_give_up_at_once() {
+    let got = corio::run(|| {
+        let (tx, rx) = channel::<u8>(1);
+        tx.send(1).unwrap(); // full now
+        let (tx2, rx2) = channel::<u8>(1);
+        let outcome = Rc::new(RefCell::new(String::new()));
+        let o = Rc::clone(&outcome);
+        cancel_while_holding(move || {
+            let sent = tx.send(2).map_err(|e| e.0);
+            let received = rx2.recv();
+            *o.borrow_mut() = format!("send {sent:?} recv {received:?}");
+        })
+        .unwrap_err();
+        drop((rx, tx2));
+        outcome.take()
+    });
+    assert_eq!(got, "send Err(2) recv None");
+}
+
+#[test]
+fn sleep_event_wait_and_yield_now_there_return_at_once() {
+    let slept = corio::run(|| {
+        let event = Rc::new(Event::new());
+        let e = Rc::clone(&event);
+        let took = Rc::new(Cell::new(None));
+        let t = Rc::clone(&took);
+        cancel_while_holding(move || {
+            let start = Instant::now();
+            corio::sleep(Duration::from_secs(3600));
+            e.wait();
+            corio::yield_now();
+            t.set(Some(start.elapsed()));
+        })
+        .unwrap_err();
+        took.get()
+    });
+    // It returned at all (an hour's sleep did not happen, nor an endless
+    // wait for the event): that is the check; no timing is asserted.
+    assert!(slept.is_some());
+}
+
+#[test]
+fn mutex_and_semaphore_there_park_as_usual_so_cleanup_works() {
+    let log = new_log();
+    corio::run(|| {
+        let room = Rc::new(Mutex::new(vec![1, 2, 3]));
+        let gate = Rc::new(Semaphore::new(1));
+        // Someone else holds both for a while.
+        let (r, g, l) = (Rc::clone(&room), Rc::clone(&gate), Rc::clone(&log));
+        let holder = corio::spawn(move || {
+            let _room = r.lock();
+            let _permit = g.acquire();
+            corio::sleep(ms(20));
+            note(&l, "holder released");
+        });
+        corio::yield_now();
+        let (r, g, l) = (Rc::clone(&room), Rc::clone(&gate), Rc::clone(&log));
+        cancel_while_holding(move || {
+            let _permit = g.acquire(); // parks until the holder is done
+            r.lock().retain(|&n| n != 2); // the cleanup users write
+            note(&l, "cleanup done");
+        })
+        .unwrap_err();
+        holder.join().unwrap();
+        assert_eq!(*room.lock(), [1, 3]);
+    });
+    assert_eq!(*log.borrow(), ["holder released", "cleanup done"]);
+}
+
+#[test]
+fn a_scope_there_runs_fresh_children_and_waits_for_them() {
+    let got = corio::run(|| {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let o = Rc::clone(&out);
+        cancel_while_holding(move || {
+            let total = corio::scope(|s| {
+                let a = s.spawn(|| {
+                    corio::sleep(ms(5));
+                    20
+                });
+                let b = s.spawn(|| 22);
+                a.join().unwrap() + b.join().unwrap()
+            });
+            let (x, y) = corio::join(|| 1, || 2);
+            let (winner, _) = corio::race([1, 30].map(|n| move || corio::sleep(ms(n))).to_vec());
+            o.borrow_mut().extend([total, x + y, winner as i32]);
+        })
+        .unwrap_err();
+        out.take()
+    });
+    assert_eq!(got, [42, 3, 0]);
+}
+
+#[test]
+fn a_waiting_scope_whose_task_is_cancelled_unwinds_its_children_first() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let h = corio::spawn(move || {
+            corio::scope(|s| {
+                for n in 0..2 {
+                    let l = Rc::clone(&l);
+                    s.spawn(move || {
+                        let _g = OnDrop(|| {
+                            // A child's destructor may itself park briefly.
+                            corio::yield_now();
+                        });
+                        let _done = OnDrop(move || note(&l, format!("child {n} unwound")));
+                        corio::sleep(Duration::from_secs(3600));
+                    });
+                }
+            });
+        });
+        corio::sleep(ms(5));
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+        note(&log, "scope's task joined");
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["child 0 unwound", "child 1 unwound", "scope's task joined"]
+    );
+}
+
+#[test]
+fn on_the_loops_own_stack_waits_end_at_once_or_fail_clearly() {
+    // A task aborted before it ever ran is dropped unrun by the loop: what
+    // its closure captured is destroyed there, outside any task.
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let (tx, rx) = channel::<u8>(1);
+        tx.send(0).unwrap();
+        let h = corio::spawn({
+            let guard = OnDrop(move || {
+                corio::sleep(Duration::from_secs(3600)); // returns at once
+                let sent = tx.send(1).is_err();
+                note(&l, format!("sleep returned, send failed: {sent}"));
+            });
+            move || drop(guard)
+        });
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+        drop(rx);
+    });
+    assert_eq!(*log.borrow(), ["sleep returned, send failed: true"]);
+}
+
+// ---- Unwinding tracked per stack.
+
+#[test]
+fn cancellation_is_sticky_for_a_task_that_swallows_it() {
+    let raised = corio::run(|| {
+        let count = Rc::new(Cell::new(0));
+        let c = Rc::clone(&count);
+        let h = corio::spawn(move || {
+            for _ in 0..3 {
+                let caught = std::panic::catch_unwind(|| corio::sleep(Duration::from_secs(3600)));
+                if caught.as_ref().is_err_and(|p| p.is::<corio::Cancelled>()) {
+                    c.set(c.get() + 1);
+                }
+            }
+            corio::sleep(Duration::from_secs(3600)); // raised once more
+        });
+        corio::yield_now();
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+        count.get()
+    });
+    assert_eq!(raised, 3);
+}
+
+#[test]
+fn closing_a_generator_inside_a_healthy_task_unwinds_only_the_generator() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let mut g = Generator::<(), (), ()>::new(move |y, ()| {
+            let _cleanup = OnDrop(move || {
+                corio::sleep(ms(2)); // parks the task mid-close: allowed
+                note(&l, "generator cleaned up");
+            });
+            y.yield_(());
+        });
+        g.resume(());
+        g.close();
+        let start = Instant::now();
+        corio::sleep(ms(10)); // the task's own stack is healthy: this waits
+        note(
+            &log,
+            format!("task slept normally: {}", start.elapsed() >= ms(10)),
+        );
+    });
+    assert_eq!(
+        *log.borrow(),
+        ["generator cleaned up", "task slept normally: true"]
+    );
+}
+
+#[test]
+fn a_stale_mark_never_turns_sleep_or_recv_into_a_busy_loop() {
+    let log = new_log();
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        // A cancelled task parked mid-unwind keeps thread::panicking() true
+        // for every stack of the thread while it waits for the lock.
+        let l = Rc::clone(&lock);
+        let victim = corio::spawn(move || {
+            let _g = OnDrop(move || drop(l.lock()));
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now();
+        victim.abort();
+        corio::yield_now(); // it unwinds up to the lock and parks there
+        assert!(std::thread::panicking(), "the victim is parked mid-unwind");
+        // This stack caught a panic of its own earlier: its mark is stale.
+        let _ = std::panic::catch_unwind(|| panic!("caught"));
+        let (tx, rx) = channel(1);
+        corio::spawn(move || {
+            corio::sleep(ms(10));
+            tx.send("late").unwrap();
+        });
+        let start = Instant::now();
+        let mut sleeps = 0;
+        while start.elapsed() < ms(30) {
+            corio::sleep(ms(10));
+            sleeps += 1;
+        }
+        note(&log, format!("sleeps {}", sleeps <= 4));
+        note(&log, format!("recv {:?}", rx.recv()));
+        drop(held);
+        assert!(victim.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(*log.borrow(), ["sleeps true", "recv Some(\"late\")"]);
+}
+
+#[test]
+fn aborting_a_task_paused_mid_unwind_does_nothing_more() {
+    let log = new_log();
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        let (l, lg) = (Rc::clone(&lock), Rc::clone(&log));
+        let victim = corio::spawn(move || {
+            let _g = OnDrop(move || {
+                drop(l.lock());
+                note(&lg, "victim finished unwinding");
+            });
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now();
+        victim.abort();
+        corio::yield_now(); // parked mid-unwind on the lock
+        victim.abort(); // must not raise into the paused destructor
+        corio::yield_now();
+        drop(held);
+        assert!(victim.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(*log.borrow(), ["victim finished unwinding"]);
+}
+
+#[test]
+fn runs_end_waits_for_a_task_parked_mid_unwind() {
+    let log = new_log();
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        // Cancelled first at the end of run, this one parks mid-unwind on
+        // the lock ...
+        let (l, lg) = (Rc::clone(&lock), Rc::clone(&log));
+        corio::spawn(move || {
+            let _g = OnDrop(move || {
+                drop(l.lock());
+                note(&lg, "cleanup under the lock done");
+            });
+            corio::sleep(Duration::from_secs(3600));
+        });
+        // ... which this one holds until its own cancellation unwinds it.
+        let l = Rc::clone(&lock);
+        corio::spawn(move || {
+            let _held = l.lock();
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now(); // both start and park
+    });
+    assert_eq!(*log.borrow(), ["cleanup under the lock done"]);
+}
+
+// ---- Fairness and messages.
+
+#[test]
+fn a_task_that_never_parks_still_lets_others_run() {
+    let (others_ran, sent) = corio::run(|| {
+        let ticks = Rc::new(Cell::new(0u32));
+        let t = Rc::clone(&ticks);
+        corio::spawn(move || {
+            loop {
+                t.set(t.get() + 1);
+                corio::yield_now();
+            }
+        });
+        let (tx, rx) = channel(10_000);
+        for n in 0..1_000 {
+            tx.send(n).unwrap(); // never full: never parks
+        }
+        drop(rx);
+        (ticks.get(), 1_000)
+    });
+    assert!(
+        others_ran >= 1,
+        "the sender's budget ran out and it yielded"
+    );
+    assert_eq!(sent, 1_000);
+}
+
+#[test]
+fn misuse_panics_name_the_call_that_was_misused() {
+    let gather = util::expect_panic(|| corio::gather(vec![|| 1]));
+    assert!(gather.contains("corio::gather needs a runtime"), "{gather}");
+    let select = util::expect_panic(|| corio::select(|| 1, || 2));
+    assert!(select.contains("corio::select needs a runtime"), "{select}");
+    let timeout = util::expect_panic(|| corio::timeout(ms(1), || ()));
+    assert!(
+        timeout.contains("corio::timeout needs a runtime"),
+        "{timeout}"
+    );
+}
+
+#[test]
+fn a_scope_child_closing_the_generator_that_owns_the_scope_is_named() {
+    let ended = run_limited(ENTRY, "scope_child_closes_its_generator");
+    assert_eq!(ended.signal, Some(util::SIGABRT), "{ended:#?}");
+    assert!(
+        ended
+            .stderr
+            .contains("dropped or closed the generator that owns that scope"),
+        "{ended:#?}"
+    );
+}

@@ -1,0 +1,83 @@
+//! Running a crash-or-hang scenario of the current test binary in a child
+//! process, with a generous wall-clock kill as the harness's limit (never
+//! as a timed assertion), and reading back what the child reported.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Marks the lines a child reports, among the test harness's own output.
+pub const REPORT: &str = "REPORT: ";
+
+/// How a limited child ended.
+#[derive(Debug)]
+pub struct Ended {
+    /// The exit code, `None` if a signal ended it.
+    pub code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ended {
+    /// The lines the child printed with [`report`], in order.
+    pub fn reports(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(REPORT))
+            .collect()
+    }
+
+    /// Asserts a clean exit and returns the reports.
+    pub fn expect_success(&self) -> Vec<&str> {
+        assert_eq!(self.code, Some(0), "child failed: {self:#?}");
+        self.reports()
+    }
+}
+
+/// Prints `value` on a line of its own for the parent to find.
+pub fn report(value: impl std::fmt::Display) {
+    println!("\n{REPORT}{value}");
+}
+
+/// Runs this binary's test `entry` with `CORIO_CHILD=scenario` (see
+/// `super::child_scenario`), killing it if it still runs after a minute:
+/// the old behaviour of some scenarios is to hang or spin.
+pub fn run_limited(entry: &str, scenario: &str) -> Ended {
+    run_limited_with(entry, scenario, |_| {})
+}
+
+/// [`run_limited`], letting `setup` adjust the command (environment,
+/// resource limits) first.
+pub fn run_limited_with(entry: &str, scenario: &str, setup: impl FnOnce(&mut Command)) -> Ended {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut command = Command::new(exe);
+    command
+        .args(["--exact", entry, "--nocapture", "--test-threads=1"])
+        .env(super::CHILD_ENV, scenario)
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    setup(&mut command);
+    let mut child = command.spawn().expect("spawn child");
+    let limit = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("poll child").is_none() {
+        if Instant::now() > limit {
+            child.kill().expect("kill child");
+            let out = child.wait_with_output().expect("child output");
+            panic!(
+                "scenario {scenario} still running after 60 s (a hang or a spin); stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("child output");
+    Ended {
+        code: out.status.code(),
+        signal: out.status.signal(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
