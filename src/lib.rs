@@ -76,6 +76,49 @@
 //! [`trace`], which records each task's lifecycle from real events.
 //!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
+//!
+//! # Blocking calls while a task is cancelled
+//!
+//! Cancelling a task ([`JoinHandle::abort`], a lost [`race`], an expired
+//! [`timeout`], the end of [`run`]) unwinds its stack from the point where
+//! it is parked, with the payload [`Cancelled`], so its destructors run.
+//! A destructor may call blocking functions; each has one outcome there:
+//!
+//! | call in a destructor of a stack being cancelled | outcome |
+//! |---|---|
+//! | socket I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
+//! | [`JoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
+//! | channel `recv` / `send` that would wait | `None` / `Err` at once |
+//! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
+//! | [`sync::Mutex::lock`], [`sync::Semaphore::acquire`] | park as usual: cleanup like `room.lock().remove(id)` works |
+//! | [`scope`], [`gather`], [`join()`], [`race`], [`select`] called there | run their children as usual (fresh tasks, not cancelled) and park until they finish |
+//! | a [`scope`] (or combinator) already waiting when its task is cancelled | cancels its children and parks until they have unwound, then the unwinding goes on |
+//!
+//! On the event loop's own stack outside any task (destructors of a task
+//! that was cancelled before it ever ran), a call that would wait returns
+//! its error, `None` or at once where the table says so, and
+//! `Mutex::lock` / `Semaphore::acquire` panic with a clear message. None of
+//! them spins.
+//!
+//! corio tracks unwinding per stack, not per thread: a stack is
+//! *cancel-unwinding* while the `Cancelled` (or deadline) payload corio
+//! raised on it is alive, and corio never raises a cancellation into a
+//! stack that is unwinding anything (a panic, a close), since a panic
+//! escaping a destructor aborts the process. Cancellation is sticky: a
+//! task that catches `Cancelled` and drops it gets it again at its next
+//! park point. A fresh [`run`] inside a destructor of an unrelated panic
+//! behaves like any other.
+//!
+//! One caveat comes from std: `std::thread::panicking()` is per thread.
+//! While any task is parked in the middle of unwinding (say, a cancelled
+//! task's destructor waiting for a `Mutex`), it reads `true` in *every*
+//! task of the thread. Do not use it to decide "am I being cancelled".
+//!
+//! A task that can never finish unwinding when `run` ends (one that keeps
+//! catching its cancellation, or one parked mid-unwind on something no
+//! task will ever do) is reported on stderr and its stack is leaked,
+//! never resumed: dropping a stack paused mid-unwind would abort the
+//! process. That is corio's one deliberate leak.
 
 #![warn(
     missing_docs,

@@ -152,9 +152,9 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// [`SendError`] with the value if the receiver has been dropped (also
-    /// when that happens while waiting). Also if the buffer is full and
-    /// the thread is unwinding (a destructor of a cancelled task), where a
-    /// task cannot park.
+    /// when that happens while waiting). Also, at once, if the buffer is
+    /// full in a destructor of a task being cancelled, or on the event loop
+    /// outside any task (see the crate docs' outcome table).
     ///
     /// # Panics
     ///
@@ -285,9 +285,9 @@ impl<T> Receiver<T> {
     /// `None` once every sender is gone and the buffer is drained.
     ///
     /// If the task is aborted or a `timeout` expires while it waits, this
-    /// unwinds like any park point; no value is lost. Called while the
-    /// thread is unwinding (a destructor of a cancelled task), where a
-    /// task cannot park, it returns `None` if the buffer is empty.
+    /// unwinds like any park point; no value is lost. In a destructor of a
+    /// task being cancelled (or on the event loop outside any task), it
+    /// returns `None` at once if the buffer is empty.
     ///
     /// # Panics
     ///

@@ -116,9 +116,9 @@ impl Event {
     /// is called. Works outside a runtime when the flag is set.
     ///
     /// If the task is aborted or a `timeout` expires while it waits, this
-    /// unwinds like any park point. Called while the thread is unwinding
-    /// (a destructor of a cancelled task), where a task cannot park, it
-    /// returns at once even if the flag is not set.
+    /// unwinds like any park point. In a destructor of a task being
+    /// cancelled (or on the event loop outside any task), it returns at
+    /// once even if the flag is not set.
     ///
     /// # Panics
     ///

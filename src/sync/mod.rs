@@ -29,10 +29,11 @@
 //! - **`try_*` never parks** and works anywhere, also outside
 //!   [`run`](crate::run). A blocking call works outside `run` when it need
 //!   not wait, and panics when it would, since nothing could wake it.
-//! - **In destructors of a cancelled task** (the thread is unwinding) a
-//!   task cannot park: `recv` returns `None`, `send` returns the value,
-//!   `Event::wait` returns; `Semaphore::acquire` and `Mutex::lock` panic,
-//!   which aborts the process there, so use their `try_*` forms.
+//! - **In destructors of a task being cancelled**, waits that may never
+//!   end give up at once: `recv` returns `None`, `send` returns the value,
+//!   `Event::wait` returns. `Semaphore::acquire` and `Mutex::lock` park as
+//!   usual, so cleanup like `room.lock().remove(id)` works there. The whole
+//!   table is in the [crate docs](crate#blocking-calls-while-a-task-is-cancelled).
 //! - **One thread.** Every type here is `!Send` and `!Sync`: tasks share
 //!   them through `Rc` or by borrowing in a [`scope`](crate::scope).
 //!

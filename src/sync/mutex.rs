@@ -102,9 +102,10 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// # Panics
     ///
-    /// If it has to wait and was called outside [`crate::run`], or while
-    /// the thread is unwinding (a destructor of a cancelled task, where a
-    /// panic aborts the process: use [`try_lock`](Mutex::try_lock) there).
+    /// If it has to wait and was called outside [`crate::run`], or on the
+    /// event loop outside any task (a destructor the loop itself runs),
+    /// where nothing can park. In a destructor of a task being cancelled it
+    /// parks as usual (see the crate docs' outcome table).
     ///
     /// # Examples
     ///

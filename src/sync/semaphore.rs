@@ -95,9 +95,10 @@ impl Semaphore {
     ///
     /// - it was called outside [`crate::run`], where nothing could release
     ///   a permit; or
-    /// - the thread is unwinding (a destructor in a cancelled or panicking
-    ///   task), where a task cannot park. A panic there aborts the process:
-    ///   use [`try_acquire`](Semaphore::try_acquire) in destructors.
+    /// - it was called on the event loop outside any task (a destructor
+    ///   the loop itself runs), where nothing can park.
+    ///
+    /// In a destructor of a task being cancelled it parks as usual.
     ///
     /// # Examples
     ///
