@@ -113,13 +113,21 @@ fn child_process_entry() {
             let stream = Rc::new(stream);
             let s = Rc::clone(&stream);
             let h = corio::spawn(move || {
-                let mut w = BufWriter::with_capacity(1 << 16, &*s);
-                loop {
-                    // Fills the socket until the write parks for good.
-                    w.write_all(&[7u8; 1 << 16]).unwrap();
-                }
+                // Fill the socket until writing would wait ...
+                // (long enough for the kernel's buffer autotuning to settle) ...
+                let full = corio::timeout(ms(300), || {
+                    loop {
+                        (&*s).write_all(&[7u8; 1 << 16]).unwrap();
+                    }
+                });
+                assert!(full.is_err());
+                // ... then leave a megabyte in a BufWriter and park
+                // elsewhere: its destructor flushes onto the full socket.
+                let mut w = BufWriter::with_capacity(1 << 20, &*s);
+                w.write_all(&vec![1u8; (1 << 20) - 1]).unwrap();
+                corio::sleep(Duration::from_secs(3600));
             });
-            corio::sleep(ms(50));
+            corio::sleep(ms(400));
             h.abort();
             report(format!("writer {:?}", h.join().map(|_| ())));
         }),
