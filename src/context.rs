@@ -66,10 +66,11 @@ pub(crate) struct StackContext {
     /// unwinding, this stack is *cancel-unwinding*. Shared with the
     /// payloads, which may outlive the stack; made on the first raise.
     raised: OnceCell<Arc<AtomicU32>>,
-    /// Set when this stack may be unwinding for another reason: a panic
-    /// started on it (the panic hook), corio re-raised a payload on it, or
-    /// it is being closed. Only stops corio from raising into it; stale
-    /// once the thread is not unwinding at all.
+    /// Set when this stack may be unwinding: a panic started on it (the
+    /// panic hook), corio raised or re-raised a payload on it, or it is
+    /// being closed. Stops corio from raising into it, and is a generator's
+    /// cheap test before yielding; stale once the thread is not unwinding
+    /// at all.
     may_unwind: Cell<bool>,
 }
 
@@ -117,12 +118,43 @@ pub(crate) struct ParentSwitch {
 /// address of a context (those are aligned and far from address 1).
 const NO_TASK: *const StackContext = ptr::without_provenance(1);
 
+/// [`ACTIVE`] outside any task after a panic started there (see
+/// [`PANIC_SITES`]): a generator's yield takes its slow path, which
+/// checks whether its own stack is the one unwinding. Back to [`NO_TASK`]
+/// once the thread is seen not unwinding.
+const NO_TASK_PANICKED: *const StackContext = ptr::without_provenance(2);
+
+/// True for [`NO_TASK`] and [`NO_TASK_PANICKED`].
+#[inline]
+fn outside_tasks(active: *const StackContext) -> bool {
+    (active as usize).wrapping_sub(1) < 2
+}
+
 thread_local! {
     /// The innermost generator context executing on this thread: null on
-    /// a task's own stack, [`NO_TASK`] outside any task.
+    /// a task's own stack, [`NO_TASK`] (or [`NO_TASK_PANICKED`]) outside
+    /// any task.
     static ACTIVE: Cell<*const StackContext> = const { Cell::new(NO_TASK) };
     /// The context of the running task's own stack, while a task runs.
     static TASK_ROOT: Cell<*const StackContext> = const { Cell::new(ptr::null()) };
+}
+
+/// A generator's checks before it yields, in one read of [`ACTIVE`] and
+/// one byte of its context; on success it also leaves (see [`leave`]).
+/// False sends the generator down its slow path: it runs off its stack,
+/// or it may be unwinding or closing.
+#[inline]
+pub(crate) fn ready_to_yield(context: &StackContext) -> bool {
+    let active = ACTIVE.get();
+    if context.may_unwind.get() {
+        return false;
+    }
+    if ptr::eq(active, context) {
+        ACTIVE.set(context.parent.get());
+        true
+    } else {
+        active == NO_TASK
+    }
 }
 
 /// The innermost active generator context; null on a task's own stack.
@@ -135,10 +167,9 @@ pub(crate) fn active() -> *const StackContext {
 /// True if a yield of `context`'s generator may suspend it: inside a task,
 /// when it is the active context; outside any task always (no other
 /// stack can hold its `Yielder` there, see the module docs).
-#[inline]
 pub(crate) fn may_yield(context: &StackContext) -> bool {
     let active = ACTIVE.get();
-    ptr::eq(active, context) || active == NO_TASK
+    ptr::eq(active, context) || outside_tasks(active)
 }
 
 /// Inside a task, makes `context` active, with the active one as its
@@ -148,7 +179,7 @@ pub(crate) fn may_yield(context: &StackContext) -> bool {
 #[inline]
 pub(crate) fn enter(context: &StackContext) {
     let parent = ACTIVE.get();
-    if parent != NO_TASK {
+    if !outside_tasks(parent) {
         context.parent.set(parent);
         ACTIVE.set(context);
     }
@@ -202,8 +233,10 @@ impl StackContext {
     }
 
     /// A mark for a payload corio is about to raise on this stack: the
-    /// stack counts as cancel-unwinding until the payload is dropped.
+    /// stack counts as cancel-unwinding until the payload is dropped (and
+    /// as possibly unwinding until the thread is seen not unwinding).
     pub(crate) fn raise_mark(&self) -> RaisedMark {
+        self.may_unwind.set(true);
         let count = self.raised.get_or_init(Arc::default);
         count.fetch_add(1, Ordering::Relaxed);
         RaisedMark(Arc::clone(count))
@@ -300,12 +333,23 @@ thread_local! {
 /// std refuses to change hooks on a panicking thread, so a first `run`
 /// or generator made inside a destructor during a panic leaves it for the
 /// next one; until then, panics on such stacks go unmarked.
+#[inline]
 pub(crate) fn install_panic_hook() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    if INSTALL.is_completed() || std::thread::panicking() {
+    if !PANIC_HOOK.is_completed() {
+        install_panic_hook_now();
+    }
+}
+
+/// Installs the hook, once; see [`install_panic_hook`].
+static PANIC_HOOK: std::sync::Once = std::sync::Once::new();
+
+#[cold]
+#[inline(never)]
+fn install_panic_hook_now() {
+    if std::thread::panicking() {
         return;
     }
-    INSTALL.call_once(|| {
+    PANIC_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             note_panic();
@@ -319,10 +363,11 @@ pub(crate) fn install_panic_hook() {
 /// chain is not kept, the panic's address is remembered instead.
 fn note_panic() {
     let active = ACTIVE.get();
-    if active == NO_TASK {
+    if outside_tasks(active) {
         let here = 0u8;
         let site = std::hint::black_box(&here) as *const u8 as usize;
         PANIC_SITES.with_borrow_mut(|sites| sites.push(site));
+        ACTIVE.set(NO_TASK_PANICKED);
         return;
     }
     let stack = if active.is_null() {
@@ -343,6 +388,9 @@ pub(crate) fn panicked_within(low: usize, high: usize) -> bool {
     PANIC_SITES.with_borrow_mut(|sites| {
         if !std::thread::panicking() {
             sites.clear();
+            if ACTIVE.get() == NO_TASK_PANICKED {
+                ACTIVE.set(NO_TASK);
+            }
             return false;
         }
         sites.iter().any(|&site| (low..high).contains(&site))
@@ -352,7 +400,7 @@ pub(crate) fn panicked_within(low: usize, high: usize) -> bool {
 /// True when the chain is kept (inside a task), so that the active
 /// context is exact.
 pub(crate) fn in_task_chain() -> bool {
-    ACTIVE.get() != NO_TASK
+    !outside_tasks(ACTIVE.get())
 }
 
 /// One `timeout` in force on a stack: a node of that stack's intrusive

@@ -14,7 +14,6 @@ use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use corosensei::stack::Stack;
 use corosensei::{Coroutine, CoroutineResult};
 
 use crate::context::{self, ParentSwitch, StackContext};
@@ -181,7 +180,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
             header.as_ptr().write(GeneratorHeader {
                 context: StackContext::default(),
                 closing: Cell::new(false),
-                stack_limit: stack.limit().get(),
+                stack_limit: stack.lowest_address(),
             })
         };
         // corosensei copies the body onto the new stack and refuses types
@@ -526,18 +525,13 @@ impl<I, Y> Yielder<I, Y> {
         // SAFETY: the header is in the slot this body runs on, live while
         // the body (and so `self`) exists.
         let header = unsafe { self.header.as_ref() };
-        if !context::may_yield(&header.context) {
-            yield_from_another_stack();
+        // The resumer is active again once we switch (`ready_to_yield`
+        // makes it so); once resumed, we are. (`close` makes us active
+        // itself before it unwinds us from here.)
+        if !context::ready_to_yield(&header.context) {
+            yield_slow_path(header);
+            context::leave(&header.context);
         }
-        if header.closing.get() {
-            yield_while_closing();
-        }
-        if std::thread::panicking() {
-            refuse_if_unwinding(header);
-        }
-        // The resumer is active again once we switch; once resumed, we are.
-        // (`close` makes us active itself before it unwinds us from here.)
-        context::leave(&header.context);
         // SAFETY: `raw` was made from the reference corosensei passed to the
         // body; it lives on this stack for as long as the body runs, and the
         // check above proved we execute on that stack, so `suspend` switches
@@ -601,13 +595,27 @@ fn yield_from_another_stack() -> ! {
     )
 }
 
+/// The checks `ready_to_yield` could not settle at a glance: a yield off
+/// its generator's stack, a yield while closing, a yield from a destructor
+/// during unwinding (each a panic or an abort with its message), or a
+/// stale mark, after which the yield goes on.
+#[cold]
+#[inline(never)]
+fn yield_slow_path(header: &GeneratorHeader) {
+    if !context::may_yield(&header.context) {
+        yield_from_another_stack();
+    }
+    if header.closing.get() {
+        yield_while_closing();
+    }
+    refuse_if_unwinding(header);
+}
+
 /// A stack cannot be suspended in the middle of unwinding: the panic
 /// state is per thread, so the resumer would see `thread::panicking()`
 /// for good, and the paused unwinding could never be finished or
 /// dropped. A destructor that yields while its generator unwinds a panic
 /// can only end the process; say why first.
-#[cold]
-#[inline(never)]
 fn refuse_if_unwinding(header: &GeneratorHeader) {
     let unwinding = header.context.unwinding() != context::Unwinding::No
         || (!context::in_task_chain()

@@ -131,6 +131,12 @@ impl PooledStack {
         pool_for(stack_size).take()
     }
 
+    /// Lowest address of the slot, guard page included.
+    #[inline]
+    pub(crate) fn lowest_address(&self) -> usize {
+        self.top.as_ptr() as usize - self.stack_size - GUARD_SIZE
+    }
+
     /// The owner's header at the top of this slot, of type `H`, valid as
     /// long as the slot is held by this stack or the coroutine built on it.
     /// The bytes are uninitialised (or a previous owner's) until the owner
