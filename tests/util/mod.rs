@@ -143,26 +143,3 @@ pub fn local_listener() -> (corio::net::TcpListener, std::net::SocketAddr) {
         .expect("a bound listener has an address");
     (listener, addr)
 }
-
-/// Like [`local_listener`], with a listen queue of `backlog` connections.
-///
-/// `TcpListener::bind` keeps std's backlog of 128. A thousand clients that
-/// connect in one burst overflow it, and the kernel then answers some
-/// client-speaks-first connections with RST (plain std threads do the same).
-/// A server expecting such bursts asks for a deeper queue, as this does
-/// (`libc` is one of corio's own dependencies, so tests can name it).
-pub fn listener_with_backlog(backlog: i32) -> (corio::net::TcpListener, std::net::SocketAddr) {
-    use std::os::fd::AsRawFd;
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    // SAFETY: calling `listen` again on a listening socket only changes its
-    // backlog; the descriptor is valid for the duration of the call.
-    let status = unsafe { libc::listen(std_listener.as_raw_fd(), backlog) };
-    assert_eq!(status, 0, "listen: {}", std::io::Error::last_os_error());
-    let addr = std_listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    (
-        corio::net::TcpListener::from_std(std_listener).expect("non-blocking"),
-        addr,
-    )
-}
