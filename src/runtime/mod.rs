@@ -142,14 +142,19 @@ pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
 /// # Examples
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::cell::RefCell;
+/// use std::time::Duration;
 ///
-/// let start = Instant::now();
-/// corio::run(|| corio::gather(vec![
-///     || corio::sleep(Duration::from_millis(30)),
-///     || corio::sleep(Duration::from_millis(30)),
-/// ]));
-/// assert!(start.elapsed() < Duration::from_millis(59));
+/// let log = &RefCell::new(Vec::new());
+/// corio::run(|| corio::gather(["a", "b"].map(|name| move || {
+///     log.borrow_mut().push(format!("{name} sleeps"));
+///     corio::sleep(Duration::from_millis(30));
+///     log.borrow_mut().push(format!("{name} wakes"));
+/// }).to_vec()));
+/// // While one task slept the other ran: both slept before either woke.
+/// let log = log.borrow();
+/// assert_eq!(log.len(), 4);
+/// assert!(log[..2].iter().all(|event| event.ends_with("sleeps")), "{log:?}");
 /// ```
 pub fn sleep(duration: Duration) {
     let deadline = Instant::now()
