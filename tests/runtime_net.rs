@@ -36,12 +36,13 @@ fn echo(stream: TcpStream) -> io::Result<u64> {
 
 #[test]
 fn a_thousand_concurrent_clients_get_their_own_bytes_echoed() {
-    const CLIENTS: usize = 1000; // about 2,000 descriptors; `ulimit -n` here is 20,000
+    // About 2,000 descriptors at full scale; `ulimit -n` here is 20,000.
+    let clients = util::scaled(1000);
     let (echoed, succeeded) = corio::run(|| {
         // A burst of a thousand connects fits in bind's backlog of 1024.
         let (listener, addr) = local_listener();
         let server = corio::spawn(move || {
-            let connections: Vec<_> = (0..CLIENTS)
+            let connections: Vec<_> = (0..clients)
                 .map(|_| {
                     let (stream, _) = listener.accept().expect("accept");
                     corio::spawn(move || echo(stream))
@@ -52,7 +53,7 @@ fn a_thousand_concurrent_clients_get_their_own_bytes_echoed() {
                 .map(|handle| handle.join().unwrap().expect("echo"))
                 .sum::<u64>()
         });
-        let clients: Vec<_> = (0..CLIENTS)
+        let client_tasks: Vec<_> = (0..clients)
             .map(|index| {
                 corio::spawn(move || -> io::Result<bool> {
                     let sent = payload(index);
@@ -65,15 +66,15 @@ fn a_thousand_concurrent_clients_get_their_own_bytes_echoed() {
                 })
             })
             .collect();
-        let succeeded = clients
+        let succeeded = client_tasks
             .into_iter()
             .map(|handle| handle.join().unwrap().expect("client I/O"))
             .filter(|&matched| matched)
             .count();
         (server.join().unwrap(), succeeded)
     });
-    assert_eq!(succeeded, CLIENTS);
-    let expected: usize = (0..CLIENTS).map(|i| payload(i).len()).sum();
+    assert_eq!(succeeded, clients);
+    let expected: usize = (0..clients).map(|i| payload(i).len()).sum();
     assert_eq!(echoed, expected as u64);
 }
 
