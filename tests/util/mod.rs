@@ -17,8 +17,8 @@ use std::rc::Rc;
 ///
 /// Tests that make many of something (a thousand clients, a hundred
 /// thousand generators) size themselves with this, so a slow pass (under
-/// valgrind, `.ci/run` sets `CORIO_TEST_SCALE=50`) runs a fraction of the
-/// work. Unset, empty or not a positive number, the divisor is 1. Counts
+/// valgrind, `.ci/run` sets `CORIO_TEST_SCALE=10`) runs a fraction of the
+/// work. Unset, or not a number of at least 1, the divisor is 1. Counts
 /// that a test's meaning depends on (one more than a sweep threshold) are
 /// never scaled.
 pub fn scaled(n: usize) -> usize {
@@ -28,13 +28,6 @@ pub fn scaled(n: usize) -> usize {
         .filter(|divisor| divisor.is_finite() && *divisor >= 1.0)
         .unwrap_or(1.0);
     ((n as f64 / divisor) as usize).max(1)
-}
-
-/// Whether the tests run under valgrind: `.ci/run` sets
-/// `CORIO_UNDER_VALGRIND=1` for that pass. Tests check it only to skip
-/// what valgrind cannot run, each saying why.
-pub fn under_valgrind() -> bool {
-    std::env::var_os("CORIO_UNDER_VALGRIND").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// Increments a shared counter when dropped, so a test can tell exactly how
