@@ -20,7 +20,8 @@ use super::sys;
 /// slot where a slot is larger, so full-grown chunks cover about 4 TiB
 /// of stacks; smaller (younger) chunks fill the table sooner. A chunk that
 /// finds the table full stays guarded, but its overflow is reported as a
-/// plain segmentation fault.
+/// plain segmentation fault, and [`slot_top_containing`] does not find its
+/// slots (so a task cannot park from inside a generator on one of them).
 const MAX_REGIONS: usize = 4096;
 
 /// One registered chunk. Written under [`REGISTRY_LOCK`]; read lock-free by
