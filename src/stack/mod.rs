@@ -207,7 +207,8 @@ impl Drop for PooledStack {
 // aligned to `STACK_ALIGNMENT` (16). By the type's invariant the slot's
 // lowest page is a guard and `limit` (the slot start) includes it; usable
 // bytes are `stack_size - HEADER_SIZE >= MIN_STACK_SIZE - 64 > 4096`; `top`
-// is page aligned (reservations are, and slots are page multiples), so `top - 64` and the slot start are 16-byte aligned.
+// is page aligned (reservations are, and slots are page multiples), so
+// `top - 64` and the slot start are 16-byte aligned.
 // A recycled slot still satisfies all of this: the guard is never removed,
 // and the header is rewritten by `PooledStack::new` before any use.
 unsafe impl Stack for PooledStack {

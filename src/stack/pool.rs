@@ -24,8 +24,9 @@ const FIRST_CHUNK_SLOTS: usize = 16;
 /// slot. Every chunk, the first included, is at most this large unless a
 /// single slot is larger (a slot of [`super::MAX_STACK_SIZE`] plus its guard
 /// page is): such a chunk holds exactly one slot. With the default slot
-/// (256 KiB + a 4 KiB guard) a full chunk holds about 4,000 slots, so with
-/// `MADV_GUARD_INSTALL` guards a million stacks take about 250 mappings.
+/// (256 KiB + a 4 KiB guard page) a full chunk holds about 4,000 slots, so
+/// with `MADV_GUARD_INSTALL` guards a million stacks take about 250
+/// mappings (fewer where the kernel merges neighbouring chunks).
 pub(crate) const MAX_CHUNK_BYTES: usize = 1 << 30;
 
 /// How many slots of `slot_size` bytes the next chunk of a pool gets, after
