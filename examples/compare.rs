@@ -7,11 +7,25 @@
 //! cargo run --release --example compare
 //! ```
 //!
-//! The Rust versions are built first (`cargo build --release --example
-//! ...`); the Python ones are skipped when `python3` is not installed. The
-//! three versions of a program run at the same time: they mostly sleep,
-//! so running them side by side does not change their timings, and the
-//! whole comparison takes about as long as the slowest program.
+//! The Rust versions are built first (`cargo build --examples`, in the
+//! target directory and profile this program runs from, so
+//! `CARGO_TARGET_DIR` is honoured); the Python ones are skipped when
+//! `python3` is not installed. The three versions of a program run at the
+//! same time: they mostly sleep, so running them side by side does not
+//! change their timings, and the whole comparison takes about as long as
+//! the slowest program.
+//!
+//! It exits with status 1 if any version fails or prints other lines than
+//! corio's ("no" in the last column), so CI can run it. `fetch_urls`'s two
+//! fast fetches finish together and may be printed in either order.
+
+// The helpers the tests use, so both build, find and compare the same way.
+#[allow(dead_code)]
+#[path = "../tests/util/examples.rs"]
+mod examples;
+#[allow(dead_code)]
+#[path = "../tests/util/output.rs"]
+mod output;
 
 use std::io::Read;
 use std::path::Path;
@@ -33,9 +47,7 @@ struct Outcome {
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut rust_examples: Vec<String> = PROGRAMS.iter().map(|p| p.to_string()).collect();
-    rust_examples.extend(PROGRAMS.iter().map(|p| format!("tokio_{p}")));
-    build_release_examples(root, &rust_examples);
+    examples::build_examples();
     let python = has_python();
     if !python {
         println!("python3 not found: the Python versions are skipped\n");
@@ -48,12 +60,11 @@ fn main() {
     println!("{}", "-".repeat(72));
     let mut failures = 0;
     for program in PROGRAMS {
-        let examples = root.join("target/release/examples");
         let mut commands = vec![
-            ("corio", Command::new(examples.join(program))),
+            ("corio", Command::new(examples::example(program))),
             (
                 "tokio",
-                Command::new(examples.join(format!("tokio_{program}"))),
+                Command::new(examples::example(&format!("tokio_{program}"))),
             ),
         ];
         if python {
@@ -72,15 +83,16 @@ fn main() {
                 .map(|h| h.join().expect("runner thread"))
                 .collect()
         });
-        let reference = masked(&runs[0].1.lines);
+        let reference = &runs[0].1.lines;
         for (version, outcome) in &runs {
             let same = if !outcome.success {
                 failures += 1;
-                "FAILED (non-zero exit)".to_string()
-            } else if masked(&outcome.lines) == reference {
-                "yes".to_string()
+                "FAILED (non-zero exit)"
+            } else if output::same_output(program, reference, &outcome.lines) {
+                "yes"
             } else {
-                "no".to_string()
+                failures += 1;
+                "no"
             };
             println!(
                 "{:<18} {:<7} {:>7.2} s {:>8} KiB  {}",
@@ -93,22 +105,9 @@ fn main() {
         }
     }
     if failures > 0 {
-        eprintln!("{failures} run(s) failed");
+        eprintln!("{failures} run(s) failed or printed other lines than corio");
         std::process::exit(1);
     }
-}
-
-fn build_release_examples(root: &Path, names: &[String]) {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(root)
-        .args(["build", "--release", "--quiet"]);
-    for name in names {
-        command.args(["--example", name]);
-    }
-    let status = command.status().expect("cannot run cargo");
-    assert!(status.success(), "building the examples failed");
 }
 
 fn has_python() -> bool {
@@ -154,28 +153,4 @@ fn run(mut command: Command) -> Outcome {
         lines: stdout.lines().map(str::to_owned).collect(),
         success,
     }
-}
-
-/// Lines with every run of digits replaced by `#`, so clock times and
-/// measured durations do not count as differences.
-fn masked(lines: &[String]) -> Vec<String> {
-    lines
-        .iter()
-        .map(|line| {
-            let mut out = String::with_capacity(line.len());
-            let mut in_number = false;
-            for c in line.chars() {
-                if c.is_ascii_digit() {
-                    if !in_number {
-                        out.push('#');
-                    }
-                    in_number = true;
-                } else {
-                    in_number = false;
-                    out.push(c);
-                }
-            }
-            out
-        })
-        .collect()
 }

@@ -119,6 +119,12 @@
 //! task will ever do) is reported on stderr and its stack is leaked,
 //! never resumed: dropping a stack paused mid-unwind would abort the
 //! process. That is corio's one deliberate leak.
+//!
+//! # Platforms
+//!
+//! Linux on x86_64 and aarch64. Other targets fail to build with a
+//! `compile_error!` that says so, and so do builds with `panic = "abort"`:
+//! cancellation, `close` and the end of [`run`] unwind coroutine stacks.
 
 #![warn(
     missing_docs,
@@ -127,6 +133,30 @@
     clippy::undocumented_unsafe_blocks
 )]
 #![doc(test(attr(deny(warnings))))]
+
+// Stacks, guard pages and the overflow handler are written against Linux
+// (`MADV_GUARD_INSTALL`, `MAP_NORESERVE`, `sigaltstack` semantics), and
+// only x86_64 and aarch64 are built and tested.
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+compile_error!(
+    "corio supports Linux on x86_64 and aarch64 only: its stack pool, guard pages and \
+     stack-overflow handler use Linux memory-mapping and signal APIs"
+);
+
+// Cancelling a task, closing a generator and shutting a runtime down all
+// unwind the coroutine's stack so its destructors run; with panics that
+// abort there is nothing to unwind with, and every cancellation would kill
+// the process.
+#[cfg(panic = "abort")]
+compile_error!(
+    "corio needs panic = \"unwind\": cancelling a task, closing or dropping a \
+     suspended generator and ending a runtime unwind the coroutine's stack to run its \
+     destructors, which `panic = \"abort\"` cannot do; remove `panic = \"abort\"` from \
+     the profile (or -C panic=abort from RUSTFLAGS)"
+);
 
 mod context;
 mod generator;

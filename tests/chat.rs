@@ -9,6 +9,8 @@
 //! answer is the next line, since the room handles events in order and each
 //! client's lines arrive in order.
 
+mod util;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -19,29 +21,10 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The chat example's binary, in `target/<profile>/examples` next to the
-/// test binaries' `deps` folder. `cargo test` builds examples but
-/// `cargo test --test chat` does not, so it is built here first (a no-op
-/// when it is up to date), once per test run.
+/// The chat example's binary, built if needed.
 fn chat_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY.get_or_init(|| {
-        let exe = std::env::current_exe().expect("the test binary's path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("the test binary lives in target/<profile>/deps");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--example", "chat"]);
-        build.current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile_dir.ends_with("release") {
-            build.arg("--release");
-        }
-        let status = build.status().expect("run cargo to build the chat example");
-        assert!(status.success(), "building the chat example failed");
-        profile_dir.join("examples").join("chat")
-    })
+    BINARY.get_or_init(|| util::examples::example("chat"))
 }
 
 /// A running chat server; dropping it kills the child process.

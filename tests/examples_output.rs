@@ -1,29 +1,27 @@
-//! Runs the example programs `say_after`, `coffee_shop` and
-//! `resource_manager` in all their versions (corio, tokio and, when `python3`
+//! Runs the example programs `say_after`, `coffee_shop`, `resource_manager`
+//! and `fetch_urls` in all their versions (corio, tokio and, when `python3`
 //! is on the PATH, asyncio) and checks what they print: the lines come in the
-//! right order, the waits overlap (time bounds are generous margins against
-//! serial execution, never exact timings), and the versions print the same
-//! lines once the HH:MM:SS clock readings are masked.
+//! right order, the waits overlap (shown by the order of the lines: every
+//! order is placed before any cup is ready), and the versions print the same
+//! lines once numbers (clock readings, timings, ports) are masked, with
+//! `tests/util/output.rs`, the masker `examples/compare.rs` uses too.
 //!
-//! The examples are built by a nested `cargo build`, so that
-//! `cargo test --test examples_output` works on its own (a plain `cargo test`
-//! would build them anyway). The binaries are found next to this test's:
-//! `target/<profile>/deps/<test>` -> `target/<profile>/examples/<name>`.
+//! No assertion bounds a wall-clock time from above: a loaded machine or
+//! valgrind must not fail them. Lower bounds (a 2 s sleep took 2 s) stay.
 
-use std::path::{Path, PathBuf};
+mod util;
+
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::thread;
-use std::time::{Duration, Instant};
 
-/// The programs, each with a corio, a `tokio_` and a Python version.
-const PROGRAMS: [&str; 3] = ["say_after", "coffee_shop", "resource_manager"];
+use util::examples::example;
+use util::output::{mask_numbers, same_output};
 
-/// What one version of a program printed, and how long it ran.
+/// What one version of a program printed.
 struct Run {
     who: String,
     lines: Vec<String>,
-    wall: Duration,
 }
 
 impl Run {
@@ -39,6 +37,17 @@ impl Run {
             .position(|l| l == line)
             .map(|i| from + i)
             .unwrap_or_else(|| panic!("{}: no line {line:?} in\n{}", self.who, self.text()))
+    }
+
+    /// Index of the first line at or after `from` that equals `pattern`
+    /// once numbers are masked (for lines that print the time of day).
+    fn find_masked_from(&self, from: usize, pattern: &str) -> usize {
+        let pattern = mask_numbers(pattern);
+        self.lines[from..]
+            .iter()
+            .position(|l| mask_numbers(l) == pattern)
+            .map(|i| from + i)
+            .unwrap_or_else(|| panic!("{}: no line like {pattern:?} in\n{}", self.who, self.text()))
     }
 
     /// Asserts that `wanted` appear in this order (other lines may interleave).
@@ -67,72 +76,12 @@ impl Run {
     }
 }
 
-/// Replaces every `dd:dd:dd` clock reading with `HH:MM:SS`.
-fn mask_clock(line: &str) -> String {
-    let mut chars: Vec<char> = line.chars().collect();
-    let shape = "dd:dd:dd";
-    let mut i = 0;
-    while i + shape.len() <= chars.len() {
-        let window = &chars[i..i + shape.len()];
-        let matches = shape.chars().zip(window).all(|(s, &c)| match s {
-            'd' => c.is_ascii_digit(),
-            _ => c == s,
-        });
-        if matches {
-            chars.splice(i..i + shape.len(), "HH:MM:SS".chars());
-            i += shape.len();
-        } else {
-            i += 1;
-        }
-    }
-    chars.into_iter().collect()
-}
-
-/// The directory of the example binaries that belong with this test binary.
-fn examples_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary knows its path");
-    let profile_dir = exe.parent().and_then(Path::parent);
-    profile_dir
-        .expect("the test binary lives in target/<profile>/deps")
-        .join("examples")
-}
-
-/// Builds the six Rust examples once per test process, in this test's profile.
-fn build_examples() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut command = Command::new(cargo);
-        command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--quiet"]);
-        let profile = examples_dir()
-            .parent()
-            .and_then(Path::file_name)
-            .map(|p| p.to_owned());
-        if profile.is_some_and(|p| p == "release") {
-            command.arg("--release");
-        }
-        for name in PROGRAMS.iter().chain([&"fetch_urls"]) {
-            command.args(["--example", name, "--example", &format!("tokio_{name}")]);
-        }
-        let out = command.output().expect("cargo can be started");
-        assert!(
-            out.status.success(),
-            "building the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
 /// Runs `program` with `args`, checks it succeeded, and records its output.
 fn run(who: String, program: impl AsRef<std::ffi::OsStr>, args: &[&Path]) -> Run {
-    let start = Instant::now();
     let out = Command::new(program)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{who}: cannot start: {e}"));
-    let wall = start.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -140,8 +89,8 @@ fn run(who: String, program: impl AsRef<std::ffi::OsStr>, args: &[&Path]) -> Run
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let lines = stdout.lines().map(mask_clock).collect();
-    Run { who, lines, wall }
+    let lines = stdout.lines().map(str::to_owned).collect();
+    Run { who, lines }
 }
 
 fn python_available() -> bool {
@@ -152,8 +101,7 @@ fn python_available() -> bool {
 /// Runs every version of `name` at once (corio first, then tokio, then
 /// Python if there is one) and checks that they all print the same lines.
 fn run_versions(name: &str) -> Vec<Run> {
-    build_examples();
-    let dir = examples_dir();
+    let (corio, tokio) = (example(name), example(&format!("tokio_{name}")));
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples/python")
         .join(format!("{name}.py"));
@@ -163,14 +111,8 @@ fn run_versions(name: &str) -> Vec<Run> {
     }
     let runs: Vec<Run> = thread::scope(|s| {
         let mut handles = vec![
-            s.spawn(|| run(format!("corio {name}"), dir.join(name), &[])),
-            s.spawn(|| {
-                run(
-                    format!("tokio_{name}"),
-                    dir.join(format!("tokio_{name}")),
-                    &[],
-                )
-            }),
+            s.spawn(|| run(format!("corio {name}"), &corio, &[])),
+            s.spawn(|| run(format!("tokio_{name}"), &tokio, &[])),
         ];
         if with_python {
             let script = script.as_path();
@@ -179,13 +121,14 @@ fn run_versions(name: &str) -> Vec<Run> {
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for other in &runs[1..] {
-        assert_same_lines(&runs[0], other);
+        assert_same_lines(name, &runs[0], other);
     }
     runs
 }
 
-fn assert_same_lines(reference: &Run, other: &Run) {
-    if reference.lines == other.lines {
+/// Asserts that `other` printed what `reference` did (see [`same_output`]).
+fn assert_same_lines(program: &str, reference: &Run, other: &Run) {
+    if same_output(program, &reference.lines, &other.lines) {
         return;
     }
     let first_difference = reference
@@ -211,23 +154,19 @@ fn say_after_waits_in_sequence_then_side_by_side() {
     for run in run_versions("say_after") {
         let part2 = run.find("-- concurrently --");
         for from in [0, part2] {
-            let first = run.find_from(from, "started at HH:MM:SS UTC");
+            let first = run.find_masked_from(from, "started at 00:00:00 UTC");
             let hello = run.find_from(first, "hello");
             let world = run.find_from(hello, "world");
-            run.find_from(world, "finished at HH:MM:SS UTC");
+            run.find_masked_from(world, "finished at 00:00:00 UTC");
         }
         let sequential = run.seconds_after(0, "took ");
         let concurrent = run.seconds_after(part2, "took ");
         assert!(sequential >= 3, "{}: part 1 took {sequential} s", run.who);
         assert!(concurrent >= 2, "{}: part 2 took {concurrent} s", run.who);
+        // The program's output has no order that shows the overlap, so it is
+        // a comparison of the two parts' own timings (both lower-bounded by
+        // their sleeps, under the same load), not a bound on wall time.
         assert!(concurrent < sequential, "{}: no overlap in part 2", run.who);
-        // Serial execution would take 6 s in all.
-        assert!(
-            run.wall < Duration::from_millis(5_800),
-            "{}: {:?}",
-            run.who,
-            run.wall
-        );
     }
 }
 
@@ -245,19 +184,9 @@ fn coffee_shop_brews_three_cups_at_once() {
             .collect();
         assert!(orders.is_sorted() && cups.is_sorted(), "{}", run.text());
         assert!(orders[2] < cups[0], "{}: a cup before every order", run.who);
+        // Every cup takes its 2 s; the overlap is shown by the order above.
         let served = run.seconds_after(0, "served 3 customers in ");
-        assert!(
-            (2..=3).contains(&served),
-            "{}: served in {served} s",
-            run.who
-        );
-        // Serial brewing would take 6 s.
-        assert!(
-            run.wall < Duration::from_secs(5),
-            "{}: {:?}",
-            run.who,
-            run.wall
-        );
+        assert!(served >= 2, "{}: served in {served} s", run.who);
     }
 }
 
@@ -281,12 +210,10 @@ fn resource_manager_overlaps_then_limits_holders_to_two() {
                 run.who
             );
         }
+        // The waits overlap (the order above shows it; serially they would
+        // take 20 s); the longest alone takes 4 s.
         let took = run.seconds_after(0, "part 1 took ");
-        assert!(
-            (4..=6).contains(&took),
-            "{}: part 1 took {took} s (20 s serially)",
-            run.who
-        );
+        assert!(took >= 4, "{}: part 1 took {took} s", run.who);
 
         // Part 2: permits go first come, first served, two at a time.
         let got: Vec<usize> = (0..5)
@@ -337,61 +264,38 @@ fn resource_manager_overlaps_then_limits_holders_to_two() {
                 &format!("task {id} gave its permit back"),
             ]);
         }
-        // Two permits: 3 s; one permit would take 5 s, no limit about 1.4 s.
+        // Two permits: at least 3 s (the order checks above show the limit).
         let took = run.seconds_after(part2, "part 2 took ");
-        assert!((3..=4).contains(&took), "{}: part 2 took {took} s", run.who);
-        assert!(
-            run.wall < Duration::from_secs(11),
-            "{}: {:?}",
-            run.who,
-            run.wall
-        );
+        assert!(took >= 3, "{}: part 2 took {took} s", run.who);
     }
 }
 
 #[test]
-fn clock_readings_are_masked() {
+fn the_masker_hides_numbers_and_lets_only_the_fast_fetches_swap() {
     assert_eq!(
-        mask_clock("started at 09:05:59 UTC"),
-        "started at HH:MM:SS UTC"
+        mask_numbers("[T+0.02s] started at 09:05:59 UTC, port 41234"),
+        "[T+#.#s] started at #:#:# UTC, port #"
     );
-    assert_eq!(mask_clock("took 3 s"), "took 3 s");
-}
-
-/// Every run of digits as `#`: ports and timings differ between runs.
-fn mask_numbers(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    for c in line.chars() {
-        if !c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.ends_with('#') {
-            out.push('#');
-        }
-    }
-    out
+    let lines = |order: [&str; 3]| -> Vec<String> {
+        order
+            .iter()
+            .map(|path| format!("[T+0.01s] Done: http://127.0.0.1:8/{path} -> 5 characters"))
+            .collect()
+    };
+    let reference = lines(["", "big", "delay/2"]);
+    let fast_swapped = lines(["big", "", "delay/2"]);
+    let slow_moved = lines(["delay/2", "", "big"]);
+    assert!(same_output("fetch_urls", &reference, &fast_swapped));
+    assert!(!same_output("fetch_urls", &reference, &slow_moved));
+    assert!(!same_output("say_after", &reference, &fast_swapped));
 }
 
 #[test]
 fn fetch_urls_starts_all_three_then_the_slow_one_finishes_last_in_every_version() {
-    build_examples();
-    let dir = examples_dir();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/fetch_urls.py");
-    let with_python = python_available();
-    let runs: Vec<Run> = thread::scope(|s| {
-        let mut handles = vec![
-            s.spawn(|| run("corio fetch_urls".into(), dir.join("fetch_urls"), &[])),
-            s.spawn(|| run("tokio_fetch_urls".into(), dir.join("tokio_fetch_urls"), &[])),
-        ];
-        if with_python {
-            let script = script.as_path();
-            handles.push(s.spawn(move || run("fetch_urls.py".into(), "python3", &[script])));
-        }
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
-    let mut reference: Option<Vec<String>> = None;
-    for run in &runs {
-        let starts: Vec<usize> = positions(&run.lines, "Starting: ");
-        let dones: Vec<usize> = positions(&run.lines, "Done: ");
+    // The versions print the same lines, the fast fetches in either order.
+    for run in run_versions("fetch_urls") {
+        let starts: Vec<usize> = positions(&run.lines, "] Starting: ");
+        let dones: Vec<usize> = positions(&run.lines, "] Done: ");
         assert_eq!(
             (starts.len(), dones.len()),
             (3, 3),
@@ -410,23 +314,6 @@ fn fetch_urls_starts_all_three_then_the_slow_one_finishes_last_in_every_version(
             "{}: the 2 s fetch must finish last",
             run.who
         );
-        assert!(
-            run.wall < Duration::from_millis(4_500),
-            "{}: took {:?}, not ~2 s",
-            run.who,
-            run.wall
-        );
-        // The two fast fetches may finish in either order; compare as sets.
-        let mut masked: Vec<String> = run.lines.iter().map(|l| mask_numbers(l)).collect();
-        masked.sort();
-        match &reference {
-            None => reference = Some(masked),
-            Some(expected) => assert_eq!(
-                &masked, expected,
-                "{} prints other lines than corio",
-                run.who
-            ),
-        }
     }
 }
 

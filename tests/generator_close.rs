@@ -210,38 +210,11 @@ fn yielding_while_being_dropped_makes_drop_panic() {
     assert_eq!(dropped.get(), 2);
 }
 
-/// Tries to yield from its destructor, which runs while the stack unwinds.
-struct YieldsWhenDropped<'a>(&'a Yielder<(), u32>);
-
-impl Drop for YieldsWhenDropped<'_> {
-    fn drop(&mut self) {
-        self.0.yield_(99);
-    }
-}
-
-/// Not a real test: it does nothing in a normal run. The tests below re-run
-/// this binary with `CORIO_CHILD` set so that this entry performs a scenario
-/// that kills the process.
-#[test]
-fn child_process_entry() {
-    match util::child_scenario().as_deref() {
-        None => {}
-        Some("yield_in_destructor") => {
-            let mut g = Generator::<(), u32, ()>::new(|y, ()| {
-                let _bad = YieldsWhenDropped(y);
-                y.yield_(1);
-            });
-            assert_eq!(g.resume(()), GeneratorState::Yielded(1));
-            g.close();
-            eprintln!("child: close returned; the process should have aborted");
-        }
-        Some(other) => panic!("unknown child scenario {other:?}"),
-    }
-}
-
+/// The scenario (in `examples/test_child/main.rs`) closes a generator whose
+/// destructor yields; that kills the process, so it runs in a child.
 #[test]
 fn yielding_from_a_destructor_during_close_aborts() {
-    let stderr = util::child_killed_by("child_process_entry", "yield_in_destructor", util::SIGABRT);
+    let stderr = util::process::child_killed_by("yield_in_destructor", util::SIGABRT);
     assert!(
         stderr.contains("yielded while being closed"),
         "stderr:\n{stderr}"

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use corio::net::{TcpStream, UdpSocket};
 use corio::{Generator, GeneratorState};
-use util::{counter, flag, listener_with_backlog, local_listener, log, ms};
+use util::{counter, flag, local_listener, log, ms};
 
 /// Client `index`'s message: 2 to 4 KiB of bytes that depend on the index.
 fn payload(index: usize) -> Vec<u8> {
@@ -36,11 +36,13 @@ fn echo(stream: TcpStream) -> io::Result<u64> {
 
 #[test]
 fn a_thousand_concurrent_clients_get_their_own_bytes_echoed() {
-    const CLIENTS: usize = 1000; // about 2,000 descriptors; `ulimit -n` here is 20,000
+    // About 2,000 descriptors at full scale; `ulimit -n` here is 20,000.
+    let clients = util::scaled(1000);
     let (echoed, succeeded) = corio::run(|| {
-        let (listener, addr) = listener_with_backlog(1024);
+        // A burst of a thousand connects fits in bind's backlog of 1024.
+        let (listener, addr) = local_listener();
         let server = corio::spawn(move || {
-            let connections: Vec<_> = (0..CLIENTS)
+            let connections: Vec<_> = (0..clients)
                 .map(|_| {
                     let (stream, _) = listener.accept().expect("accept");
                     corio::spawn(move || echo(stream))
@@ -51,7 +53,7 @@ fn a_thousand_concurrent_clients_get_their_own_bytes_echoed() {
                 .map(|handle| handle.join().unwrap().expect("echo"))
                 .sum::<u64>()
         });
-        let clients: Vec<_> = (0..CLIENTS)
+        let client_tasks: Vec<_> = (0..clients)
             .map(|index| {
                 corio::spawn(move || -> io::Result<bool> {
                     let sent = payload(index);
@@ -64,16 +66,70 @@ fn a_thousand_concurrent_clients_get_their_own_bytes_echoed() {
                 })
             })
             .collect();
-        let succeeded = clients
+        let succeeded = client_tasks
             .into_iter()
             .map(|handle| handle.join().unwrap().expect("client I/O"))
             .filter(|&matched| matched)
             .count();
         (server.join().unwrap(), succeeded)
     });
-    assert_eq!(succeeded, CLIENTS);
-    let expected: usize = (0..CLIENTS).map(|i| payload(i).len()).sum();
+    assert_eq!(succeeded, clients);
+    let expected: usize = (0..clients).map(|i| payload(i).len()).sum();
     assert_eq!(echoed, expected as u64);
+}
+
+/// The accept-queue limit of a listening socket, as the kernel reports it:
+/// for a socket in `LISTEN` state, `TCP_INFO`'s `tcpi_sacked` holds the
+/// backlog (`sk_max_ack_backlog`), which is also what `ss -ltn` shows.
+fn listen_backlog(listener: &corio::net::TcpListener) -> u32 {
+    use std::os::fd::AsRawFd;
+    // SAFETY: tcp_info is plain old data; all-zero is a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: the descriptor is open for the call; `info` and `len` are
+    // valid for writes and `len` holds the size of `info`.
+    let status = unsafe {
+        libc::getsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            std::ptr::from_mut(&mut info).cast(),
+            &mut len,
+        )
+    };
+    assert_eq!(status, 0, "TCP_INFO: {}", io::Error::last_os_error());
+    assert_eq!(info.tcpi_state, 10, "TCP_LISTEN");
+    info.tcpi_sacked
+}
+
+#[test]
+fn bind_listens_with_a_backlog_of_1024() {
+    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .expect("read net.core.somaxconn")
+        .trim()
+        .parse()
+        .expect("somaxconn is a number");
+    let (listener, addr) = local_listener();
+    assert_eq!(listen_backlog(&listener), 1024.min(somaxconn));
+
+    // More connects than std's and mio's backlog of 128, none accepted:
+    // each completes its handshake because the kernel has room to queue it.
+    // (With a full queue the kernel drops the SYN and the connect stalls
+    // for seconds of retransmits; the timeout turns that into a failure.)
+    const UNACCEPTED: usize = 300;
+    let clients: Vec<std::net::TcpStream> = (0..UNACCEPTED)
+        .map(|i| {
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(20))
+                .unwrap_or_else(|e| panic!("connect {i} of {UNACCEPTED}: {e}"))
+        })
+        .collect();
+    assert_eq!(clients.len(), UNACCEPTED);
+    // Every queued connection is really there to be accepted.
+    corio::run(move || {
+        for _ in 0..UNACCEPTED {
+            listener.accept().expect("accept a queued connection");
+        }
+    });
 }
 
 #[test]

@@ -6,13 +6,13 @@
 mod util;
 
 use std::cell::{Cell, RefCell};
-use std::io::{BufWriter, Read, Write};
+use std::io::Read;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corio::sync::{Event, Mutex, Semaphore, channel};
 use corio::{Generator, JoinError};
-use util::limited::{report, run_limited, run_limited_with};
+use util::limited::{run_limited, run_limited_with};
 use util::ms;
 
 /// Runs `f` when dropped: the destructor of a cancelled task, here.
@@ -48,210 +48,9 @@ fn cancel_while_holding(in_drop: impl FnMut() + 'static) -> Result<(), JoinError
     h.join()
 }
 
-const ENTRY: &str = "child_process_entry";
-
-/// Not a real test: it does nothing in a normal run. The tests below
-/// re-run this binary with `CORIO_CHILD` set to perform one scenario.
-#[test]
-fn child_process_entry() {
-    let Some(scenario) = util::child_scenario() else {
-        return;
-    };
-    match scenario.as_str() {
-        "join_in_drop_of_aborted_task" => corio::run(|| {
-            let other = Rc::new(RefCell::new(Some(corio::spawn(|| {
-                corio::sleep(ms(30));
-                "other finished"
-            }))));
-            let o = Rc::clone(&other);
-            let outcome = Rc::new(RefCell::new(String::new()));
-            let out = Rc::clone(&outcome);
-            let result = cancel_while_holding(move || {
-                let h = o.borrow_mut().take().unwrap();
-                *out.borrow_mut() = format!("{:?}", h.join().map(|_| ()));
-            });
-            report(format!("victim {result:?}"));
-            report(format!("join in drop {}", outcome.borrow()));
-        }),
-        "gather_in_drop_after_timeout" => corio::run(|| {
-            let log = new_log();
-            let l = Rc::clone(&log);
-            let outcome = corio::timeout(ms(10), move || {
-                let l2 = Rc::clone(&l);
-                let _guard = OnDrop(move || {
-                    let sums = corio::gather(
-                        (1..=2u64)
-                            .map(|n| {
-                                move || {
-                                    corio::sleep(ms(5 * n));
-                                    n
-                                }
-                            })
-                            .collect(),
-                    );
-                    let picked = corio::select(
-                        || {
-                            corio::sleep(ms(1));
-                            "first"
-                        },
-                        || {
-                            corio::sleep(ms(50));
-                            "second"
-                        },
-                    );
-                    note(&l2, format!("gather {sums:?} select {picked:?}"));
-                });
-                corio::sleep(Duration::from_secs(3600));
-            });
-            report(format!("timeout {outcome:?}"));
-            report(log.borrow().join(", "));
-        }),
-        "bufwriter_flush_in_drop_on_full_socket" => corio::run(|| {
-            let (listener, addr) = util::local_listener();
-            let stream = corio::net::TcpStream::connect(addr).unwrap();
-            let (_peer, _) = listener.accept().unwrap(); // never reads
-            let stream = Rc::new(stream);
-            let s = Rc::clone(&stream);
-            let h = corio::spawn(move || {
-                // Fill the socket until writing would wait ...
-                // (long enough for the kernel's buffer autotuning to settle) ...
-                let full = corio::timeout(ms(300), || {
-                    loop {
-                        (&*s).write_all(&[7u8; 1 << 16]).unwrap();
-                    }
-                });
-                assert!(full.is_err());
-                // ... then leave a megabyte in a BufWriter and park
-                // elsewhere: its destructor flushes onto the full socket.
-                let mut w = BufWriter::with_capacity(1 << 20, &*s);
-                w.write_all(&vec![1u8; (1 << 20) - 1]).unwrap();
-                corio::sleep(Duration::from_secs(3600));
-            });
-            corio::sleep(ms(400));
-            h.abort();
-            report(format!("writer {:?}", h.join().map(|_| ())));
-        }),
-        "fresh_run_in_unrelated_panic_destructor" => {
-            struct RunsOnDrop;
-            impl Drop for RunsOnDrop {
-                fn drop(&mut self) {
-                    let (slept, got) = corio::run(|| {
-                        let start = Instant::now();
-                        corio::sleep(ms(100));
-                        let slept = start.elapsed();
-                        let (tx, rx) = channel(1);
-                        corio::spawn(move || {
-                            corio::sleep(ms(10));
-                            tx.send(5).unwrap();
-                        });
-                        (slept, rx.recv())
-                    });
-                    report(format!("slept at least 100 ms: {}", slept >= ms(100)));
-                    report(format!("received {got:?}"));
-                }
-            }
-            let caught = std::panic::catch_unwind(|| {
-                let _d = RunsOnDrop;
-                panic!("unrelated");
-            });
-            report(format!("outer panic caught: {}", caught.is_err()));
-        }
-        "generator_yields_in_destructor_while_panicking" => {
-            let mut g = Generator::<(), u8, ()>::new(|y, ()| {
-                // A destructor of the panicking body yields: refused.
-                struct Yields<'a>(&'a corio::Yielder<(), u8>);
-                impl Drop for Yields<'_> {
-                    fn drop(&mut self) {
-                        self.0.yield_(9);
-                    }
-                }
-                let _y = Yields(y);
-                panic!("body fails");
-            });
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.resume(())));
-            report("the resume came back");
-        }
-        "accept_loop_out_of_fds" => fd_exhaustion_scenario(),
-        "deadlock_among_unwinding_stacks" => {
-            corio::run(|| {
-                let lock = Rc::new(Mutex::new(()));
-                std::mem::forget(lock.lock()); // held for good
-                let l = Rc::clone(&lock);
-                corio::spawn(move || {
-                    let _guard = OnDrop(move || drop(l.lock()));
-                    corio::sleep(Duration::from_secs(3600));
-                });
-                corio::yield_now();
-                "main returns"
-            });
-            report("run returned");
-        }
-        "scope_child_closes_its_generator" => corio::run(|| {
-            type Slot = Rc<RefCell<Option<Generator<(), (), ()>>>>;
-            let slot: Slot = Rc::new(RefCell::new(None));
-            let s2 = Rc::clone(&slot);
-            let mut g = Generator::<(), (), ()>::new(move |y, ()| {
-                corio::scope(|s| {
-                    s.spawn(move || {
-                        corio::sleep(ms(5));
-                        drop(s2.borrow_mut().take()); // the generator owning our scope
-                    });
-                    y.yield_(()); // suspended inside the scope, its child running
-                });
-            });
-            g.resume(());
-            *slot.borrow_mut() = Some(g);
-            corio::sleep(ms(50));
-        }),
-        other => panic!("unknown child scenario {other:?}"),
-    }
-}
-
-/// With 40 descriptors allowed, an accept loop that retries on every
-/// error must neither spin nor starve the other tasks.
-fn fd_exhaustion_scenario() {
-    corio::run(|| {
-        let (listener, addr) = util::local_listener();
-        // A connection waits in the backlog: accepting it needs a new
-        // descriptor, and there will be none.
-        let _client = std::net::TcpStream::connect(addr).expect("connect");
-        let mut hoard = Vec::new();
-        while let Ok(f) = std::fs::File::open("/dev/null") {
-            hoard.push(f);
-        }
-        let attempts = Rc::new(Cell::new(0u64));
-        let ticks = Rc::new(Cell::new(0u64));
-        let t = Rc::clone(&ticks);
-        corio::spawn(move || {
-            loop {
-                corio::sleep(ms(1));
-                t.set(t.get() + 1);
-            }
-        });
-        let a = Rc::clone(&attempts);
-        let acceptor = corio::spawn(move || {
-            let start = Instant::now();
-            while start.elapsed() < ms(500) {
-                a.set(a.get() + 1);
-                let _ = listener.accept();
-            }
-            start.elapsed()
-        });
-        let elapsed = acceptor.join().unwrap();
-        drop(hoard);
-        let backoffs = elapsed.as_millis() as u64 / 50;
-        report(format!("attempts {}", attempts.get()));
-        report(format!(
-            "attempts within bound: {}",
-            attempts.get() <= 2 * (backoffs + 2)
-        ));
-        report(format!("other task ran: {}", ticks.get() > 10));
-    });
-}
-
 #[test]
 fn join_in_a_destructor_of_an_aborted_task_gives_up_at_once() {
-    let ended = run_limited(ENTRY, "join_in_drop_of_aborted_task");
+    let ended = run_limited("join_in_drop_of_aborted_task");
     assert_eq!(
         ended.expect_success(),
         ["victim Err(Cancelled)", "join in drop Err(Cancelled)"]
@@ -260,7 +59,7 @@ fn join_in_a_destructor_of_an_aborted_task_gives_up_at_once() {
 
 #[test]
 fn gather_and_select_in_a_destructor_after_a_timeout_run_their_children() {
-    let ended = run_limited(ENTRY, "gather_in_drop_after_timeout");
+    let ended = run_limited("gather_in_drop_after_timeout");
     assert_eq!(
         ended.expect_success(),
         [
@@ -272,13 +71,13 @@ fn gather_and_select_in_a_destructor_after_a_timeout_run_their_children() {
 
 #[test]
 fn a_bufwriter_flushing_in_a_cancelled_destructor_does_not_spin() {
-    let ended = run_limited(ENTRY, "bufwriter_flush_in_drop_on_full_socket");
+    let ended = run_limited("bufwriter_flush_in_drop_on_full_socket");
     assert_eq!(ended.expect_success(), ["writer Err(Cancelled)"]);
 }
 
 #[test]
 fn a_fresh_run_inside_an_unrelated_panics_destructor_works_normally() {
-    let ended = run_limited(ENTRY, "fresh_run_in_unrelated_panic_destructor");
+    let ended = run_limited("fresh_run_in_unrelated_panic_destructor");
     assert_eq!(
         ended.expect_success(),
         [
@@ -291,7 +90,7 @@ fn a_fresh_run_inside_an_unrelated_panics_destructor_works_normally() {
 
 #[test]
 fn a_generator_yielding_from_a_destructor_of_its_panic_is_refused() {
-    let ended = run_limited(ENTRY, "generator_yields_in_destructor_while_panicking");
+    let ended = run_limited("generator_yields_in_destructor_while_panicking");
     assert_eq!(ended.signal, Some(util::SIGABRT), "{ended:#?}");
     assert!(
         ended.stderr.contains(
@@ -304,7 +103,7 @@ fn a_generator_yielding_from_a_destructor_of_its_panic_is_refused() {
 
 #[test]
 fn an_accept_loop_out_of_fds_neither_spins_nor_starves_others() {
-    let ended = run_limited_with(ENTRY, "accept_loop_out_of_fds", |command| {
+    let ended = run_limited_with("accept_loop_out_of_fds", |command| {
         use std::os::unix::process::CommandExt;
         // SAFETY: setrlimit is async-signal-safe and touches only the child.
         unsafe {
@@ -331,7 +130,7 @@ fn an_accept_loop_out_of_fds_neither_spins_nor_starves_others() {
 
 #[test]
 fn a_deadlock_among_unwinding_stacks_is_reported_and_run_still_returns() {
-    let ended = run_limited(ENTRY, "deadlock_among_unwinding_stacks");
+    let ended = run_limited("deadlock_among_unwinding_stacks");
     assert_eq!(ended.expect_success(), ["run returned"]);
     assert!(
         ended
@@ -720,7 +519,7 @@ fn misuse_panics_name_the_call_that_was_misused() {
 
 #[test]
 fn a_scope_child_closing_the_generator_that_owns_the_scope_is_named() {
-    let ended = run_limited(ENTRY, "scope_child_closes_its_generator");
+    let ended = run_limited("scope_child_closes_its_generator");
     assert_eq!(ended.signal, Some(util::SIGABRT), "{ended:#?}");
     assert!(
         ended

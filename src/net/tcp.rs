@@ -34,15 +34,27 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (port 0 picks a free port), like
     /// `std::net::TcpListener::bind`, but with a listen backlog of 1024
-    /// (std uses 128): a server of many tasks is often sent bursts of
-    /// connections that arrive faster than one accept loop turn.
+    /// (std and mio use 128): a server of many tasks is often sent bursts
+    /// of connections that arrive faster than one accept loop turn. The
+    /// kernel caps it at `net.core.somaxconn` (4096 by default since Linux
+    /// 5.4).
     ///
     /// # Errors
     ///
     /// The bind error of the last address tried.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        /// Connections the kernel queues for `accept`.
+        const BACKLOG: libc::c_int = 1024;
         each_addr(addr, |addr| {
-            Self::from_std(mio::net::TcpListener::bind(addr)?.into())
+            // std binds with SO_REUSEADDR and listens with a backlog of 128;
+            // listening again on a listening socket only changes the backlog.
+            let listener = net::TcpListener::bind(addr)?;
+            // SAFETY: `listen` takes a descriptor and an integer; the
+            // descriptor is owned by `listener` and open during the call.
+            if unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) } == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Self::from_std(listener)
         })
     }
 

@@ -9,14 +9,16 @@
 //!  chunk (one mmap, one VMA)                                   high addresses
 //!  +-------+-------------------+-------+-------------------+----    ...
 //!  | guard |   stack  <- grows | guard |   stack  <- grows | ...
-//!  | 4 KiB |   stack_size      | 4 KiB |   stack_size      |
+//!  | 1 page|   stack_size      | 1 page|   stack_size      |
 //!  +-------+-------------------+-------+-------------------+----    ...
 //!  ^ slot 0 start        header^ ^ slot 1                  header^
 //!                        + base                            + base
 //! ```
 //!
 //! - Only pages a coroutine touches use RAM: a small coroutine costs one
-//!   4 KiB page, however large its slot.
+//!   page (4 KiB on most kernels), however large its slot. Guards and slot
+//!   sizes follow the kernel's page size, so 16 KiB and 64 KiB page kernels
+//!   work too.
 //! - Each slot's lowest page is a guard. On Linux 6.13 and later it is made
 //!   with `madvise(MADV_GUARD_INSTALL)`, which does not split the mapping,
 //!   so a million stacks need a few hundred mappings, far below the default
@@ -71,8 +73,12 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 /// reservation, and larger requests are almost surely a unit mistake.
 pub const MAX_STACK_SIZE: usize = 1 << 30;
 
-/// Bytes of guard below each stack: one page.
-const GUARD_SIZE: usize = 4096;
+/// Bytes of guard below each stack: one page of this kernel (4 KiB, or 16
+/// or 64 KiB on kernels built with larger pages). Slot sizes are multiples
+/// of it, so every slot and guard is page aligned.
+fn guard_size() -> usize {
+    sys::page_size()
+}
 
 /// Bytes reserved at the top of each slot for its owner's header (see
 /// [`PooledStack::header`]): state that code on the stack and the owner
@@ -84,8 +90,8 @@ const HEADER_SIZE: usize = 64;
 /// # Invariant
 ///
 /// `top` is the end of a slot of `pool` that no other `PooledStack` holds:
-/// `top - stack_size - GUARD_SIZE .. top` is mapped, its lowest
-/// `GUARD_SIZE` bytes fault on access, the rest is readable and writable.
+/// `top - stack_size - guard_size() .. top` is mapped, its lowest
+/// `guard_size()` bytes fault on access, the rest is readable and writable.
 #[derive(Debug)]
 pub(crate) struct PooledStack {
     top: NonNull<u8>,
@@ -134,7 +140,7 @@ impl PooledStack {
     /// Lowest address of the slot, guard page included.
     #[inline]
     pub(crate) fn lowest_address(&self) -> usize {
-        self.top.as_ptr() as usize - self.stack_size - GUARD_SIZE
+        self.top.as_ptr() as usize - self.stack_size - guard_size()
     }
 
     /// The owner's header at the top of this slot, of type `H`, valid as
@@ -151,7 +157,10 @@ impl PooledStack {
 
 impl Drop for PooledStack {
     fn drop(&mut self) {
-        let slot = self.top.as_ptr().wrapping_sub(self.stack_size + GUARD_SIZE);
+        let slot = self
+            .top
+            .as_ptr()
+            .wrapping_sub(self.stack_size + guard_size());
         // SAFETY: a slot start is inside its non-null mapping.
         self.pool.give_back(unsafe { NonNull::new_unchecked(slot) });
     }
@@ -162,7 +171,8 @@ impl Drop for PooledStack {
 // aligned to `STACK_ALIGNMENT` (16). By the type's invariant the slot's
 // lowest page is a guard and `limit` (the slot start) includes it; usable
 // bytes are `stack_size - HEADER_SIZE >= MIN_STACK_SIZE - 64 > 4096`; `top`
-// is page aligned, so `top - 64` and the slot start are 16-byte aligned.
+// is page aligned (reservations are, and slots are page multiples), so
+// `top - 64` and the slot start are 16-byte aligned.
 // A recycled slot still satisfies all of this: the guard is never removed.
 unsafe impl Stack for PooledStack {
     #[inline]
@@ -172,7 +182,7 @@ unsafe impl Stack for PooledStack {
 
     #[inline]
     fn limit(&self) -> StackPointer {
-        let start = self.top.as_ptr() as usize - self.stack_size - GUARD_SIZE;
+        let start = self.top.as_ptr() as usize - self.stack_size - guard_size();
         StackPointer::new(start).expect("slot start is not null")
     }
 }
@@ -187,7 +197,9 @@ thread_local! {
 /// Rounds a requested size up to what a slot provides: a page multiple, at
 /// least [`MIN_STACK_SIZE`].
 fn slot_stack_size(requested: usize) -> usize {
-    requested.max(MIN_STACK_SIZE).next_multiple_of(GUARD_SIZE)
+    requested
+        .max(MIN_STACK_SIZE)
+        .next_multiple_of(sys::page_size())
 }
 
 fn pool_for(requested: usize) -> Rc<StackPool> {

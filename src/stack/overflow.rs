@@ -14,10 +14,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::sys;
 
-/// How many chunks can be registered at once. A chunk is at most
-/// [`super::pool::MAX_CHUNK_BYTES`] of address space, so this covers 4 TiB
-/// of stacks; a chunk that finds the table full stays guarded but its
-/// overflow is reported as a plain segmentation fault.
+/// How many chunks can be registered at once, counted over every thread of
+/// the process (each thread's pools reserve chunks of their own). A chunk
+/// is at most [`super::pool::MAX_CHUNK_BYTES`] of address space, or one
+/// slot where a slot is larger, so full-grown chunks cover about 4 TiB
+/// of stacks; smaller (younger) chunks fill the table sooner. A chunk that
+/// finds the table full stays guarded, but its overflow is reported as a
+/// plain segmentation fault, and [`slot_top_containing`] does not find its
+/// slots (so a task cannot park from inside a generator on one of them).
 const MAX_REGIONS: usize = 4096;
 
 /// One registered chunk. Written under [`REGISTRY_LOCK`]; read lock-free by

@@ -13,17 +13,30 @@ use corosensei::stack::valgrind::ValgrindStackRegistration;
 
 use super::overflow::{self, RegionHandle};
 use super::sys::{self, GuardKind};
-use super::{GUARD_SIZE, PooledStack};
+use super::{PooledStack, guard_size};
 
 /// Slots in a pool's first chunk; each further chunk doubles, up to
 /// [`MAX_CHUNK_BYTES`]. Small first chunks keep short-lived threads cheap.
+/// Pools of big slots start with fewer: see [`chunk_slots`].
 const FIRST_CHUNK_SLOTS: usize = 16;
 
-/// Largest single reservation, in bytes of address space; a chunk holds at
-/// least one slot, so a slot of [`super::MAX_STACK_SIZE`] still fits once. With the default
-/// slot (260 KiB) that is about 4,000 slots, so a million stacks take about
-/// 250 mappings.
+/// Largest reservation, in bytes of address space, that holds more than one
+/// slot. Every chunk, the first included, is at most this large unless a
+/// single slot is larger (a slot of [`super::MAX_STACK_SIZE`] plus its guard
+/// page is): such a chunk holds exactly one slot. With the default slot
+/// (256 KiB + a 4 KiB guard page) a full chunk holds about 4,000 slots, so
+/// with `MADV_GUARD_INSTALL` guards a million stacks take about 250
+/// mappings (fewer where the kernel merges neighbouring chunks).
 pub(crate) const MAX_CHUNK_BYTES: usize = 1 << 30;
+
+/// How many slots of `slot_size` bytes the next chunk of a pool gets, after
+/// a last chunk of `previous` slots (`None` for the first chunk): double the
+/// previous one, starting at [`FIRST_CHUNK_SLOTS`], never more than fit in
+/// [`MAX_CHUNK_BYTES`], never fewer than one.
+fn chunk_slots(previous: Option<usize>, slot_size: usize) -> usize {
+    let wanted = previous.map_or(FIRST_CHUNK_SLOTS, |slots| slots.saturating_mul(2));
+    wanted.min(MAX_CHUNK_BYTES / slot_size).max(1)
+}
 
 /// Free slots kept resident for hot reuse. Beyond this, the oldest free
 /// slots have their pages returned to the kernel.
@@ -99,13 +112,9 @@ fn note_guard_kind(kind: GuardKind) {
 }
 
 impl StackPool {
+    /// A pool of stacks of `stack_size` bytes, a multiple of the page size.
     pub(crate) fn new(stack_size: usize) -> Self {
-        // Slot layout and the overflow check assume one 4 KiB guard page.
-        assert_eq!(
-            sys::page_size(),
-            GUARD_SIZE,
-            "corio: only 4 KiB memory pages are supported"
-        );
+        debug_assert_eq!(stack_size % sys::page_size(), 0);
         StackPool {
             stack_size,
             state: RefCell::new(PoolState {
@@ -123,7 +132,7 @@ impl StackPool {
     }
 
     fn slot_size(&self) -> usize {
-        self.stack_size + GUARD_SIZE
+        self.stack_size + guard_size()
     }
 
     /// Takes a slot: the most recently freed one, or a fresh one.
@@ -155,10 +164,7 @@ impl StackPool {
             .last()
             .is_none_or(|c| state.next_fresh == c.slots);
         if full {
-            let slots = match state.chunks.last() {
-                None => FIRST_CHUNK_SLOTS,
-                Some(c) => (c.slots * 2).min((MAX_CHUNK_BYTES / slot_size).max(1)),
-            };
+            let slots = chunk_slots(state.chunks.last().map(|c| c.slots), slot_size);
             let len = slots * slot_size;
             let start = sys::reserve(len)?;
             let start = NonNull::new(start).expect("mmap returned null");
@@ -166,7 +172,7 @@ impl StackPool {
                 start.as_ptr() as usize,
                 start.as_ptr() as usize + len,
                 slot_size,
-                GUARD_SIZE,
+                guard_size(),
             );
             state.chunks.push(Chunk {
                 start,
@@ -183,7 +189,7 @@ impl StackPool {
             .as_ptr()
             .wrapping_add(state.next_fresh * slot_size);
         // SAFETY: the guard range is the first page of a slot nobody has used.
-        let kind = unsafe { sys::install_guard(slot, GUARD_SIZE, guard_kind())? };
+        let kind = unsafe { sys::install_guard(slot, guard_size(), guard_kind())? };
         note_guard_kind(kind);
         chunk
             ._valgrind
@@ -215,7 +221,8 @@ impl StackPool {
         // madvise guards survive MADV_DONTNEED, so runs of adjacent slots can
         // go in one call; mprotect guards are separate mappings, so not there.
         let coalesce = guard_kind() == GuardKind::Madvise;
-        let mut run_start = batch[0] + GUARD_SIZE;
+        let guard = guard_size();
+        let mut run_start = batch[0] + guard;
         let mut run_end = batch[0] + slot_size;
         for &slot in &batch[1..] {
             if coalesce && slot == run_end {
@@ -224,7 +231,7 @@ impl StackPool {
             }
             // SAFETY: the range covers free slots only, which hold no live data.
             let _ = unsafe { sys::discard(run_start as *mut u8, run_end - run_start) };
-            run_start = slot + GUARD_SIZE;
+            run_start = slot + guard;
             run_end = slot + slot_size;
         }
         // SAFETY: as above.
@@ -237,5 +244,36 @@ impl StackPool {
         let state = self.state.borrow();
         let full: usize = state.chunks.iter().rev().skip(1).map(|c| c.slots).sum();
         (full + state.next_fresh, state.free.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_double_from_sixteen_slots_up_to_the_byte_limit() {
+        let slot = 256 * 1024 + 4096;
+        let mut slots = chunk_slots(None, slot);
+        assert_eq!(slots, FIRST_CHUNK_SLOTS);
+        for _ in 0..20 {
+            let next = chunk_slots(Some(slots), slot);
+            assert!(next * slot <= MAX_CHUNK_BYTES);
+            assert!(next == slots * 2 || next == MAX_CHUNK_BYTES / slot);
+            slots = next;
+        }
+        assert_eq!(slots, MAX_CHUNK_BYTES / slot);
+    }
+
+    #[test]
+    fn big_slots_get_small_chunks_even_the_first() {
+        // 64 MiB stacks: 15 slots fit in 1 GiB with their guards, not 16.
+        let slot = (64 << 20) + 4096;
+        assert_eq!(chunk_slots(None, slot), 15);
+        assert_eq!(chunk_slots(Some(15), slot), 15);
+        // A slot larger than the limit gets a chunk of its own.
+        let biggest = super::super::MAX_STACK_SIZE + 4096;
+        assert_eq!(chunk_slots(None, biggest), 1);
+        assert_eq!(chunk_slots(Some(1), biggest), 1);
     }
 }

@@ -6,6 +6,7 @@
 
 use std::io;
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Runs a libc call and turns its `-1` failure into `io::Error::last_os_error()`.
 macro_rules! syscall {
@@ -25,11 +26,24 @@ macro_rules! syscall {
 /// fault on access without splitting the VMA. The libc crate lacks it.
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
-/// The size of a memory page in bytes.
+/// The size of a memory page in bytes (4 KiB on most x86_64 kernels, often
+/// 16 or 64 KiB on aarch64), asked of the kernel once and then cached.
 pub(crate) fn page_size() -> usize {
+    /// 0 until the first call has asked `sysconf`.
+    static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
+    let cached = PAGE_SIZE.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
     // SAFETY: sysconf has no memory-safety preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).expect("sysconf(_SC_PAGESIZE) failed")
+    let size = usize::try_from(size)
+        .ok()
+        .filter(|size| size.is_power_of_two())
+        .expect("sysconf(_SC_PAGESIZE) gives a power of two");
+    // Racing first calls store the same value.
+    PAGE_SIZE.store(size, Ordering::Relaxed);
+    size
 }
 
 /// Reserves `len` bytes of private, read-write, anonymous memory without

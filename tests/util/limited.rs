@@ -1,12 +1,8 @@
-//! Running a crash-or-hang scenario of the current test binary in a child
-//! process, with a generous wall-clock kill as the harness's limit (never
+//! Running a crash-or-hang scenario of `test_child` in a child process, with a generous wall-clock kill as the harness's limit (never
 //! as a timed assertion), and reading back what the child reported.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Marks the lines a child reports, among the test harness's own output.
-pub const REPORT: &str = "REPORT: ";
 
 /// How a limited child ended.
 #[derive(Debug)]
@@ -20,12 +16,9 @@ pub struct Ended {
 }
 
 impl Ended {
-    /// The lines the child printed with [`report`], in order.
+    /// The lines the child printed, in order.
     pub fn reports(&self) -> Vec<&str> {
-        self.stdout
-            .lines()
-            .filter_map(|l| l.strip_prefix(REPORT))
-            .collect()
+        self.stdout.lines().collect()
     }
 
     /// Asserts a clean exit and returns the reports.
@@ -35,30 +28,19 @@ impl Ended {
     }
 }
 
-/// Prints `value` on a line of its own for the parent to find.
-pub fn report(value: impl std::fmt::Display) {
-    println!("\n{REPORT}{value}");
-}
-
-/// Runs this binary's test `entry` with `CORIO_CHILD=scenario` (see
-/// `super::child_scenario`), killing it if it still runs after a minute:
-/// the old behaviour of some scenarios is to hang or spin.
-pub fn run_limited(entry: &str, scenario: &str) -> Ended {
-    run_limited_with(entry, scenario, |_| {})
+/// Runs `scenario` of the `test_child` binary (see [`super::process`]),
+/// killing it if it still runs after a minute: the old behaviour of some
+/// scenarios is to hang or spin.
+pub fn run_limited(scenario: &str) -> Ended {
+    run_limited_with(scenario, |_| {})
 }
 
 /// [`run_limited`], letting `setup` adjust the command (environment,
 /// resource limits) first.
-pub fn run_limited_with(entry: &str, scenario: &str, setup: impl FnOnce(&mut Command)) -> Ended {
+pub fn run_limited_with(scenario: &str, setup: impl FnOnce(&mut Command)) -> Ended {
     use std::os::unix::process::ExitStatusExt;
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut command = Command::new(exe);
-    command
-        .args(["--exact", entry, "--nocapture", "--test-threads=1"])
-        .env(super::CHILD_ENV, scenario)
-        .env("RUST_BACKTRACE", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = super::process::scenario(scenario);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     setup(&mut command);
     let mut child = command.spawn().expect("spawn child");
     let limit = Instant::now() + Duration::from_secs(60);

@@ -1,16 +1,35 @@
 //! Helpers shared by the integration tests: drop counting, panic payload
-//! inspection, and re-running the current test binary as a child process
-//! for scenarios that are meant to kill the process.
+//! inspection, event logs, the test scale knob, and (in submodules) child
+//! processes, example binaries and output masking.
 
 // Each test crate includes this module and uses only part of it.
 #![allow(dead_code)]
 
+pub mod examples;
 pub mod limited;
+pub mod output;
+pub mod process;
 
 use std::any::Any;
 use std::cell::Cell;
-use std::process::{Command, Output};
 use std::rc::Rc;
+
+/// `n` divided by the `CORIO_TEST_SCALE` divisor, at least 1.
+///
+/// Tests that make many of something (a thousand clients, a hundred
+/// thousand generators) size themselves with this, so a slow pass (under
+/// valgrind, `.ci/run` sets `CORIO_TEST_SCALE=10`) runs a fraction of the
+/// work. Unset, or not a number of at least 1, the divisor is 1. Counts
+/// that a test's meaning depends on (one more than a sweep threshold) are
+/// never scaled.
+pub fn scaled(n: usize) -> usize {
+    let divisor = std::env::var("CORIO_TEST_SCALE")
+        .ok()
+        .and_then(|value| value.trim().parse::<f64>().ok())
+        .filter(|divisor| divisor.is_finite() && *divisor >= 1.0)
+        .unwrap_or(1.0);
+    ((n as f64 / divisor) as usize).max(1)
+}
 
 /// Increments a shared counter when dropped, so a test can tell exactly how
 /// many values on a generator's stack were destroyed.
@@ -65,63 +84,11 @@ pub fn expect_panic<T>(f: impl FnOnce() -> T) -> String {
     }
 }
 
-/// Environment variable that tells a re-run test binary which crash
-/// scenario to perform.
-pub const CHILD_ENV: &str = "CORIO_CHILD";
+/// `SIGABRT`, the signal `abort()` kills with.
+pub const SIGABRT: i32 = libc::SIGABRT;
 
-/// The scenario this process was asked to run, if it is such a child.
-pub fn child_scenario() -> Option<String> {
-    std::env::var(CHILD_ENV).ok()
-}
-
-/// Re-runs the current test binary so that only the test `entry` runs, with
-/// [`CHILD_ENV`] set to `scenario`, and returns what it printed and how it
-/// ended. `entry` must be a test that does nothing unless [`CHILD_ENV`] is
-/// set, so the crash happens in the child and never in the test run itself.
-pub fn run_child(entry: &str, scenario: &str) -> Output {
-    let exe = std::env::current_exe().expect("cannot locate the test binary");
-    Command::new(exe)
-        .args(["--exact", entry, "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, scenario)
-        .env("RUST_BACKTRACE", "0")
-        .output()
-        .expect("cannot run the test binary as a child process")
-}
-
-/// The signal that ended a child, if a signal did.
-pub fn termination_signal(output: &Output) -> Option<i32> {
-    use std::os::unix::process::ExitStatusExt;
-    output.status.signal()
-}
-
-/// The child's standard error, lossily decoded.
-pub fn stderr_text(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Runs `scenario` in a child (see [`run_child`]), checks that the child
-/// was killed by `signal`, and returns its standard error.
-pub fn child_killed_by(entry: &str, scenario: &str, signal: i32) -> String {
-    let output = run_child(entry, scenario);
-    let stderr = stderr_text(&output);
-    assert!(
-        !output.status.success(),
-        "child exited successfully; stderr:\n{stderr}"
-    );
-    assert_eq!(
-        termination_signal(&output),
-        Some(signal),
-        "child should die of signal {signal} ({:?}); stderr:\n{stderr}",
-        output.status
-    );
-    stderr
-}
-
-/// `SIGABRT` on Linux (the `libc` crate is not a dev-dependency).
-pub const SIGABRT: i32 = 6;
-
-/// `SIGSEGV` on Linux.
-pub const SIGSEGV: i32 = 11;
+/// `SIGSEGV`, the signal of an invalid memory access.
+pub const SIGSEGV: i32 = libc::SIGSEGV;
 
 /// A shared, growable record of events, for checking the order in which
 /// tasks did things on one runtime.
@@ -144,27 +111,4 @@ pub fn local_listener() -> (corio::net::TcpListener, std::net::SocketAddr) {
         .local_addr()
         .expect("a bound listener has an address");
     (listener, addr)
-}
-
-/// Like [`local_listener`], with a listen queue of `backlog` connections.
-///
-/// `TcpListener::bind` keeps std's backlog of 128. A thousand clients that
-/// connect in one burst overflow it, and the kernel then answers some
-/// client-speaks-first connections with RST (plain std threads do the same).
-/// A server expecting such bursts asks for a deeper queue, as this does
-/// (`libc` is one of corio's own dependencies, so tests can name it).
-pub fn listener_with_backlog(backlog: i32) -> (corio::net::TcpListener, std::net::SocketAddr) {
-    use std::os::fd::AsRawFd;
-    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    // SAFETY: calling `listen` again on a listening socket only changes its
-    // backlog; the descriptor is valid for the duration of the call.
-    let status = unsafe { libc::listen(std_listener.as_raw_fd(), backlog) };
-    assert_eq!(status, 0, "listen: {}", std::io::Error::last_os_error());
-    let addr = std_listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    (
-        corio::net::TcpListener::from_std(std_listener).expect("non-blocking"),
-        addr,
-    )
 }

@@ -1,0 +1,485 @@
+//! The public API contract of /work/shared/DESIGN.md, compiled: every name
+//! that exists in the crate today appears here with its signature (argument
+//! and return types, generic bounds, trait impls), so renaming one or
+//! changing a signature fails to build this file, and CI with it.
+//!
+//! Each later change of the public surface extends this file: a new public
+//! name gets its line here in the same change that adds it.
+//!
+//! Functions are pinned by coercing them to `fn` pointer types; generic
+//! functions by a wrapper with the bounds the contract promises, whose body
+//! must compile against the real one; traits by `assert_impl` helpers. The
+//! test at the end runs a small program through the same names so this is a
+//! test with assertions, not only a compile check.
+
+// Spelling out whole signatures is the point of this file.
+#![allow(clippy::type_complexity)]
+
+use std::fmt::{Debug, Display};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::{Duration, Instant};
+
+use corio::net::{Incoming, TcpListener, TcpStream, UdpSocket};
+use corio::stack::GuardKind;
+use corio::sync::{
+    Event, Mutex, MutexGuard, Receiver, Semaphore, SemaphorePermit, SendError, Sender,
+    TryRecvError, TrySendError,
+};
+use corio::{
+    Cancelled, Either, Elapsed, Generator, GeneratorState, JoinError, JoinHandle, Scope, ScopedJoinHandle,
+    Status, Yielder,
+};
+
+fn assert_impl<T: ?Sized>() {}
+fn assert_debug<T: Debug + ?Sized>() {}
+fn assert_error<T: std::error::Error + Display + Debug>() {}
+fn assert_read_write<T: Read + Write>() {}
+fn assert_fd<T: AsFd + AsRawFd>() {}
+fn assert_iterator<I: Iterator<Item = T>, T>() {}
+
+/// Generators: construction, resume, status, close, delegation, `gen`.
+#[allow(dead_code)]
+mod generators {
+    use super::*;
+
+    pub fn new<I: 'static, Y: 'static, R: 'static, F>(body: F) -> Generator<I, Y, R>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        Generator::new(body)
+    }
+
+    pub fn with_stack_size<I: 'static, Y: 'static, R: 'static, F>(
+        bytes: usize,
+        body: F,
+    ) -> Generator<I, Y, R>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        Generator::with_stack_size(bytes, body)
+    }
+
+    pub fn try_with_stack_size<I: 'static, Y: 'static, R: 'static, F>(
+        bytes: usize,
+        body: F,
+    ) -> io::Result<Generator<I, Y, R>>
+    where
+        F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
+    {
+        Generator::try_with_stack_size(bytes, body)
+    }
+
+    pub fn r#gen<Y: 'static, F>(body: F) -> Generator<(), Y, ()>
+    where
+        F: FnOnce(&Yielder<(), Y>) + 'static,
+    {
+        corio::r#gen(body)
+    }
+
+    pub fn yield_from<I: Default, Y, R2>(y: &Yielder<I, Y>, inner: Generator<I, Y, R2>) -> R2 {
+        y.yield_from(inner)
+    }
+
+    pub fn methods() {
+        let _: fn(
+            &mut Generator<i32, u64, &'static str>,
+            i32,
+        ) -> GeneratorState<u64, &'static str> = Generator::resume;
+        let _: fn(&Generator<i32, u64, ()>) -> Status = Generator::status;
+        let _: fn(&mut Generator<i32, u64, ()>) = Generator::close;
+        let _: fn(&Yielder<i32, u64>, u64) -> i32 = Yielder::yield_;
+        // Default type parameters: `Generator` is `Generator<(), (), ()>`.
+        let _: fn(&mut Generator, ()) -> GeneratorState<(), ()> = Generator::resume;
+        let _ = [
+            Status::Created,
+            Status::Suspended,
+            Status::Running,
+            Status::Complete,
+        ];
+        let _: [GeneratorState<u8, bool>; 2] =
+            [GeneratorState::Yielded(1), GeneratorState::Complete(true)];
+        assert_iterator::<Generator<(), u8, ()>, u8>();
+        assert_impl::<Generator<(), u8, ()>>();
+        assert_debug::<Generator<i32, u64, ()>>();
+        assert_debug::<Yielder<i32, u64>>();
+        assert_impl::<GeneratorState<u8, u8>>();
+        fn copy_eq_hash<T: Copy + Eq + std::hash::Hash + Debug>() {}
+        copy_eq_hash::<Status>();
+        copy_eq_hash::<GeneratorState<u8, u8>>();
+    }
+}
+
+/// The runtime: run, spawn, handles, combinators, time.
+#[allow(dead_code)]
+mod runtime {
+    use super::*;
+
+    pub fn run<T, F: FnOnce() -> T>(f: F) -> T {
+        corio::run(f)
+    }
+
+    pub fn spawn<T: 'static, F: FnOnce() -> T + 'static>(f: F) -> JoinHandle<T> {
+        corio::spawn(f)
+    }
+
+    pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
+        bytes: usize,
+        f: F,
+    ) -> JoinHandle<T> {
+        corio::spawn_with_stack_size(bytes, f)
+    }
+
+    pub fn gather<T, F: FnOnce() -> T>(work: Vec<F>) -> Vec<T> {
+        corio::gather(work)
+    }
+
+    pub fn join<A, B, FA: FnOnce() -> A, FB: FnOnce() -> B>(a: FA, b: FB) -> (A, B) {
+        corio::join(a, b)
+    }
+
+    pub fn race<T, F: FnOnce() -> T>(work: Vec<F>) -> (usize, T) {
+        corio::race(work)
+    }
+
+    pub fn select<A, B, FA: FnOnce() -> A, FB: FnOnce() -> B>(a: FA, b: FB) -> Either<A, B> {
+        corio::select(a, b)
+    }
+
+    pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> {
+        corio::timeout(limit, f)
+    }
+
+    pub fn scope<'env, T, F>(f: F) -> T
+    where
+        F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+    {
+        corio::scope(f)
+    }
+
+    pub fn scope_spawn<'scope, 'env, T: 'scope, F: FnOnce() -> T + 'scope>(
+        s: &'scope Scope<'scope, 'env>,
+        f: F,
+    ) -> ScopedJoinHandle<'scope, T> {
+        s.spawn(f)
+    }
+
+    pub fn functions() {
+        let _: fn(Duration) = corio::sleep;
+        let _: fn(Instant) = corio::sleep_until;
+        let _: fn() = corio::yield_now;
+
+        let _: fn(JoinHandle<u8>) -> Result<u8, JoinError> = JoinHandle::join;
+        let _: fn(&JoinHandle<u8>) = JoinHandle::abort;
+        let _: fn(&JoinHandle<u8>) -> bool = JoinHandle::is_finished;
+        let _: fn(&JoinHandle<u8>) -> u64 = JoinHandle::id;
+        let _: fn(ScopedJoinHandle<'static, u8>) -> Result<u8, JoinError> = ScopedJoinHandle::join;
+        let _: fn(&ScopedJoinHandle<'static, u8>) = ScopedJoinHandle::abort;
+        let _: fn(&ScopedJoinHandle<'static, u8>) -> bool = ScopedJoinHandle::is_finished;
+
+        let _: fn(&JoinError) -> bool = JoinError::is_cancelled;
+        let _: fn(&JoinError) -> Option<&str> = JoinError::panic_message;
+        let _ = |payload: Box<dyn std::any::Any + Send>| {
+            [JoinError::Panicked(payload), JoinError::Cancelled]
+        };
+        let _: [Either<u8, bool>; 2] = [Either::Left(1), Either::Right(true)];
+
+        assert_error::<JoinError>();
+        assert_error::<Elapsed>();
+        // The payload a cancelled task unwinds with: recognisable after
+        // catch_unwind, Send like every payload, with the task it was for.
+        assert_error::<Cancelled>();
+        fn assert_payload<T: std::any::Any + Send>() {}
+        assert_payload::<Cancelled>();
+        let _: fn(&Cancelled) -> u64 = Cancelled::task_id;
+        assert_debug::<JoinHandle<u8>>();
+        assert_debug::<ScopedJoinHandle<'_, u8>>();
+        assert_debug::<Scope<'_, '_>>();
+        fn eq_debug<T: Copy + Eq + Debug>() {}
+        eq_debug::<Either<u8, u8>>();
+    }
+}
+
+/// Sockets: std-like constructors and accessors, `Read`/`Write` also
+/// through `&TcpStream`, file descriptors.
+#[allow(dead_code)]
+mod net {
+    use super::*;
+
+    pub fn bind<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        TcpListener::bind(addr)
+    }
+
+    pub fn connect<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        TcpStream::connect(addr)
+    }
+
+    pub fn udp_bind<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+        UdpSocket::bind(addr)
+    }
+
+    pub fn udp_send_to<A: std::net::ToSocketAddrs>(
+        socket: &UdpSocket,
+        buf: &[u8],
+        addr: A,
+    ) -> io::Result<usize> {
+        socket.send_to(buf, addr)
+    }
+
+    pub fn udp_connect<A: std::net::ToSocketAddrs>(socket: &UdpSocket, addr: A) -> io::Result<()> {
+        socket.connect(addr)
+    }
+
+    pub fn methods() {
+        let _: fn(std::net::TcpListener) -> io::Result<TcpListener> = TcpListener::from_std;
+        let _: fn(&TcpListener) -> io::Result<(TcpStream, SocketAddr)> = TcpListener::accept;
+        let _: fn(&TcpListener) -> Incoming<'_> = TcpListener::incoming;
+        let _: fn(&TcpListener) -> io::Result<SocketAddr> = TcpListener::local_addr;
+
+        let _: fn(std::net::TcpStream) -> io::Result<TcpStream> = TcpStream::from_std;
+        let _: fn(&TcpStream) -> io::Result<SocketAddr> = TcpStream::peer_addr;
+        let _: fn(&TcpStream) -> io::Result<SocketAddr> = TcpStream::local_addr;
+        let _: fn(&TcpStream, Shutdown) -> io::Result<()> = TcpStream::shutdown;
+        let _: fn(&TcpStream, bool) -> io::Result<()> = TcpStream::set_nodelay;
+        let _: fn(&TcpStream) -> io::Result<bool> = TcpStream::nodelay;
+        let _: fn(&TcpStream, Option<Duration>) -> io::Result<()> = TcpStream::set_read_timeout;
+        let _: fn(&TcpStream, Option<Duration>) -> io::Result<()> = TcpStream::set_write_timeout;
+        let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::read_timeout;
+        let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::write_timeout;
+        let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::peek;
+
+        let _: fn(std::net::UdpSocket) -> io::Result<UdpSocket> = UdpSocket::from_std;
+        let _: fn(&UdpSocket, &mut [u8]) -> io::Result<(usize, SocketAddr)> = UdpSocket::recv_from;
+        let _: fn(&UdpSocket, &[u8]) -> io::Result<usize> = UdpSocket::send;
+        let _: fn(&UdpSocket, &mut [u8]) -> io::Result<usize> = UdpSocket::recv;
+        let _: fn(&UdpSocket, Option<Duration>) -> io::Result<()> = UdpSocket::set_read_timeout;
+        let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::local_addr;
+        let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::peer_addr;
+
+        assert_read_write::<TcpStream>();
+        assert_read_write::<&TcpStream>();
+        assert_iterator::<Incoming<'_>, io::Result<TcpStream>>();
+        assert_fd::<TcpListener>();
+        assert_fd::<TcpStream>();
+        assert_fd::<UdpSocket>();
+        assert_debug::<TcpListener>();
+        assert_debug::<TcpStream>();
+        assert_debug::<UdpSocket>();
+        assert_debug::<Incoming<'_>>();
+    }
+}
+
+/// Synchronisation: the bounded channel, FIFO semaphore, mutex and event.
+#[allow(dead_code)]
+mod sync {
+    use super::*;
+
+    pub fn methods() {
+        let _: fn(usize) -> (Sender<u8>, Receiver<u8>) = corio::sync::channel;
+        let _: fn(&Sender<u8>, u8) -> Result<(), SendError<u8>> = Sender::send;
+        let _: fn(&Sender<u8>, u8) -> Result<(), TrySendError<u8>> = Sender::try_send;
+        let _: fn(&Receiver<u8>) -> Option<u8> = Receiver::recv;
+        let _: fn(&Receiver<u8>) -> Result<u8, TryRecvError> = Receiver::try_recv;
+        let _: fn(SendError<u8>) -> u8 = SendError::into_inner;
+        let _: fn(TrySendError<u8>) -> u8 = TrySendError::into_inner;
+        let _ = |e: SendError<u8>| e.0;
+        let _: [TrySendError<u8>; 2] = [TrySendError::Full(1), TrySendError::Disconnected(2)];
+        let _ = [TryRecvError::Empty, TryRecvError::Disconnected];
+        let _: fn(SendError<u8>) -> TrySendError<u8> = TrySendError::from;
+        assert_impl::<Sender<u8>>();
+        fn clone<T: Clone>() {}
+        clone::<Sender<u8>>();
+        assert_iterator::<Receiver<u8>, u8>();
+        assert_error::<SendError<u8>>();
+        assert_error::<TrySendError<u8>>();
+        assert_error::<TryRecvError>();
+        assert_debug::<Sender<u8>>();
+        assert_debug::<Receiver<u8>>();
+
+        let _: fn(usize) -> Semaphore = Semaphore::new;
+        const _: Semaphore = Semaphore::new(1); // a const fn
+        let _: fn(&Semaphore) -> SemaphorePermit<'_> = Semaphore::acquire;
+        let _: fn(&Semaphore) -> Option<SemaphorePermit<'_>> = Semaphore::try_acquire;
+        let _: fn(&Semaphore) -> usize = Semaphore::available_permits;
+        let _: fn(&Semaphore, usize) = Semaphore::add_permits;
+        assert_debug::<Semaphore>();
+        assert_debug::<SemaphorePermit<'_>>();
+
+        let _: fn(u8) -> Mutex<u8> = Mutex::new;
+        const _: Mutex<u8> = Mutex::new(0); // a const fn
+        let _: fn(Mutex<u8>) -> u8 = Mutex::into_inner;
+        let _: fn(&Mutex<u8>) -> MutexGuard<'_, u8> = Mutex::lock;
+        let _: fn(&Mutex<u8>) -> Option<MutexGuard<'_, u8>> = Mutex::try_lock;
+        let _: fn(&mut Mutex<u8>) -> &mut u8 = Mutex::get_mut;
+        let _: fn(u8) -> Mutex<u8> = Mutex::from;
+        let _: fn() -> Mutex<u8> = Mutex::default;
+        assert_impl::<Mutex<[u8]>>(); // T: ?Sized
+        fn guard<'a, G: std::ops::DerefMut<Target = u8> + Debug + Display + 'a>() {}
+        guard::<MutexGuard<'_, u8>>();
+        assert_debug::<Mutex<u8>>();
+
+        let _: fn() -> Event = Event::new;
+        const _: Event = Event::new(); // a const fn
+        let _: fn(&Event) = Event::set;
+        let _: fn(&Event) = Event::clear;
+        let _: fn(&Event) -> bool = Event::is_set;
+        let _: fn(&Event) = Event::wait;
+        let _: fn() -> Event = Event::default;
+        assert_debug::<Event>();
+    }
+}
+
+/// Stacks and the lifecycle trace.
+#[allow(dead_code)]
+mod stack_and_trace {
+    use super::*;
+    use corio::trace::{self, Direction, Event, Outcome, ParkReason, What};
+
+    pub fn items() {
+        let _: usize = corio::stack::DEFAULT_STACK_SIZE;
+        let _: usize = corio::stack::MIN_STACK_SIZE;
+        let _: usize = corio::stack::MAX_STACK_SIZE;
+        let _: fn() -> GuardKind = corio::stack::guard_kind;
+        let _: fn() -> (usize, usize) = corio::stack::default_pool_counts;
+        let _ = [GuardKind::Madvise, GuardKind::Mprotect];
+
+        let _: fn() = trace::start;
+        let _: fn() -> Vec<Event> = trace::finish;
+        let _: fn() -> bool = trace::is_recording;
+        let _: fn(&[Event], usize) -> String = trace::timeline;
+        let _: fn(&[Event]) -> String = trace::chrome_json;
+        let _ =
+            |event: Event| -> (Duration, Option<u64>, What) { (event.at, event.task, event.what) };
+        let _ = [
+            What::Spawned,
+            What::Resumed,
+            What::Parked(ParkReason::Yield),
+            What::Woken,
+            What::Finished(Outcome::Returned),
+            What::IoInterest {
+                fd: 3,
+                direction: Direction::Read,
+            },
+            What::LoopWaits { timeout: None },
+            What::IoReady {
+                fd: 3,
+                readable: true,
+                writable: false,
+            },
+        ];
+        let _ = [
+            ParkReason::Io {
+                fd: 3,
+                direction: Direction::Write,
+            },
+            ParkReason::Timer {
+                until: Duration::ZERO,
+            },
+            ParkReason::Join { task: 1 },
+            ParkReason::Yield,
+            ParkReason::Sync,
+            ParkReason::Other,
+        ];
+        let _ = [Outcome::Returned, Outcome::Panicked, Outcome::Cancelled];
+        fn display<T: Display + Debug + Clone + PartialEq>() {}
+        display::<Event>();
+        display::<What>();
+        display::<ParkReason>();
+    }
+}
+
+#[test]
+fn the_contract_compiles_and_its_names_work_together() {
+    generators::methods();
+    runtime::functions();
+    net::methods();
+    sync::methods();
+    stack_and_trace::items();
+
+    // The DESIGN.md generator example, through the pinned wrappers.
+    let mut g = generators::new(|y: &Yielder<i32, u64>, first: i32| -> &'static str {
+        let mut total = first as u64;
+        loop {
+            let next = y.yield_(total);
+            if next < 0 {
+                return "done";
+            }
+            total += next as u64;
+        }
+    });
+    assert_eq!(g.resume(1), GeneratorState::Yielded(1));
+    assert_eq!(g.resume(2), GeneratorState::Yielded(3));
+    assert_eq!(g.resume(-1), GeneratorState::Complete("done"));
+    assert_eq!(g.status(), Status::Complete);
+
+    let mut outer = generators::with_stack_size(64 * 1024, |y: &Yielder<(), u8>, ()| {
+        let inner = generators::r#gen(|y| y.yield_(1u8));
+        generators::yield_from(y, inner);
+        y.yield_(2);
+    });
+    assert_eq!(outer.resume(()), GeneratorState::Yielded(1));
+    assert_eq!(outer.resume(()), GeneratorState::Yielded(2));
+    outer.close();
+    assert_eq!(outer.status(), Status::Complete);
+
+    // The DESIGN.md runtime tour, through the pinned wrappers.
+    let local = [1, 2, 3];
+    let (v, all, late, sum, raced, selected) = runtime::run(|| {
+        let h = runtime::spawn(|| {
+            corio::sleep(Duration::from_millis(1));
+            7
+        });
+        let v = h.join().unwrap();
+        let all = runtime::gather(vec![|| 1, || 2, || 3]);
+        let late = runtime::timeout(Duration::from_millis(5), || {
+            corio::sleep(Duration::from_secs(60))
+        })
+        .is_err();
+        let sum = runtime::scope(|s| {
+            runtime::scope_spawn(s, || local.iter().sum::<i32>())
+                .join()
+                .unwrap()
+        });
+        let raced = runtime::race(vec![
+            Box::new(|| {
+                corio::sleep(Duration::from_secs(60));
+                "slow"
+            }) as Box<dyn FnOnce() -> &'static str>,
+            Box::new(|| "fast"),
+        ]);
+        let selected = runtime::select(|| corio::sleep(Duration::from_secs(60)), || 'b');
+        let (a, b) = runtime::join(|| 'a', corio::yield_now);
+        assert_eq!((a, b), ('a', ()));
+        (v, all, late, sum, raced, selected)
+    });
+    assert_eq!(v, 7);
+    assert_eq!(all, [1, 2, 3]);
+    assert!(late);
+    assert_eq!(sum, 6);
+    assert_eq!(raced, (1, "fast"));
+    assert_eq!(selected, Either::Right('b'));
+
+    // A socket round trip and a channel through the pinned names.
+    let echoed = runtime::run(|| -> io::Result<Vec<u8>> {
+        let listener = net::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = runtime::spawn(move || -> io::Result<()> {
+            let (mut stream, _) = listener.accept()?;
+            let mut buf = [0; 5];
+            stream.read_exact(&mut buf)?;
+            (&stream).write_all(&buf)
+        });
+        let mut client = net::connect(addr)?;
+        client.write_all(b"hello")?;
+        let mut back = vec![0; 5];
+        client.read_exact(&mut back)?;
+        server.join().unwrap()?;
+
+        let (tx, rx) = corio::sync::channel(1);
+        runtime::spawn(move || tx.send(back).unwrap());
+        Ok(rx.recv().expect("one message"))
+    })
+    .unwrap();
+    assert_eq!(echoed, b"hello");
+}
