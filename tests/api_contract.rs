@@ -28,8 +28,8 @@ use corio::sync::{
     TryRecvError, TrySendError,
 };
 use corio::{
-    Cancelled, Either, Elapsed, Generator, GeneratorState, JoinError, JoinHandle, Scope, ScopedJoinHandle,
-    Status, Yielder,
+    Cancelled, Either, Elapsed, Generator, GeneratorState, JoinError, JoinHandle, Scope,
+    ScopedJoinHandle, Status, Yielder,
 };
 
 fn assert_impl<T: ?Sized>() {}
