@@ -8,12 +8,17 @@ use std::io;
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Runs a libc call and turns its `-1` failure into `io::Error::last_os_error()`.
+/// Calls the libc function `name` with `args` and turns its `-1` failure
+/// into `io::Error::last_os_error()`. Only the shape `name(args)` is
+/// accepted, and `name` is looked up in `libc`, so nothing but a libc call
+/// can end up in the macro's `unsafe` block; every use carries its own
+/// `// SAFETY:` comment on why the arguments are valid.
 macro_rules! syscall {
-    ($call:expr) => {{
-        // SAFETY: every use passes arguments whose validity the caller of the
-        // enclosing function has established (see each function's contract).
-        let ret = unsafe { $call };
+    ($name:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: the call is a libc function (the pattern above admits no
+        // other expression), and the `// SAFETY:` comment at each use says
+        // why its arguments satisfy that function's contract.
+        let ret = unsafe { libc::$name($($arg),*) };
         if ret == -1 {
             Err(io::Error::last_os_error())
         } else {
@@ -59,7 +64,9 @@ pub(crate) fn reserve(len: usize) -> io::Result<*mut u8> {
     }
     // Transparent huge pages would turn a stack's single touched 4 KiB page
     // into a 2 MiB one; failure only costs memory, so it is not fatal.
-    let _ = advise(addr.cast(), len, libc::MADV_NOHUGEPAGE);
+    // SAFETY: the range is the mapping just made, and MADV_NOHUGEPAGE
+    // changes no contents.
+    let _ = unsafe { advise(addr.cast(), len, libc::MADV_NOHUGEPAGE) };
     Ok(addr.cast())
 }
 
@@ -70,14 +77,23 @@ pub(crate) fn reserve(len: usize) -> io::Result<*mut u8> {
 /// `addr..addr + len` must be a mapping from [`reserve`] that nothing
 /// references any more.
 pub(crate) unsafe fn release(addr: *mut u8, len: usize) -> io::Result<()> {
-    syscall!(libc::munmap(addr.cast(), len)).map(drop)
+    // SAFETY: the caller guarantees a mapping from `reserve` that nothing
+    // references any more.
+    syscall!(munmap(addr.cast(), len)).map(drop)
 }
 
-/// Calls `madvise`. Advice values used here (`MADV_NOHUGEPAGE`,
-/// `MADV_DONTNEED`, `MADV_GUARD_INSTALL`) never touch memory the caller can
-/// still observe except as documented at each call site.
-fn advise(addr: *mut u8, len: usize, advice: libc::c_int) -> io::Result<()> {
-    syscall!(libc::madvise(addr.cast(), len, advice)).map(drop)
+/// Calls `madvise` on a range of raw addresses.
+///
+/// # Safety
+///
+/// `addr..addr + len` must lie inside a mapping from [`reserve`], and if
+/// `advice` changes what the range reads back (`MADV_DONTNEED` zeroes it,
+/// `MADV_GUARD_INSTALL` makes it fault), the range must hold nothing still
+/// in use.
+unsafe fn advise(addr: *mut u8, len: usize, advice: libc::c_int) -> io::Result<()> {
+    // SAFETY: madvise only reads its arguments; the caller guarantees the
+    // range and the advice are harmless to live data (this fn's contract).
+    syscall!(madvise(addr.cast(), len, advice)).map(drop)
 }
 
 /// Drops the physical pages behind `addr..addr + len`; the next touch sees
@@ -87,7 +103,9 @@ fn advise(addr: *mut u8, len: usize, advice: libc::c_int) -> io::Result<()> {
 ///
 /// The range must lie inside a mapping from [`reserve`] and hold no live data.
 pub(crate) unsafe fn discard(addr: *mut u8, len: usize) -> io::Result<()> {
-    advise(addr, len, libc::MADV_DONTNEED)
+    // SAFETY: forwarded from our caller: the range is ours and holds no
+    // live data, so zeroing it is harmless.
+    unsafe { advise(addr, len, libc::MADV_DONTNEED) }
 }
 
 /// How guard pages are made on this kernel.
@@ -112,13 +130,16 @@ pub(crate) unsafe fn install_guard(
     kind: GuardKind,
 ) -> io::Result<GuardKind> {
     if kind == GuardKind::Madvise {
-        match advise(addr, len, MADV_GUARD_INSTALL) {
+        // SAFETY: forwarded from our caller: the range is ours and holds no
+        // live data, so making it fault is harmless.
+        match unsafe { advise(addr, len, MADV_GUARD_INSTALL) } {
             Ok(()) => return Ok(GuardKind::Madvise),
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
             Err(e) => return Err(e),
         }
     }
-    syscall!(libc::mprotect(addr.cast(), len, libc::PROT_NONE))?;
+    // SAFETY: as above: the range is ours and holds no live data.
+    syscall!(mprotect(addr.cast(), len, libc::PROT_NONE))?;
     Ok(GuardKind::Mprotect)
 }
 
@@ -134,7 +155,9 @@ pub(crate) fn set_fault_handler(
     new.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
     // SAFETY: as above.
     let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-    syscall!(libc::sigaction(signal, &new, &mut old))?;
+    // SAFETY: both pointers are to live sigaction values, and `handler` is
+    // an `extern "C"` function with the SA_SIGINFO signature.
+    syscall!(sigaction(signal, &new, &mut old))?;
     Ok(old)
 }
 
@@ -148,7 +171,8 @@ pub(crate) fn restore_handler(signal: libc::c_int, action: &libc::sigaction) {
 pub(crate) fn has_alt_stack() -> io::Result<bool> {
     // SAFETY: stack_t is plain old data; all-zero is a valid value.
     let mut current: libc::stack_t = unsafe { std::mem::zeroed() };
-    syscall!(libc::sigaltstack(ptr::null(), &mut current))?;
+    // SAFETY: a null new stack only queries; `current` is a live stack_t.
+    syscall!(sigaltstack(ptr::null(), &mut current))?;
     Ok(current.ss_flags & libc::SS_DISABLE == 0)
 }
 
@@ -164,7 +188,9 @@ pub(crate) unsafe fn set_alt_stack(addr: *mut u8, len: usize) -> io::Result<()> 
         ss_flags: 0,
         ss_size: len,
     };
-    syscall!(libc::sigaltstack(&stack, ptr::null_mut())).map(drop)
+    // SAFETY: `stack` describes memory the caller keeps mapped and unused
+    // for as long as it is installed (this fn's contract).
+    syscall!(sigaltstack(&stack, ptr::null_mut())).map(drop)
 }
 
 /// Removes the calling thread's alternate signal stack.
