@@ -26,11 +26,12 @@
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
 //! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`); finish (`retire`: joiners woken); cancel requests; shutdown |
 //! | `current.rs` | the thread's runtime and current task, reached once per operation |
-//! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines) |
+//! | `unwind.rs` | where a blocking call runs (a task, unwinding or not; the loop), which picks its outcome |
+//! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines), the coop budget |
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
 //! | `join.rs` | `JoinHandle`: parks on another task |
 //! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
-//! | `driver.rs` | `run`: the loop (ready tasks, poll, timers) and the shutdown at its end |
+//! | `driver.rs` | `run`: the loop (ready tasks, poll, timers) and the shutdown at its end (cancel all, turn until all unwound) |
 //!
 //! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`.
 
