@@ -381,6 +381,12 @@ impl<I, Y, R> Generator<I, Y, R> {
 impl<I, Y, R> Drop for Generator<I, Y, R> {
     fn drop(&mut self) {
         self.close();
+        // SAFETY: the body has finished (`close` returned), so nothing on
+        // the generator's stack refers to the header any more, and the slot
+        // holding it is still ours: the `coroutine` field, which owns the
+        // stack, is dropped only after this. The header is written once, at
+        // creation, and dropped once, here.
+        unsafe { std::ptr::drop_in_place(self.header.as_ptr()) };
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use corio::sync::{Event, Mutex, Semaphore, channel};
 use corio::{Generator, JoinError};
-use util::limited::{run_limited, run_limited_with};
+use util::limited::run_limited;
 use util::ms;
 
 /// Runs `f` when dropped: the destructor of a cancelled task, here.
@@ -103,23 +103,7 @@ fn a_generator_yielding_from_a_destructor_of_its_panic_is_refused() {
 
 #[test]
 fn an_accept_loop_out_of_fds_neither_spins_nor_starves_others() {
-    let ended = run_limited_with("accept_loop_out_of_fds", |command| {
-        use std::os::unix::process::CommandExt;
-        // SAFETY: setrlimit is async-signal-safe and touches only the child.
-        unsafe {
-            command.pre_exec(|| {
-                let limit = libc::rlimit {
-                    rlim_cur: 40,
-                    rlim_max: 40,
-                };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
-                    Ok(())
-                } else {
-                    Err(std::io::Error::last_os_error())
-                }
-            })
-        };
-    });
+    let ended = run_limited("accept_loop_out_of_fds");
     let reports = ended.expect_success();
     assert!(
         reports.contains(&"attempts within bound: true"),
