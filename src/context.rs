@@ -1,21 +1,20 @@
 //! Which coroutine stack is executing on this thread.
 //!
 //! Every coroutine stack has a [`StackContext`]: a task's lives in its
-//! task header, a generator's at the top of its stack slot. While a
-//! generator runs, its context is *active*; generators resumed from inside
-//! it push theirs on top, so the active contexts form a chain from the
-//! innermost running generator down to the stack that resumed the
-//! outermost one (a task's stack, or a plain thread stack):
+//! task header, a generator's at the top of its stack slot. The stack
+//! executing now has the *active* context; a generator resumed from it
+//! pushes its own on top, so inside a task the contexts form a chain from
+//! the innermost running generator down to the task's own stack:
 //!
 //! ```text
-//!   ACTIVE --> generator h's context --parent--> generator g's context --parent--> null
-//!              (h runs now)                      (g resumed h)                      (the task
+//!   ACTIVE --> generator h's context --parent--> generator g's context --parent--> the task's
+//!              (h runs now)                      (g resumed h)                      context (it
 //!                                                                                    resumed g)
 //! ```
 //!
 //! The chain is kept while a task runs: the scheduler starts each task
-//! with an empty chain (and restores the previous one after), and
-//! a generator keeps itself in the chain: once resumed it makes itself
+//! with its own context as the whole chain (and restores the previous one
+//! after), and a generator keeps itself in the chain: once resumed it makes itself
 //! active with the resumer's context as its parent ([`enter`], at the
 //! start of its body and as each `yield_` returns; `close` does it for
 //! the unwinding it starts), and just before it switches back it makes its parent active
@@ -131,12 +130,10 @@ fn outside_tasks(active: *const StackContext) -> bool {
 }
 
 thread_local! {
-    /// The innermost generator context executing on this thread: null on
-    /// a task's own stack, [`NO_TASK`] (or [`NO_TASK_PANICKED`]) outside
-    /// any task.
+    /// The innermost context executing on this thread inside a task (the
+    /// task's own stack's, or a generator's the task runs); [`NO_TASK`]
+    /// (or [`NO_TASK_PANICKED`]) outside any task.
     static ACTIVE: Cell<*const StackContext> = const { Cell::new(NO_TASK) };
-    /// The context of the running task's own stack, while a task runs.
-    static TASK_ROOT: Cell<*const StackContext> = const { Cell::new(ptr::null()) };
 }
 
 /// A generator's checks before it yields, in one read of [`ACTIVE`] and
@@ -155,13 +152,6 @@ pub(crate) fn ready_to_yield(context: &StackContext) -> bool {
     } else {
         active == NO_TASK
     }
-}
-
-/// The innermost active generator context; null on a task's own stack.
-/// Meaningful only inside a task.
-#[inline]
-pub(crate) fn active() -> *const StackContext {
-    ACTIVE.get()
 }
 
 /// True if a yield of `context`'s generator may suspend it: inside a task,
@@ -200,28 +190,31 @@ pub(crate) fn leave(context: &StackContext) {
     }
 }
 
-/// Clears the chain for a task about to run (it starts on its own stack,
-/// `root`, with no generator of its own active) until the guard drops.
+/// Starts the chain of a task about to run: its own stack, `root`, is
+/// the only (and bottom) context, until the guard drops and the chain of
+/// whoever ran the task is back. The bottom of a chain is the context
+/// without a parent switch: task stacks have none.
 #[inline]
-pub(crate) fn enter_task(root: &StackContext) -> EnteredTask {
-    EnteredTask {
-        parent: ACTIVE.replace(ptr::null()),
-        root: TASK_ROOT.replace(root),
-    }
+pub(crate) fn enter_task(root: &StackContext) -> EnteredTask<'_> {
+    root.parent.set(ACTIVE.replace(root));
+    EnteredTask(root)
 }
 
 /// Restores the chain of whoever ran the task when dropped.
 #[must_use]
-pub(crate) struct EnteredTask {
-    parent: *const StackContext,
-    root: *const StackContext,
-}
+pub(crate) struct EnteredTask<'a>(&'a StackContext);
 
-impl Drop for EnteredTask {
+impl Drop for EnteredTask<'_> {
     #[inline]
     fn drop(&mut self) {
-        ACTIVE.set(self.parent);
-        TASK_ROOT.set(self.root);
+        ACTIVE.set(self.0.parent.get());
+    }
+}
+
+impl StackContext {
+    /// True for the bottom of a chain: a task's own stack.
+    fn is_task_stack(&self) -> bool {
+        self.switch.get().is_none()
     }
 }
 
@@ -277,18 +270,14 @@ impl StackContext {
 /// `f` is a plain `fn` because corosensei's `on_parent_stack` needs a
 /// `Send` closure; whatever it needs it reads from thread-locals.
 pub(crate) fn on_bottom_stack(f: fn()) {
-    let top = ACTIVE.get();
-    if top.is_null() {
-        f();
+    // SAFETY: inside a task the active context is in the chain, and a
+    // context is in the chain only while its coroutine executes (the type's
+    // invariant), so it is live.
+    let top = unsafe { &*ACTIVE.get() };
+    let Some(switch) = top.switch.get() else {
+        f(); // the bottom: the task's own stack
         return;
-    }
-    // SAFETY: a context is in the chain only while its coroutine executes
-    // (the type's invariant), so `top` is live.
-    let top = unsafe { &*top };
-    let switch = top
-        .switch
-        .get()
-        .expect("a running generator has recorded its parent switch");
+    };
     BOTTOM_FN.set(Some(f));
     // SAFETY: `top` is the active context, so we are on its generator's
     // stack, which is what `call` requires.
@@ -304,16 +293,12 @@ thread_local! {
 /// that was active, make its parent active and go on from there.
 fn step_down() {
     let top = ACTIVE.get();
-    // SAFETY: `on_bottom_stack` called us for a non-null active context,
+    // SAFETY: `on_bottom_stack` called us for an active generator context,
     // which is live while it is in the chain.
     let parent = unsafe { (*top).parent.get() };
     ACTIVE.set(parent);
     let f = BOTTOM_FN.take().expect("on_bottom_stack set the function");
-    if parent.is_null() {
-        f();
-    } else {
-        on_bottom_stack(f);
-    }
+    on_bottom_stack(f);
     ACTIVE.set(top);
 }
 
@@ -359,8 +344,8 @@ fn install_panic_hook_now() {
 }
 
 /// Marks the stack executing now as possibly unwinding: inside a task the
-/// active generator's context or the task's own; outside tasks, where the
-/// chain is not kept, the panic's address is remembered instead.
+/// active context (a generator's or the task's own); outside tasks, where
+/// the chain is not kept, the panic's address is remembered instead.
 fn note_panic() {
     let active = ACTIVE.get();
     if outside_tasks(active) {
@@ -370,16 +355,9 @@ fn note_panic() {
         ACTIVE.set(NO_TASK_PANICKED);
         return;
     }
-    let stack = if active.is_null() {
-        TASK_ROOT.get()
-    } else {
-        active
-    };
-    if !stack.is_null() {
-        // SAFETY: contexts in the chain, and the running task's root, are
-        // live (the type's invariant).
-        unsafe { &*stack }.mark_may_unwind();
-    }
+    // SAFETY: inside a task the active context (the task's own or a
+    // generator's) is live (the type's invariant).
+    unsafe { &*active }.mark_may_unwind();
 }
 
 /// True if a panic that may still be unwinding started inside
@@ -437,14 +415,16 @@ pub(crate) struct DeadlineExpired {
     pub(crate) _mark: RaisedMark,
 }
 
-/// The context frames run in now: the active generator's, or `task_root`.
+/// The context frames run in now: the active one inside a task (the
+/// task's own, `task_root`, or a generator's it is running); `task_root`
+/// otherwise.
 pub(crate) fn current_or(task_root: &StackContext) -> &StackContext {
     let top = ACTIVE.get();
-    if top.is_null() {
+    if outside_tasks(top) {
         task_root
     } else {
         // SAFETY: active contexts are live (the type's invariant), and the
-        // caller runs inside the active generator, which outlives the call.
+        // caller runs on the active stack, which outlives the call.
         unsafe { &*top }
     }
 }
@@ -492,11 +472,11 @@ pub(crate) fn expired_deadline(task_root: &StackContext) -> Option<u64> {
     if let Some(id) = outermost_expired(task_root) {
         return Some(id);
     }
-    // Then the chain from the innermost generator outwards; the last hit
-    // is the outermost.
+    // Then the generators, from the innermost outwards down to the task's
+    // stack; the last hit is the outermost.
     let mut found = None;
     let mut context = ACTIVE.get();
-    while !context.is_null() {
+    while !outside_tasks(context) && !ptr::eq(context, task_root) {
         // SAFETY: contexts in the chain are live (the type's invariant).
         let c = unsafe { &*context };
         if let Some(id) = outermost_expired(c) {
@@ -505,6 +485,22 @@ pub(crate) fn expired_deadline(task_root: &StackContext) -> Option<u64> {
         context = c.parent.get();
     }
     found
+}
+
+/// True when no `timeout` is in force on `task_root` and no generator is
+/// active above it: the cheap test before [`expired_deadline`].
+#[inline]
+pub(crate) fn no_deadlines(task_root: &StackContext) -> bool {
+    task_root.deadlines.get().is_none() && ptr::eq(ACTIVE.get(), task_root)
+}
+
+/// True when the caller runs on a task's own stack (no generator of the
+/// task is active).
+#[inline]
+pub(crate) fn on_task_stack() -> bool {
+    let top = ACTIVE.get();
+    // SAFETY: inside a task the active context is live (the invariant).
+    !outside_tasks(top) && unsafe { &*top }.is_task_stack()
 }
 
 /// The outermost expired deadline of one stack.

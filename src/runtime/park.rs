@@ -11,6 +11,7 @@
 //! `park` is also where interrupts surface: a cancellation request or an
 //! expired `timeout` unwinds the task from the park point.
 
+use std::cell::Cell;
 use std::panic;
 
 use super::current;
@@ -73,7 +74,9 @@ pub fn yield_now() {
             return false;
         };
         let header = &task.header;
-        if context::current_or(&header.context).unwinding() == Unwinding::Cancelled {
+        if std::thread::panicking()
+            && context::current_or(&header.context).unwinding() == Unwinding::Cancelled
+        {
             return true; // a cancelled task's destructors do not wait
         }
         check_interrupts(header);
@@ -94,7 +97,20 @@ pub fn yield_now() {
 /// whose frames are on a stack in the current chain has expired, unless
 /// the current stack is unwinding already. The payload marks the stack
 /// cancel-unwinding for as long as it is alive.
+#[inline]
 fn check_interrupts(header: &TaskHeader) {
+    // The common case, on every park and yield: no cancellation, and no
+    // `timeout` at all on the task's stack or an active generator's.
+    if header.cancel_reason().is_none() && context::no_deadlines(&header.context) {
+        return;
+    }
+    raise_interrupts(header);
+}
+
+/// [`check_interrupts`] once there may be something to raise.
+#[cold]
+#[inline(never)]
+fn raise_interrupts(header: &TaskHeader) {
     let cancel = header.cancel_reason();
     let expired = context::expired_deadline(&header.context);
     if cancel.is_none() && expired.is_none() {
@@ -123,7 +139,7 @@ fn check_interrupts(header: &TaskHeader) {
 /// generators the task is running stay suspended mid-call and resume
 /// transparently when the task does.
 fn suspend_current_task(header: &TaskHeader) {
-    if context::active().is_null() {
+    if context::on_task_stack() {
         // SAFETY: no generator is active, so we run on the current task's
         // own stack, and `header` is that task's: its yielder (set by the
         // task's root) is the one to suspend with.
@@ -148,17 +164,43 @@ fn suspend_on_task_stack() {
     unsafe { yielder.as_ref() }.suspend(());
 }
 
-/// Spends one unit of the current task's budget on an operation that
-/// completed without parking (a ready read, a send into a channel with
-/// room); when it is spent, the task yields, so a loop of such operations
-/// cannot starve the other tasks. Does nothing outside a task.
+/// Operations that complete without parking a task may do before it
+/// yields to the others (tokio's coop budget is 128 too).
+const BUDGET: u32 = 128;
+
+thread_local! {
+    /// What is left of the running task's budget. One task runs at a time
+    /// on a thread, so the budget lives here rather than in the task: one
+    /// thread-local read per operation. Outside tasks it is never spent.
+    static BUDGET_LEFT: Cell<u32> = const { Cell::new(u32::MAX) };
+}
+
+/// Gives the task about to be resumed a full budget, until the guard
+/// drops (then nothing is spent: the loop's own stack has no budget).
+pub(crate) fn fresh_budget() -> FreshBudget {
+    FreshBudget(BUDGET_LEFT.replace(BUDGET))
+}
+
+/// Restores the budget of whoever resumed the task; see [`fresh_budget`].
+pub(crate) struct FreshBudget(u32);
+
+impl Drop for FreshBudget {
+    fn drop(&mut self) {
+        BUDGET_LEFT.set(self.0);
+    }
+}
+
+/// Spends one unit of the current task's budget on an operation about to
+/// be attempted (a read that may be ready, a send into a channel that may
+/// have room); when it is spent, the task yields first, so a loop of
+/// operations that never park cannot starve the other tasks.
+#[inline]
 pub(crate) fn spend_budget() {
-    let spent = current::try_with(|rt| {
-        rt.scheduler
-            .current()
-            .is_some_and(|task| task.header.spend_budget())
-    });
-    if spent == Some(true) {
+    let left = BUDGET_LEFT.get();
+    if left > 1 {
+        BUDGET_LEFT.set(left - 1);
+    } else {
+        BUDGET_LEFT.set(BUDGET);
         yield_now();
     }
 }

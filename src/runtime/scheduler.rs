@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
+use super::park;
 use super::task::{CancelReason, Task, TaskRef};
 use crate::context;
 use crate::trace::{self, What};
@@ -141,7 +142,7 @@ impl Scheduler {
         let finished = if header.cancel_reason().is_some() && task.discard_unstarted() {
             true
         } else {
-            header.refill_budget();
+            let _budget = park::fresh_budget();
             let previous = self.current.replace(Some(NonNull::from(&*task)));
             let finished = {
                 // The task starts on its own stack, with no generator active.

@@ -63,10 +63,6 @@ pub(crate) enum TaskState {
     Done,
 }
 
-/// Operations that complete without parking a task may do before it
-/// yields to the others (tokio's coop budget is 128 too).
-pub(crate) const BUDGET: u32 = 128;
-
 /// Why a task was cancelled, for [`Cancelled`]'s message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum CancelReason {
@@ -86,8 +82,6 @@ pub(crate) struct TaskHeader {
     /// How many times `Cancelled` was raised in the task: more than one
     /// means it caught it; shutdown gives up on a task that keeps doing so.
     cancel_raises: Cell<u32>,
-    /// Operations left before the task must yield; see `spend_budget`.
-    budget: Cell<u32>,
     /// The task's own stack in the chain of executing stacks; `timeout`s
     /// set by frames on it are listed here.
     pub(crate) context: StackContext,
@@ -109,7 +103,6 @@ impl TaskHeader {
             queued: Cell::new(false),
             cancel: Cell::new(None),
             cancel_raises: Cell::new(0),
-            budget: Cell::new(BUDGET),
             context: StackContext::default(),
             yielder: Cell::new(None),
             slot: Cell::new(usize::MAX),
@@ -179,21 +172,6 @@ impl TaskHeader {
         }
         self.cancel.set(Some(reason));
         self.wake()
-    }
-
-    /// Gives the task a full budget; the scheduler does this each time it
-    /// resumes the task.
-    pub(crate) fn refill_budget(&self) {
-        self.budget.set(BUDGET);
-    }
-
-    /// Spends one unit of the budget on an operation that completed
-    /// without parking; true when the budget is spent (the task must
-    /// yield, which refills it).
-    pub(crate) fn spend_budget(&self) -> bool {
-        let left = self.budget.get().saturating_sub(1);
-        self.budget.set(left);
-        left == 0
     }
 
     /// Counts a raise of `Cancelled` in this task.
