@@ -508,7 +508,7 @@ fn a_scope_child_closing_the_generator_that_owns_the_scope_is_named() {
     assert!(
         ended
             .stderr
-            .contains("dropped or closed the generator that owns that scope"),
+            .contains("resumed, closed or dropped the generator that owns that scope"),
         "{ended:#?}"
     );
 }

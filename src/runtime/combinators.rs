@@ -3,6 +3,7 @@
 //! (`timeout` is in `time.rs`, with the rest of time.)
 
 use std::cell::{Cell, RefCell};
+use std::panic::{self, AssertUnwindSafe};
 
 use super::current;
 use super::park;
@@ -128,9 +129,11 @@ where
             .map(|(index, f)| {
                 let finish = &finish;
                 s.spawn(move || {
-                    let value = f();
+                    // A closure that panics has finished too: it wins, and
+                    // its panic comes out of `race`.
+                    let value = panic::catch_unwind(AssertUnwindSafe(f));
                     finish.cross(index);
-                    value
+                    value.unwrap_or_else(|payload| unwind::resume_unwind(payload))
                 })
             })
             .collect();

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::scheduler::Scheduler;
 use super::task::TaskRef;
+use crate::context::StackContext;
 use crate::reactor::Reactor;
 
 /// One thread's runtime; lives on the stack of [`crate::run`].
@@ -19,6 +20,8 @@ pub(crate) struct Runtime {
     pub(crate) id: u64,
     pub(crate) scheduler: Scheduler,
     pub(crate) reactor: Reactor<TaskRef>,
+    /// The event loop's own stack in the chain of executing stacks.
+    pub(crate) loop_context: StackContext,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -29,6 +32,7 @@ impl Runtime {
             id: NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed),
             scheduler: Scheduler::new(),
             reactor: Reactor::new()?,
+            loop_context: StackContext::default(),
         })
     }
 }

@@ -53,6 +53,10 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
         Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
     let _entered = current::enter(&runtime);
     let _timers = time::install(runtime.id);
+    // The loop's own stack is a context of its own: generators resumed
+    // there are tracked, and a `Yielder` of a generator that called `run`
+    // is refused there (its generator is not the stack executing).
+    let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
     // SAFETY: `main` and `T` may borrow from our caller. This function does
     // not return or unwind past `_shutdown` (declared below, so dropped

@@ -133,10 +133,17 @@ impl Scope<'_, '_> {
     /// Parks until every child is done, including children spawned while
     /// waiting. It parks also on a stack that is unwinding: a scope (or
     /// `gather`...) in a destructor runs its children as usual.
+    ///
+    /// Where nothing can park (the event loop's own stack, or no runtime at
+    /// all: a generator suspended inside a scope, closed there), a scope
+    /// with unfinished children can neither wait nor return (they may
+    /// borrow what it guards), so the process aborts, saying so.
     fn wait_for_all(&self) {
         while let Some(child) = self.first_unfinished() {
-            let done = wait_until_done(&child.header, "corio::scope", false);
-            debug_assert!(done, "a task can always wait for a scope's children");
+            let can_wait = current::try_with(|rt| rt.scheduler.current().is_some()) == Some(true);
+            if !can_wait || !wait_until_done(&child.header, "corio::scope", false) {
+                cannot_wait_for_children();
+            }
         }
     }
 
@@ -152,23 +159,22 @@ impl Scope<'_, '_> {
     /// unwound (the caller's stack is unwinding: corio does not raise into
     /// it, so the waits only wait).
     fn cancel_and_wait(&self) {
-        let me = current::current_task("corio::scope");
+        let me = current::try_with(|rt| rt.scheduler.current_ref()).flatten();
         let children: Vec<TaskRef> = self.children.borrow().clone();
         for child in &children {
-            if Rc::ptr_eq(child, &me) {
+            if me.as_ref().is_some_and(|me| Rc::ptr_eq(child, me)) {
                 // Unwinding this scope needs all its children finished, and
                 // the one doing the unwinding is one of them.
                 eprintln!(
                     "corio: a task spawned by a corio::scope (or gather, join, race, select) \
-                     dropped or closed the generator that owns that scope; the scope cannot end \
-                     while its own child is still running, so the process aborts"
+                     resumed, closed or dropped the generator that owns that scope, which then \
+                     had to end the scope; the scope cannot end while its own child is still \
+                     running, so the process aborts"
                 );
                 std::process::abort();
             }
             if !child.header.is_done() {
-                current::with("corio::scope", |rt| {
-                    rt.scheduler.cancel(child, CancelReason::Aborted)
-                });
+                current::try_with(|rt| rt.scheduler.cancel(child, CancelReason::Aborted));
             }
         }
         // Unwinding children may spawn more; those run as usual.
@@ -194,6 +200,17 @@ impl Scope<'_, '_> {
     }
 }
 
+#[cold]
+fn cannot_wait_for_children() -> ! {
+    eprintln!(
+        "corio: a corio::scope (or gather, join, race, select) has unfinished tasks but must end \
+         where nothing can wait for them (outside any task: a generator suspended inside the \
+         scope was closed or resumed on the event loop's own stack or outside corio::run); \
+         they may borrow from it, so the process aborts"
+    );
+    std::process::abort();
+}
+
 /// Makes `scope` keep its promise on every path out of it.
 struct ScopeGuard<'a, 'scope, 'env> {
     scope: &'a Scope<'scope, 'env>,
@@ -208,11 +225,21 @@ impl Drop for ScopeGuard<'_, '_, '_> {
             self.scope.cancel_and_wait();
         }
         // Every child is done: drop each result nobody took (and with it
-        // anything borrowed it holds) now, before `scope` returns.
-        let children = self.scope.children.take();
-        for child in &children {
-            debug_assert!(child.header.is_done() && child.coroutine_dropped());
-            child.output().discard();
+        // anything borrowed it holds) now, before `scope` returns. Such a
+        // destructor may spawn into the scope again: wait for those too,
+        // and drop their results, until nothing is left.
+        loop {
+            let children = self.scope.children.take();
+            self.scope.settled.set(0);
+            if children.is_empty() {
+                break;
+            }
+            for child in &children {
+                debug_assert!(child.header.is_done() && child.coroutine_dropped());
+                child.output().discard();
+            }
+            drop(children);
+            self.scope.wait_for_all();
         }
     }
 }
