@@ -512,3 +512,25 @@ fn a_scope_child_closing_the_generator_that_owns_the_scope_is_named() {
         "{ended:#?}"
     );
 }
+
+#[test]
+fn a_gather_in_a_destructor_finishes_even_when_run_ends_meanwhile() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let h = corio::spawn(move || {
+            let _flush = OnDrop(move || {
+                let done = corio::gather(vec![|| {
+                    corio::sleep(ms(50));
+                    "flushed"
+                }]);
+                note(&l, format!("{done:?}"));
+            });
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now();
+        h.abort(); // its destructor's gather outlives main
+        corio::sleep(ms(10));
+    });
+    assert_eq!(*log.borrow(), ["[\"flushed\"]"]);
+}

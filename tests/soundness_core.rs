@@ -7,7 +7,7 @@
 
 mod util;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
@@ -326,4 +326,50 @@ fn nested_generators_park_their_task_and_follow_it_between_tasks() {
         seen
     });
     assert_eq!(got, [0, 10, 20, 30]);
+}
+
+#[test]
+fn a_childs_result_that_spawns_into_the_scope_when_dropped_is_waited_for() {
+    struct SpawnOnDrop<'s, 'e> {
+        scope: &'s corio::Scope<'s, 'e>,
+        log: &'e RefCell<Vec<&'static str>>,
+    }
+    impl Drop for SpawnOnDrop<'_, '_> {
+        fn drop(&mut self) {
+            let log = self.log;
+            self.scope.spawn(move || {
+                corio::sleep(ms(5));
+                log.borrow_mut().push("late child ran");
+            });
+        }
+    }
+    let log = RefCell::new(Vec::new());
+    corio::run(|| {
+        corio::scope(|s| {
+            let log = &log;
+            s.spawn(move || SpawnOnDrop { scope: s, log }); // nobody joins it
+        });
+        log.borrow_mut().push("scope returned");
+    });
+    assert_eq!(*log.borrow(), ["late child ran", "scope returned"]);
+}
+
+#[test]
+fn race_and_select_report_a_closure_that_panics_first() {
+    corio::run(|| {
+        let raced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            corio::race(vec![
+                Box::new(|| -> () { panic!("fast") }) as Box<dyn FnOnce()>,
+                Box::new(|| corio::sleep(Duration::from_secs(3600))),
+            ])
+        }));
+        let message = util::panic_message(raced.unwrap_err().as_ref());
+        assert_eq!(message.as_deref(), Some("fast"));
+        let (_tx, rx) = corio::sync::channel::<u8>(1);
+        let selected = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            corio::select(|| -> u8 { panic!("first") }, || rx.recv())
+        }));
+        let message = util::panic_message(selected.unwrap_err().as_ref());
+        assert_eq!(message.as_deref(), Some("first"));
+    });
 }

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use super::current::{self, Runtime};
+use super::scheduler::Spawned;
 use super::task::{AnyOutput, JoinError, Task, TaskRef, erase};
 use super::time;
 use crate::context::DeadlineExpired;
@@ -67,7 +68,9 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     let unsized_task: std::rc::Rc<Task<dyn AnyOutput + '_>> = task.clone();
     // SAFETY: as above.
     let task_ref = unsafe { erase(unsized_task) };
-    runtime.scheduler.schedule_new(task_ref.clone(), false);
+    runtime
+        .scheduler
+        .schedule_new(task_ref.clone(), Spawned::Main);
     let shutdown = Shutdown(&runtime);
     run_until(&runtime, &task_ref);
     drop(shutdown);
@@ -120,6 +123,9 @@ fn shut_down(rt: &Runtime) {
         run_ready(rt, None);
         if rt.scheduler.all_done() {
             return;
+        }
+        if rt.scheduler.cancel_orphans() && rt.scheduler.has_ready() {
+            continue; // the orphaned scope children unwind first
         }
         let pending = rt.scheduler.unfinished();
         if pending

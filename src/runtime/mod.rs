@@ -104,7 +104,8 @@ pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
         // SAFETY: `f` and `T` are 'static; the task borrows nothing.
         let task = unsafe { Task::new(rt.scheduler.next_task_id(), bytes, f) };
         let task_ref: Rc<Task<dyn AnyOutput>> = task.clone();
-        rt.scheduler.schedule_new(task_ref, true);
+        rt.scheduler
+            .schedule_new(task_ref, scheduler::Spawned::Detached);
         JoinHandle::new(task)
     })
 }

@@ -14,6 +14,18 @@ use super::task::{CancelReason, Task, TaskRef};
 use crate::context;
 use crate::trace::{self, What};
 
+/// How a task came to be, which decides how the end of `run` treats it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Spawned {
+    /// `run`'s main task.
+    Main,
+    /// `spawn`: nobody is bound to wait for it.
+    Detached,
+    /// `Scope::spawn`: its scope waits for it (and cancels it if the scope
+    /// unwinds).
+    ScopeChild,
+}
+
 /// The runnable tasks and every unfinished one, of one runtime.
 pub(crate) struct Scheduler {
     /// Tasks to run, oldest first. A task is in here at most once (its
@@ -51,9 +63,11 @@ impl Scheduler {
         id
     }
 
-    /// Registers a new task and queues it. A `detached` task spawned
-    /// while the runtime shuts down is cancelled at once (it never runs).
-    pub(crate) fn schedule_new(&self, task: TaskRef, detached: bool) {
+    /// Registers a new task and queues it. A detached task spawned while
+    /// the runtime shuts down is cancelled at once (it never runs); a
+    /// scope's child is not (see `begin_shutdown`).
+    pub(crate) fn schedule_new(&self, task: TaskRef, kind: Spawned) {
+        task.header.set_scope_child(kind == Spawned::ScopeChild);
         trace::record(Some(task.header.id), || What::Spawned);
         let slot = self.free_slots.borrow_mut().pop().unwrap_or_else(|| {
             let mut tasks = self.tasks.borrow_mut();
@@ -62,7 +76,7 @@ impl Scheduler {
         });
         task.header.slot.set(slot);
         self.tasks.borrow_mut()[slot] = Some(task.clone());
-        if detached && self.shutting_down.get() {
+        if kind == Spawned::Detached && self.shutting_down.get() {
             task.header.request_cancel(CancelReason::Shutdown);
         }
         self.enqueue(task);
@@ -176,11 +190,32 @@ impl Scheduler {
     /// Starts the end of the runtime: every unfinished task is cancelled,
     /// and so is every detached task spawned from now on (a scope's
     /// children still run: a destructor's `gather` must finish).
+    ///
+    /// A scope's children are left to their scope: when its task unwinds,
+    /// the scope cancels them and waits; a scope in a destructor runs them
+    /// as usual. Only once no other task is left are they cancelled here
+    /// ([`Scheduler::cancel_orphans`]).
     pub(crate) fn begin_shutdown(&self) {
         self.shutting_down.set(true);
         for task in self.unfinished() {
-            self.cancel(&task, CancelReason::Shutdown);
+            if !task.header.is_scope_child() {
+                self.cancel(&task, CancelReason::Shutdown);
+            }
         }
+    }
+
+    /// At shutdown, when every unfinished task is a scope's child (their
+    /// scopes are in generators nobody will resume or close), cancels them
+    /// too; false if some other task is still unfinished.
+    pub(crate) fn cancel_orphans(&self) -> bool {
+        let unfinished = self.unfinished();
+        if unfinished.iter().any(|t| !t.header.is_scope_child()) {
+            return false;
+        }
+        for task in &unfinished {
+            self.cancel(task, CancelReason::Shutdown);
+        }
+        true
     }
 
     /// Every unfinished task, oldest slot first.

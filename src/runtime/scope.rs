@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use super::current;
 use super::join::{JoinHandle, wait_until_done};
+use super::scheduler::Spawned;
 use super::task::{AnyOutput, CancelReason, JoinError, Task, TaskRef, erase};
 use super::unwind;
 use crate::stack::DEFAULT_STACK_SIZE;
@@ -273,7 +274,8 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             let unsized_task: Rc<Task<dyn AnyOutput + 'scope>> = task.clone();
             // SAFETY: as above.
             let task_ref = unsafe { erase(unsized_task) };
-            rt.scheduler.schedule_new(task_ref.clone(), false);
+            rt.scheduler
+                .schedule_new(task_ref.clone(), Spawned::ScopeChild);
             self.children.borrow_mut().push(task_ref);
             task
         });

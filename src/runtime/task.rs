@@ -89,6 +89,9 @@ pub(crate) struct TaskHeader {
     yielder: Cell<Option<NonNull<TaskYielder>>>,
     /// Index in the runtime's task table while the task is unfinished.
     pub(crate) slot: Cell<usize>,
+    /// Spawned into a scope (which cancels it if it unwinds), rather than
+    /// detached or `run`'s main task.
+    scope_child: Cell<bool>,
     /// Tasks parked until this one is done. Each entry belongs to a
     /// `JoinWait` registration of the waiting task, which removes it when
     /// its wait ends; the finish takes all that are left and wakes them.
@@ -106,6 +109,7 @@ impl TaskHeader {
             context: StackContext::default(),
             yielder: Cell::new(None),
             slot: Cell::new(usize::MAX),
+            scope_child: Cell::new(false),
             joiners: RefCell::new(Vec::new()),
         }
     }
@@ -172,6 +176,16 @@ impl TaskHeader {
         }
         self.cancel.set(Some(reason));
         self.wake()
+    }
+
+    /// Records whether the task is a scope's child.
+    pub(crate) fn set_scope_child(&self, yes: bool) {
+        self.scope_child.set(yes);
+    }
+
+    /// True for a scope's child.
+    pub(crate) fn is_scope_child(&self) -> bool {
+        self.scope_child.get()
     }
 
     /// Counts a raise of `Cancelled` in this task.
