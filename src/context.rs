@@ -355,9 +355,12 @@ fn note_panic() {
         ACTIVE.set(NO_TASK_PANICKED);
         return;
     }
-    // SAFETY: inside a task the active context (the task's own or a
-    // generator's) is live (the type's invariant).
-    unsafe { &*active }.mark_may_unwind();
+    // Inside a task: the active context (a generator's or the task's own)
+    // and every one below it, since the panic leaves through them all
+    // unless it is caught.
+    for context in chain() {
+        context.mark_may_unwind();
+    }
 }
 
 /// True if a panic that may still be unwinding started inside
@@ -411,8 +414,83 @@ impl Deadline {
 pub(crate) struct DeadlineExpired {
     /// The `timeout` call it is for.
     pub(crate) id: u64,
-    /// Keeps the stack it unwinds marked cancel-unwinding.
-    pub(crate) _mark: RaisedMark,
+    /// Keeps the stacks it unwinds marked cancel-unwinding.
+    pub(crate) _marks: RaisedMarks,
+}
+
+/// The contexts of the chain from the active one down to the bottom (the
+/// task's own stack, or the loop's), innermost first; empty outside tasks.
+fn chain() -> impl Iterator<Item = &'static StackContext> {
+    let mut next = ACTIVE.get();
+    std::iter::from_fn(move || {
+        if outside_tasks(next) {
+            return None;
+        }
+        // SAFETY: contexts in the chain are live while in it (the type's
+        // invariant); the references do not outlive the caller's use,
+        // which runs on one of these stacks.
+        let context = unsafe { &*next };
+        next = if context.is_task_stack() {
+            NO_TASK
+        } else {
+            context.parent.get()
+        };
+        Some(context)
+    })
+}
+
+/// Whether the stack executing now is unwinding, as far as corio knows:
+/// the strongest state of the chain down to the task's own stack, since a
+/// generator resumed by a destructor runs inside that unwinding too.
+/// Outside tasks, `fallback`'s state.
+pub(crate) fn unwinding_here(fallback: &StackContext) -> Unwinding {
+    if !std::thread::panicking() {
+        return fallback.unwinding(); // clears stale marks; cheap
+    }
+    if !in_task_chain() {
+        return fallback.unwinding();
+    }
+    let mut state = Unwinding::No;
+    for context in chain() {
+        match context.unwinding() {
+            Unwinding::Cancelled => return Unwinding::Cancelled,
+            Unwinding::Maybe => state = Unwinding::Maybe,
+            Unwinding::No => {}
+        }
+    }
+    state
+}
+
+/// Marks every stack of the chain as possibly unwinding (a panic, or a
+/// payload corio passes on, leaves through all of them unless caught).
+pub(crate) fn mark_chain_may_unwind(fallback: &StackContext) {
+    if !in_task_chain() {
+        fallback.mark_may_unwind();
+        return;
+    }
+    for context in chain() {
+        context.mark_may_unwind();
+    }
+}
+
+/// Marks for a payload corio is about to raise: on every stack of the
+/// chain, since the payload unwinds out of generators into their
+/// resumers; see [`StackContext::raise_mark`].
+pub(crate) fn raise_marks(fallback: &StackContext) -> RaisedMarks {
+    if !in_task_chain() {
+        return RaisedMarks {
+            _marks: vec![fallback.raise_mark()],
+        };
+    }
+    RaisedMarks {
+        _marks: chain().map(StackContext::raise_mark).collect(),
+    }
+}
+
+/// The marks a raised payload holds; see [`raise_marks`].
+#[derive(Debug)]
+pub(crate) struct RaisedMarks {
+    _marks: Vec<RaisedMark>,
 }
 
 /// The context frames run in now: the active one inside a task (the

@@ -534,3 +534,61 @@ fn a_gather_in_a_destructor_finishes_even_when_run_ends_meanwhile() {
     });
     assert_eq!(*log.borrow(), ["[\"flushed\"]"]);
 }
+
+#[test]
+fn a_cancellation_raised_inside_a_generator_leaves_its_resumer_cancel_unwinding() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let h = corio::spawn(move || {
+            // On the task's own stack, below the generator.
+            let _cleanup = OnDrop(move || {
+                corio::sleep(Duration::from_secs(3600)); // returns at once
+                note(&l, "task cleanup ran");
+            });
+            let mut g = Generator::<(), (), ()>::new(|_, ()| {
+                corio::sleep(Duration::from_secs(3600)); // cancelled here
+            });
+            g.resume(());
+        });
+        corio::sleep(ms(5));
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+        // The same through a deadline.
+        let l = Rc::clone(&log);
+        let outcome = corio::timeout(ms(5), move || {
+            let _cleanup = OnDrop(move || {
+                corio::sleep(Duration::from_secs(3600));
+                note(&l, "timeout cleanup ran");
+            });
+            let mut g = Generator::<(), (), ()>::new(|_, ()| {
+                corio::sleep(Duration::from_secs(3600));
+            });
+            g.resume(());
+        });
+        assert!(outcome.is_err());
+    });
+    assert_eq!(*log.borrow(), ["task cleanup ran", "timeout cleanup ran"]);
+}
+
+#[test]
+fn a_generator_run_by_a_cancelled_destructor_shares_its_outcomes() {
+    let got = corio::run(|| {
+        let out = Rc::new(RefCell::new(Vec::new()));
+        let o = Rc::clone(&out);
+        cancel_while_holding(move || {
+            // Its sleeps return at once, as the destructor's own would.
+            let items: Vec<u32> = corio::r#gen(|y| {
+                for i in 0..3 {
+                    corio::sleep(Duration::from_secs(3600));
+                    y.yield_(i);
+                }
+            })
+            .collect();
+            o.borrow_mut().extend(items);
+        })
+        .unwrap_err();
+        out.take()
+    });
+    assert_eq!(got, [0, 1, 2]);
+}

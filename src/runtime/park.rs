@@ -75,7 +75,7 @@ pub fn yield_now() {
         };
         let header = &task.header;
         if std::thread::panicking()
-            && context::current_or(&header.context).unwinding() == Unwinding::Cancelled
+            && context::unwinding_here(&header.context) == Unwinding::Cancelled
         {
             return true; // a cancelled task's destructors do not wait
         }
@@ -116,19 +116,18 @@ fn raise_interrupts(header: &TaskHeader) {
     if cancel.is_none() && expired.is_none() {
         return; // the common case, without looking at the stack
     }
-    let stack = context::current_or(&header.context);
-    if stack.unwinding() != Unwinding::No {
+    if context::unwinding_here(&header.context) != Unwinding::No {
         return;
     }
     if let Some(reason) = cancel {
         header.count_cancel_raise();
-        let mark = stack.raise_mark();
-        panic::resume_unwind(Box::new(Cancelled::new(header.id, reason, mark)));
+        let marks = context::raise_marks(&header.context);
+        panic::resume_unwind(Box::new(Cancelled::new(header.id, reason, marks)));
     }
     if let Some(id) = expired {
         let payload = DeadlineExpired {
             id,
-            _mark: stack.raise_mark(),
+            _marks: context::raise_marks(&header.context),
         };
         panic::resume_unwind(Box::new(payload));
     }

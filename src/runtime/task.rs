@@ -36,7 +36,7 @@ use std::rc::Rc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
-use crate::context::{RaisedMark, StackContext};
+use crate::context::{RaisedMarks, StackContext};
 use crate::stack::PooledStack;
 use crate::trace::Outcome;
 
@@ -475,16 +475,16 @@ pub(crate) unsafe fn erase<'a>(task: Rc<Task<dyn AnyOutput + 'a>>) -> TaskRef {
 pub struct Cancelled {
     task: u64,
     reason: CancelReason,
-    /// Keeps the stack it unwinds marked cancel-unwinding while alive.
-    _mark: RaisedMark,
+    /// Keeps the stacks it unwinds marked cancel-unwinding while alive.
+    _marks: RaisedMarks,
 }
 
 impl Cancelled {
-    pub(crate) fn new(task: u64, reason: CancelReason, mark: RaisedMark) -> Self {
+    pub(crate) fn new(task: u64, reason: CancelReason, marks: RaisedMarks) -> Self {
         Cancelled {
             task,
             reason,
-            _mark: mark,
+            _marks: marks,
         }
     }
 

@@ -37,7 +37,7 @@ pub(crate) enum Place {
 pub(crate) fn place() -> Place {
     current::try_with(|rt| match rt.scheduler.current() {
         None => Place::Loop,
-        Some(task) => Place::Task(context::current_or(&task.header.context).unwinding()),
+        Some(task) => Place::Task(context::unwinding_here(&task.header.context)),
     })
     .unwrap_or(Place::Outside)
 }
@@ -49,7 +49,7 @@ pub(crate) fn place() -> Place {
 pub(crate) fn resume_unwind(payload: Box<dyn std::any::Any + Send>) -> ! {
     current::try_with(|rt| {
         if let Some(task) = rt.scheduler.current() {
-            context::current_or(&task.header.context).mark_may_unwind();
+            context::mark_chain_may_unwind(&task.header.context);
         }
     });
     panic::resume_unwind(payload)
