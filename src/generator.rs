@@ -18,6 +18,7 @@ use corosensei::{Coroutine, CoroutineResult};
 
 use crate::context::{self, ParentSwitch, StackContext};
 use crate::stack::{DEFAULT_STACK_SIZE, PooledStack};
+use crate::unstarted::Unstarted;
 
 /// What a [`Generator::resume`] call produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -215,7 +216,11 @@ where
     Y: 'static,
     R: 'static,
 {
+    // Dropped unrun, the body goes back to the owner's stack (see
+    // `crate::unstarted`): `close` drops it there.
+    let mut body = Unstarted::new(body);
     Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
+        let body = body.take();
         // SAFETY: the header was written before the coroutine was built
         // and lives in the slot this body runs on.
         let context = &unsafe { header.as_ref() }.context;
@@ -366,12 +371,17 @@ impl<I, Y, R> Generator<I, Y, R> {
         // SAFETY: `header` points into the slot owned by `coroutine`, which
         // is alive; `Cell` needs only a shared reference.
         let header = unsafe { self.header.as_ref() };
+        if !self.coroutine.started() {
+            // Never ran: the body is only dropped, and it is dropped here,
+            // on our stack (corosensei would drop it on the generator's).
+            self.coroutine.force_unwind();
+            crate::unstarted::drop_handed_over();
+            return;
+        }
         header.closing.set(true);
         header.context.mark_may_unwind();
         // The body's destructors run on its stack now, as its pending
-        // `yield_` unwinds: it is the active stack until its root pops it
-        // (a body that never started is dropped without running, so
-        // `leave` pops it here).
+        // `yield_` unwinds: it is the active stack until its root pops it.
         context::enter(&header.context);
         self.coroutine.force_unwind();
         context::leave(&header.context);

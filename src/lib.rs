@@ -167,6 +167,7 @@ mod runtime;
 pub mod stack;
 pub mod sync;
 pub mod trace;
+mod unstarted;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{

@@ -373,3 +373,42 @@ fn race_and_select_report_a_closure_that_panics_first() {
         assert_eq!(message.as_deref(), Some("first"));
     });
 }
+
+#[test]
+fn an_unstarted_generators_captures_are_dropped_once_on_the_callers_stack() {
+    // A capture whose destructor panics: the panic comes out of `close`
+    // once, and the generator is complete (no second drop later).
+    struct PanicsOnDrop(Rc<Cell<usize>>);
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+            panic!("capture dropped");
+        }
+    }
+    let drops = Rc::new(Cell::new(0));
+    let capture = PanicsOnDrop(Rc::clone(&drops));
+    let mut g = Generator::<(), (), ()>::new(move |_, ()| drop(capture));
+    let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.close()));
+    assert!(closed.is_err());
+    assert_eq!(g.status(), corio::Status::Complete);
+    drop(g);
+    assert_eq!(drops.get(), 1);
+
+    // A capture whose destructor parks, dropped inside a task: it parks
+    // the task like any other code would.
+    struct SleepsOnDrop(Rc<Cell<bool>>);
+    impl Drop for SleepsOnDrop {
+        fn drop(&mut self) {
+            corio::sleep(ms(2));
+            self.0.set(true);
+        }
+    }
+    let slept = Rc::new(Cell::new(false));
+    let s = Rc::clone(&slept);
+    corio::run(move || {
+        let capture = SleepsOnDrop(s);
+        let g = Generator::<(), (), ()>::new(move |_, ()| drop(capture));
+        drop(g);
+    });
+    assert!(slept.get());
+}

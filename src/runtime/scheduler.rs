@@ -169,6 +169,9 @@ impl Scheduler {
         if finished {
             trace::record(Some(header.id), || What::Finished(task.output().outcome()));
             self.retire(&task);
+            // A body dropped unrun is dropped here, on the loop's stack,
+            // after the bookkeeping (its destructors may panic).
+            crate::unstarted::drop_handed_over();
         } else if header.state() == super::task::TaskState::Ready {
             self.enqueue(task); // it called yield_now
         }

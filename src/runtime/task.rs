@@ -39,6 +39,7 @@ use corosensei::{Coroutine, CoroutineResult};
 use crate::context::{RaisedMarks, StackContext};
 use crate::stack::PooledStack;
 use crate::trace::Outcome;
+use crate::unstarted::Unstarted;
 
 /// corosensei's yielder as a task body sees it: no values cross a switch.
 pub(crate) type TaskYielder = corosensei::Yielder<(), ()>;
@@ -348,7 +349,11 @@ impl<T> Task<Output<T>> {
     unsafe fn build<F: FnOnce() -> T>(&self, stack: PooledStack, body: F) {
         let header = NonNull::from(&self.header);
         let output = NonNull::from(&self.output);
+        // Dropped unrun, the body goes back to the loop's stack (see
+        // `crate::unstarted`): `discard_unstarted` and drop drop it there.
+        let mut body = Unstarted::new(body);
         let root = move |yielder: &TaskYielder, ()| {
+            let body = body.take();
             // SAFETY: the coroutine is a field of the task that `header`
             // and `output` point into, and it runs only through an `Rc` of
             // that task (see `step`), so both are live here.
@@ -392,12 +397,16 @@ impl<S: AnyOutput + ?Sized> Task<S> {
     }
 
     /// Drops a task that never started without running it; true if it had
-    /// not started (it is now done, with a cancelled result).
+    /// not started (it is now done, with a cancelled result). The caller
+    /// then calls `crate::unstarted::drop_handed_over` to drop the body.
     pub(crate) fn discard_unstarted(&self) -> bool {
         // SAFETY: as in `step`.
         let slot = unsafe { &mut *self.coroutine.get() };
         if slot.as_ref().is_some_and(|c| !c.started()) {
-            *slot = None; // drops the closure without running it
+            // The closure never ran: corosensei hands it back, and the
+            // caller drops it (`crate::unstarted::drop_handed_over`) once
+            // its bookkeeping is done, since its destructors may panic.
+            *slot = None;
             self.output.set_cancelled();
             self.header.state.set(TaskState::Done);
             return true;
@@ -427,6 +436,19 @@ impl<S: AnyOutput + ?Sized> Task<S> {
         // SAFETY: a shared read of the discriminant; callers ask only about
         // tasks that are done, whose cell nobody accesses any more.
         unsafe { (*self.coroutine.get()).is_none() }
+    }
+}
+
+impl<S: ?Sized> Drop for Task<S> {
+    fn drop(&mut self) {
+        // A task dropped with a coroutine that never started: its body is
+        // handed back (see `crate::unstarted`) and dropped here.
+        let coroutine = self.coroutine.get_mut().take();
+        let unstarted = coroutine.as_ref().is_some_and(|c| !c.started());
+        drop(coroutine);
+        if unstarted {
+            crate::unstarted::drop_handed_over();
+        }
     }
 }
 
