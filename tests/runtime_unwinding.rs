@@ -10,43 +10,17 @@ use std::io::Read;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use corio::Generator;
 use corio::sync::{Event, Mutex, Semaphore, channel};
-use corio::{Generator, JoinError};
 use util::limited::run_limited;
 use util::ms;
 
-/// Runs `f` when dropped: the destructor of a cancelled task, here.
-struct OnDrop<F: FnMut()>(F);
+// The helpers the child scenarios use too: one copy, included from there.
+#[path = "../examples/test_child/support.rs"]
+#[allow(dead_code)]
+mod support;
 
-impl<F: FnMut()> Drop for OnDrop<F> {
-    fn drop(&mut self) {
-        (self.0)();
-    }
-}
-
-/// A log that tasks and destructors append to.
-type Log = Rc<RefCell<Vec<String>>>;
-
-fn new_log() -> Log {
-    Rc::new(RefCell::new(Vec::new()))
-}
-
-fn note(log: &Log, line: impl Into<String>) {
-    log.borrow_mut().push(line.into());
-}
-
-/// Spawns a task that parks in a long sleep holding a guard whose
-/// destructor runs `in_drop`, lets it park, aborts it, and returns its
-/// join result.
-fn cancel_while_holding(in_drop: impl FnMut() + 'static) -> Result<(), JoinError> {
-    let h = corio::spawn(move || {
-        let _guard = OnDrop(in_drop);
-        corio::sleep(Duration::from_secs(3600));
-    });
-    corio::yield_now(); // it runs and parks in the sleep
-    h.abort();
-    h.join()
-}
+use support::{OnDrop, cancel_while_holding, new_log, note};
 
 #[test]
 fn join_in_a_destructor_of_an_aborted_task_gives_up_at_once() {
