@@ -245,22 +245,27 @@ fn a_waiting_scope_whose_task_is_cancelled_unwinds_its_children_first() {
     let log = new_log();
     corio::run(|| {
         let l = Rc::clone(&log);
+        let started = Rc::new(Cell::new(0));
+        let st = Rc::clone(&started);
         let h = corio::spawn(move || {
             corio::scope(|s| {
                 for n in 0..2 {
-                    let l = Rc::clone(&l);
+                    let (l, st) = (Rc::clone(&l), Rc::clone(&st));
                     s.spawn(move || {
                         let _g = OnDrop(|| {
                             // A child's destructor may itself park briefly.
                             corio::yield_now();
                         });
                         let _done = OnDrop(move || note(&l, format!("child {n} unwound")));
+                        st.set(st.get() + 1);
                         corio::sleep(Duration::from_secs(3600));
                     });
                 }
             });
         });
-        corio::sleep(ms(5));
+        while started.get() < 2 {
+            corio::yield_now(); // until both children run and park
+        }
         h.abort();
         assert!(h.join().unwrap_err().is_cancelled());
         note(&log, "scope's task joined");
@@ -525,7 +530,7 @@ fn a_cancellation_raised_inside_a_generator_leaves_its_resumer_cancel_unwinding(
             });
             g.resume(());
         });
-        corio::sleep(ms(5));
+        corio::yield_now(); // it runs until the generator parks it
         h.abort();
         assert!(h.join().unwrap_err().is_cancelled());
         // The same through a deadline.

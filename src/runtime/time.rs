@@ -205,16 +205,19 @@ pub fn sleep_until(deadline: Instant) {
         Place::Loop | Place::Task(Unwinding::Cancelled) => return,
         Place::Task(_) => {}
     }
-    if Instant::now() >= deadline {
-        yield_now();
-        return;
-    }
     let task = current::current_task("corio::sleep");
+    let mut parked = false;
     while Instant::now() < deadline {
         let _timer = add(deadline, TimerAction::Wake(task.clone()));
         park::park_because(|| ParkReason::Timer {
             until: crate::trace::since_start(deadline),
         });
+        parked = true;
+    }
+    if !parked {
+        // Already due (a zero duration, or a slow machine): still a
+        // scheduling point, so the other ready tasks run first.
+        yield_now();
     }
 }
 
