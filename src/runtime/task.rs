@@ -96,7 +96,10 @@ pub(crate) struct TaskHeader {
     /// Tasks parked until this one is done. Each entry belongs to a
     /// `JoinWait` registration of the waiting task, which removes it when
     /// its wait ends; the finish takes all that are left and wakes them.
-    joiners: RefCell<Vec<TaskRef>>,
+    /// The first is kept apart so the usual single `join` allocates
+    /// nothing.
+    first_joiner: RefCell<Option<TaskRef>>,
+    more_joiners: RefCell<Vec<TaskRef>>,
 }
 
 impl TaskHeader {
@@ -111,7 +114,8 @@ impl TaskHeader {
             yielder: Cell::new(None),
             slot: Cell::new(usize::MAX),
             scope_child: Cell::new(false),
-            joiners: RefCell::new(Vec::new()),
+            first_joiner: RefCell::new(None),
+            more_joiners: RefCell::new(Vec::new()),
         }
     }
 
@@ -212,20 +216,34 @@ impl TaskHeader {
 
     /// Adds a task to wake when this one is done.
     pub(crate) fn add_joiner(&self, waiter: TaskRef) {
-        self.joiners.borrow_mut().push(waiter);
+        let mut first = self.first_joiner.borrow_mut();
+        if first.is_none() {
+            *first = Some(waiter);
+        } else {
+            self.more_joiners.borrow_mut().push(waiter);
+        }
     }
 
     /// Removes `waiter`'s entry, if still there.
     pub(crate) fn remove_joiner(&self, waiter: &TaskRef) {
-        let mut joiners = self.joiners.borrow_mut();
-        if let Some(i) = joiners.iter().position(|w| Rc::ptr_eq(w, waiter)) {
-            joiners.swap_remove(i);
-        }
+        let removed = {
+            let mut first = self.first_joiner.borrow_mut();
+            if first.as_ref().is_some_and(|w| Rc::ptr_eq(w, waiter)) {
+                first.take()
+            } else {
+                let mut more = self.more_joiners.borrow_mut();
+                let at = more.iter().position(|w| Rc::ptr_eq(w, waiter));
+                at.map(|i| more.swap_remove(i))
+            }
+        };
+        drop(removed); // outside the borrows
     }
 
     /// Takes every task waiting for this one, to wake them.
-    pub(crate) fn take_joiners(&self) -> Vec<TaskRef> {
-        std::mem::take(&mut *self.joiners.borrow_mut())
+    pub(crate) fn take_joiners(&self) -> impl Iterator<Item = TaskRef> {
+        let first = self.first_joiner.borrow_mut().take();
+        let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
+        first.into_iter().chain(more)
     }
 }
 

@@ -196,13 +196,20 @@ thread_local! {
 
 /// Rounds a requested size up to what a slot provides: a page multiple, at
 /// least [`MIN_STACK_SIZE`].
+/// `requested` is at most [`MAX_STACK_SIZE`], so nothing overflows.
 fn slot_stack_size(requested: usize) -> usize {
-    requested
-        .max(MIN_STACK_SIZE)
-        .next_multiple_of(sys::page_size())
+    // The page size is a power of two: round with a mask, not a division
+    // (this runs on every stack taken).
+    let page_mask = sys::page_size() - 1;
+    (requested.max(MIN_STACK_SIZE) + page_mask) & !page_mask
 }
 
 fn pool_for(requested: usize) -> Rc<StackPool> {
+    // The default size is a multiple of every page size Linux uses (4, 16
+    // and 64 KiB), so the common case needs no rounding.
+    if requested == DEFAULT_STACK_SIZE {
+        return DEFAULT_POOL.with(Rc::clone);
+    }
     let stack_size = slot_stack_size(requested);
     if stack_size == DEFAULT_STACK_SIZE {
         return DEFAULT_POOL.with(Rc::clone);
