@@ -37,6 +37,8 @@ pub(crate) enum Place {
 pub(crate) fn place() -> Place {
     current::try_with(|rt| match rt.scheduler.current() {
         None => Place::Loop,
+        // Nothing on the thread unwinds (the usual case): no marks to read.
+        Some(_) if !std::thread::panicking() => Place::Task(Unwinding::No),
         Some(task) => Place::Task(context::unwinding_here(&task.header.context)),
     })
     .unwrap_or(Place::Outside)
