@@ -123,6 +123,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
     /// assert_eq!(g.resume("ana"), corio::GeneratorState::Yielded("hello, ana".into()));
     /// assert_eq!(g.resume("four"), corio::GeneratorState::Complete(4));
     /// ```
+    #[inline]
     pub fn new<F>(body: F) -> Self
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
@@ -145,6 +146,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
     /// let mut g = corio::Generator::<(), (), u64>::with_stack_size(4 << 20, |_, ()| sum_to(20_000));
     /// assert_eq!(g.resume(()), corio::GeneratorState::Complete(200_010_000));
     /// ```
+    #[inline]
     pub fn with_stack_size<F>(bytes: usize, body: F) -> Self
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
@@ -168,6 +170,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
     /// # drop(g);
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn try_with_stack_size<F>(bytes: usize, body: F) -> io::Result<Self>
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,

@@ -125,6 +125,7 @@ impl PooledStack {
     ///
     /// `InvalidInput` above [`MAX_STACK_SIZE`]; the `mmap`/`madvise` error
     /// when no memory can be reserved.
+    #[inline]
     pub(crate) fn take(stack_size: usize) -> io::Result<Self> {
         if stack_size > MAX_STACK_SIZE {
             return Err(io::Error::new(
