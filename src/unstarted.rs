@@ -37,6 +37,7 @@ impl<F> Unstarted<F> {
     }
 
     /// The body, as the coroutine starts.
+    #[inline]
     pub(crate) fn take(&mut self) -> F {
         assert!(!self.taken, "a coroutine body starts once");
         self.taken = true;
@@ -46,10 +47,18 @@ impl<F> Unstarted<F> {
 }
 
 impl<F> Drop for Unstarted<F> {
+    #[inline]
     fn drop(&mut self) {
-        if self.taken {
-            return;
+        if !self.taken {
+            self.hand_over();
         }
+    }
+}
+
+impl<F> Unstarted<F> {
+    /// The cold half of `drop`: the body never ran.
+    #[cold]
+    fn hand_over(&mut self) {
         // SAFETY: the body was never taken, and it is taken only here.
         let body = unsafe { ManuallyDrop::take(&mut self.body) };
         let boxed: Box<dyn Erased + '_> = Box::new(body);

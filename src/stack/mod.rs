@@ -76,6 +76,7 @@ pub const MAX_STACK_SIZE: usize = 1 << 30;
 /// Bytes of guard below each stack: one page of this kernel (4 KiB, or 16
 /// or 64 KiB on kernels built with larger pages). Slot sizes are multiples
 /// of it, so every slot and guard is page aligned.
+#[inline]
 fn guard_size() -> usize {
     sys::page_size()
 }
@@ -205,6 +206,7 @@ fn slot_stack_size(requested: usize) -> usize {
     (requested.max(MIN_STACK_SIZE) + page_mask) & !page_mask
 }
 
+#[inline]
 fn pool_for(requested: usize) -> Rc<StackPool> {
     // The default size is a multiple of every page size Linux uses (4, 16
     // and 64 KiB), so the common case needs no rounding.

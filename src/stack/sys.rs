@@ -33,6 +33,7 @@ const MADV_GUARD_INSTALL: libc::c_int = 102;
 
 /// The size of a memory page in bytes (4 KiB on most x86_64 kernels, often
 /// 16 or 64 KiB on aarch64), asked of the kernel once and then cached.
+#[inline]
 pub(crate) fn page_size() -> usize {
     /// 0 until the first call has asked `sysconf`.
     static PAGE_SIZE: AtomicUsize = AtomicUsize::new(0);
@@ -40,6 +41,12 @@ pub(crate) fn page_size() -> usize {
     if cached != 0 {
         return cached;
     }
+    ask_page_size(&PAGE_SIZE)
+}
+
+/// The first `page_size` call: asks the kernel and caches the answer.
+#[cold]
+fn ask_page_size(cache: &AtomicUsize) -> usize {
     // SAFETY: sysconf has no memory-safety preconditions.
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     let size = usize::try_from(size)
@@ -47,7 +54,7 @@ pub(crate) fn page_size() -> usize {
         .filter(|size| size.is_power_of_two())
         .expect("sysconf(_SC_PAGESIZE) gives a power of two");
     // Racing first calls store the same value.
-    PAGE_SIZE.store(size, Ordering::Relaxed);
+    cache.store(size, Ordering::Relaxed);
     size
 }
 
