@@ -6,9 +6,10 @@ use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
 
 use super::current;
+use super::outcome::JoinError;
 use super::park;
 use super::scope::scope_named;
-use super::task::{JoinError, TaskRef};
+use super::task::TaskRef;
 use super::unwind;
 
 /// Runs every closure as its own task and returns their results in input

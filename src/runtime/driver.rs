@@ -9,8 +9,9 @@
 use std::time::{Duration, Instant};
 
 use super::current::{self, Runtime};
+use super::outcome::JoinError;
 use super::scheduler::Spawned;
-use super::task::{AnyOutput, JoinError, Task, TaskRef, erase};
+use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::time;
 use crate::context::DeadlineExpired;
 use crate::reactor::Readiness;

@@ -6,8 +6,9 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use super::current;
+use super::outcome::{CancelReason, JoinError};
 use super::park;
-use super::task::{CancelReason, JoinError, Output, Task, TaskHeader, TaskRef};
+use super::task::{Output, Task, TaskHeader, TaskRef};
 use super::unwind::{self, Place};
 use crate::context::Unwinding;
 use crate::trace::ParkReason;

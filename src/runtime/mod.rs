@@ -23,11 +23,12 @@
 //!
 //! | file | what happens there in a task's life |
 //! |---|---|
+//! | `outcome.rs` | how a task ended without a value: `JoinError`, the `Cancelled` payload |
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
-//! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`); finish (`retire`: joiners woken); cancel requests; shutdown |
+//! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`, with a fresh coop budget); finish (`retire`: joiners woken); cancel requests; shutdown |
 //! | `current.rs` | the thread's runtime and current task, reached once per operation |
 //! | `unwind.rs` | where a blocking call runs (a task, unwinding or not; the loop), which picks its outcome |
-//! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines), the coop budget |
+//! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines), spending the coop budget |
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
 //! | `join.rs` | `JoinHandle`: parks on another task |
 //! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
@@ -39,6 +40,7 @@ mod combinators;
 pub(crate) mod current;
 mod driver;
 mod join;
+mod outcome;
 pub(crate) mod park;
 mod scheduler;
 mod scope;
@@ -51,9 +53,9 @@ pub(crate) mod time;
 pub use combinators::{Either, gather, join, race, select};
 pub use driver::run;
 pub use join::JoinHandle;
+pub use outcome::{Cancelled, JoinError};
 pub use park::yield_now;
 pub use scope::{Scope, ScopedJoinHandle, scope};
-pub use task::{Cancelled, JoinError};
 pub use time::{Elapsed, sleep, sleep_until, timeout};
 
 use std::rc::Rc;

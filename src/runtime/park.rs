@@ -11,11 +11,12 @@
 //! `park` is also where interrupts surface: a cancellation request or an
 //! expired `timeout` unwinds the task from the park point.
 
-use std::cell::Cell;
 use std::panic;
 
 use super::current;
-use super::task::{Cancelled, TaskHeader, TaskRef};
+use super::outcome::Cancelled;
+use super::scheduler;
+use super::task::{TaskHeader, TaskRef};
 use crate::context::{self, DeadlineExpired, Unwinding};
 use crate::trace::{self, ParkReason, What};
 
@@ -163,43 +164,13 @@ fn suspend_on_task_stack() {
     unsafe { yielder.as_ref() }.suspend(());
 }
 
-/// Operations that complete without parking a task may do before it
-/// yields to the others (tokio's coop budget is 128 too).
-const BUDGET: u32 = 128;
-
-thread_local! {
-    /// What is left of the running task's budget. One task runs at a time
-    /// on a thread, so the budget lives here rather than in the task: one
-    /// thread-local read per operation. Outside tasks it is never spent.
-    static BUDGET_LEFT: Cell<u32> = const { Cell::new(u32::MAX) };
-}
-
-/// Gives the task about to be resumed a full budget, until the guard
-/// drops (then nothing is spent: the loop's own stack has no budget).
-pub(crate) fn fresh_budget() -> FreshBudget {
-    FreshBudget(BUDGET_LEFT.replace(BUDGET))
-}
-
-/// Restores the budget of whoever resumed the task; see [`fresh_budget`].
-pub(crate) struct FreshBudget(u32);
-
-impl Drop for FreshBudget {
-    fn drop(&mut self) {
-        BUDGET_LEFT.set(self.0);
-    }
-}
-
 /// Spends one unit of the current task's budget on an operation about to
 /// be attempted (a read that may be ready, a send into a channel that may
 /// have room); when it is spent, the task yields first, so a loop of
 /// operations that never park cannot starve the other tasks.
 #[inline]
 pub(crate) fn spend_budget() {
-    let left = BUDGET_LEFT.get();
-    if left > 1 {
-        BUDGET_LEFT.set(left - 1);
-    } else {
-        BUDGET_LEFT.set(BUDGET);
+    if scheduler::spend_budget() {
         yield_now();
     }
 }

@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use super::park;
-use super::task::{CancelReason, Task, TaskRef};
+use super::outcome::CancelReason;
+use super::task::{Task, TaskRef};
 use crate::context;
 use crate::trace::{self, What};
 
@@ -156,7 +156,7 @@ impl Scheduler {
         let finished = if header.cancel_reason().is_some() && task.discard_unstarted() {
             true
         } else {
-            let _budget = park::fresh_budget();
+            let _budget = fresh_budget();
             let previous = self.current.replace(Some(NonNull::from(&*task)));
             let finished = {
                 // The task starts on its own stack, with no generator active.
@@ -238,5 +238,45 @@ impl Scheduler {
     pub(crate) fn abandon(&self, task: &TaskRef) {
         task.leak_coroutine();
         self.retire(task);
+    }
+}
+
+/// Operations that complete without parking a task may do before it
+/// yields to the others (tokio's coop budget is 128 too).
+const BUDGET: u32 = 128;
+
+thread_local! {
+    /// What is left of the running task's budget. One task runs at a time
+    /// on a thread, so the budget lives here rather than in the task: one
+    /// thread-local read per operation. Outside tasks it is never spent.
+    static BUDGET_LEFT: Cell<u32> = const { Cell::new(u32::MAX) };
+}
+
+/// Gives the task about to be resumed a full budget, until the guard
+/// drops (then nothing is spent: the loop's own stack has no budget).
+fn fresh_budget() -> FreshBudget {
+    FreshBudget(BUDGET_LEFT.replace(BUDGET))
+}
+
+/// Restores the budget of whoever resumed the task; see [`fresh_budget`].
+struct FreshBudget(u32);
+
+impl Drop for FreshBudget {
+    fn drop(&mut self) {
+        BUDGET_LEFT.set(self.0);
+    }
+}
+
+/// Spends one unit of the running task's budget; true when it ran out
+/// (it is refilled, and the caller yields: see `park::spend_budget`).
+#[inline]
+pub(crate) fn spend_budget() -> bool {
+    let left = BUDGET_LEFT.get();
+    if left > 1 {
+        BUDGET_LEFT.set(left - 1);
+        false
+    } else {
+        BUDGET_LEFT.set(BUDGET);
+        true
     }
 }

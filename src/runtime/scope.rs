@@ -9,8 +9,9 @@ use std::rc::Rc;
 
 use super::current;
 use super::join::{JoinHandle, wait_until_done};
+use super::outcome::{CancelReason, JoinError};
 use super::scheduler::Spawned;
-use super::task::{AnyOutput, CancelReason, JoinError, Task, TaskRef, erase};
+use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::unwind;
 use crate::stack::DEFAULT_STACK_SIZE;
 
