@@ -216,9 +216,7 @@ impl StackContext {
     fn is_task_stack(&self) -> bool {
         self.switch.get().is_none()
     }
-}
 
-impl StackContext {
     /// Records how to reach the parent stack; called by a generator body
     /// as it starts.
     pub(crate) fn set_switch(&self, switch: ParentSwitch) {
@@ -358,9 +356,7 @@ fn note_panic() {
     // Inside a task: the active context (a generator's or the task's own)
     // and every one below it, since the panic leaves through them all
     // unless it is caught.
-    for context in chain() {
-        context.mark_may_unwind();
-    }
+    mark_chain();
 }
 
 /// True if a panic that may still be unwinding started inside
@@ -444,11 +440,8 @@ fn chain() -> impl Iterator<Item = &'static StackContext> {
 /// generator resumed by a destructor runs inside that unwinding too.
 /// Outside tasks, `fallback`'s state.
 pub(crate) fn unwinding_here(fallback: &StackContext) -> Unwinding {
-    if !std::thread::panicking() {
-        return fallback.unwinding(); // clears stale marks; cheap
-    }
-    if !in_task_chain() {
-        return fallback.unwinding();
+    if !std::thread::panicking() || !in_task_chain() {
+        return fallback.unwinding(); // also clears stale marks; cheap
     }
     let mut state = Unwinding::No;
     for context in chain() {
@@ -464,10 +457,15 @@ pub(crate) fn unwinding_here(fallback: &StackContext) -> Unwinding {
 /// Marks every stack of the chain as possibly unwinding (a panic, or a
 /// payload corio passes on, leaves through all of them unless caught).
 pub(crate) fn mark_chain_may_unwind(fallback: &StackContext) {
-    if !in_task_chain() {
+    if in_task_chain() {
+        mark_chain();
+    } else {
         fallback.mark_may_unwind();
-        return;
     }
+}
+
+/// Marks every stack of the chain (inside a task) as possibly unwinding.
+fn mark_chain() {
     for context in chain() {
         context.mark_may_unwind();
     }
@@ -546,23 +544,12 @@ impl Drop for Linked {
 /// chain down to and including `task_root`: where the current stack must
 /// unwind to, if anywhere.
 pub(crate) fn expired_deadline(task_root: &StackContext) -> Option<u64> {
-    // The task's own stack is the outermost context: its deadlines win.
-    if let Some(id) = outermost_expired(task_root) {
-        return Some(id);
+    if !in_task_chain() {
+        return outermost_expired(task_root);
     }
-    // Then the generators, from the innermost outwards down to the task's
-    // stack; the last hit is the outermost.
-    let mut found = None;
-    let mut context = ACTIVE.get();
-    while !outside_tasks(context) && !ptr::eq(context, task_root) {
-        // SAFETY: contexts in the chain are live (the type's invariant).
-        let c = unsafe { &*context };
-        if let Some(id) = outermost_expired(c) {
-            found = Some(id);
-        }
-        context = c.parent.get();
-    }
-    found
+    // Innermost first, down to the task's own stack: the last hit is the
+    // outermost.
+    chain().filter_map(outermost_expired).last()
 }
 
 /// True when no `timeout` is in force on `task_root` and no generator is

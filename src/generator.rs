@@ -18,7 +18,7 @@ use corosensei::{Coroutine, CoroutineResult};
 
 use crate::context::{self, ParentSwitch, StackContext};
 use crate::stack::{DEFAULT_STACK_SIZE, PooledStack};
-use crate::unstarted::Unstarted;
+use crate::unstarted::{MAX_INLINE_BODY, Unstarted};
 
 /// What a [`Generator::resume`] call produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -201,11 +201,6 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
         })
     }
 }
-
-/// Bodies up to this size are moved onto the coroutine's stack as they
-/// are; larger ones are boxed (corosensei's transfer limit is 1 KiB, and
-/// the wrapper below adds a pointer).
-const MAX_INLINE_BODY: usize = 512;
 
 /// The coroutine of a generator whose header is at `header`.
 fn build<I, Y, R, F>(

@@ -65,16 +65,45 @@ impl Shared {
     }
 }
 
+/// Waiters, each under the key its registration removes it with. Lists
+/// are short (the tasks sharing one socket), so a vector is enough.
+struct Keyed<W>(Vec<(u64, W)>);
+
+impl<W> Keyed<W> {
+    const fn new() -> Self {
+        Keyed(Vec::new())
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&mut self, key: u64, waiter: W) {
+        self.0.push((key, waiter));
+    }
+
+    /// The waiter under `key`, taken out, if still there.
+    fn remove(&mut self, key: u64) -> Option<W> {
+        let at = self.0.iter().position(|(k, _)| *k == key)?;
+        Some(self.0.swap_remove(at).1)
+    }
+
+    /// Moves every waiter to the end of `out`, emptying this list.
+    fn drain_into(&mut self, out: &mut Vec<W>) {
+        out.extend(self.0.drain(..).map(|(_, w)| w));
+    }
+}
+
 /// The waiters of one registered descriptor.
 struct Waiters<W> {
     /// The registered descriptor, for the trace.
     fd: RawFd,
-    readers: Vec<(u64, W)>,
-    writers: Vec<(u64, W)>,
+    readers: Keyed<W>,
+    writers: Keyed<W>,
 }
 
 impl<W> Waiters<W> {
-    fn list(&mut self, direction: Direction) -> &mut Vec<(u64, W)> {
+    fn list(&mut self, direction: Direction) -> &mut Keyed<W> {
         match direction {
             Direction::Read => &mut self.readers,
             Direction::Write => &mut self.writers,
@@ -95,7 +124,7 @@ pub(crate) struct Reactor<W> {
     next_key: Cell<u64>,
     /// Waiting for a descriptor to be closed (see `crate::io`); they also
     /// hold a timer, so they never count as "waiting for I/O".
-    fd_waiters: RefCell<Vec<(u64, W)>>,
+    fd_waiters: RefCell<Keyed<W>>,
 }
 
 impl<W> Reactor<W> {
@@ -113,7 +142,7 @@ impl<W> Reactor<W> {
             free_tokens: RefCell::new(Vec::new()),
             waiting: Cell::new(0),
             next_key: Cell::new(0),
-            fd_waiters: RefCell::new(Vec::new()),
+            fd_waiters: RefCell::new(Keyed::new()),
         })
     }
 
@@ -146,8 +175,8 @@ impl<W> Reactor<W> {
         }
         self.sources.borrow_mut()[index] = Some(Waiters {
             fd,
-            readers: Vec::new(),
-            writers: Vec::new(),
+            readers: Keyed::new(),
+            writers: Keyed::new(),
         });
         Ok(token)
     }
@@ -186,7 +215,7 @@ impl<W> Reactor<W> {
         self.next_key.set(key + 1);
         let mut sources = self.sources.borrow_mut();
         let waiters = sources[token.0].as_mut().expect("token is registered");
-        waiters.list(direction).push((key, waiter));
+        waiters.list(direction).push(key, waiter);
         self.waiting.set(self.waiting.get() + 1);
         key
     }
@@ -198,9 +227,7 @@ impl<W> Reactor<W> {
             let Some(Some(waiters)) = sources.get_mut(token.0) else {
                 return;
             };
-            let list = waiters.list(direction);
-            let at = list.iter().position(|(k, _)| *k == key);
-            at.map(|i| list.swap_remove(i))
+            waiters.list(direction).remove(key)
         };
         if removed.is_some() {
             self.waiting.set(self.waiting.get() - 1);
@@ -213,27 +240,21 @@ impl<W> Reactor<W> {
     pub(crate) fn add_fd_waiter(&self, waiter: W) -> u64 {
         let key = self.next_key.get();
         self.next_key.set(key + 1);
-        self.fd_waiters.borrow_mut().push((key, waiter));
+        self.fd_waiters.borrow_mut().push(key, waiter);
         key
     }
 
     /// Removes the fd waiter `key`, if still there.
     pub(crate) fn remove_fd_waiter(&self, key: u64) {
-        let removed = {
-            let mut waiters = self.fd_waiters.borrow_mut();
-            let at = waiters.iter().position(|(k, _)| *k == key);
-            at.map(|i| waiters.swap_remove(i))
-        };
+        let removed = self.fd_waiters.borrow_mut().remove(key);
         drop(removed); // outside the borrow
     }
 
     /// Takes every fd waiter, to wake them: a descriptor is being closed.
     pub(crate) fn take_fd_waiters(&self) -> Vec<W> {
-        let mut waiters = self.fd_waiters.borrow_mut();
-        if waiters.is_empty() {
-            return Vec::new();
-        }
-        waiters.drain(..).map(|(_, w)| w).collect()
+        let mut taken = Vec::new();
+        self.fd_waiters.borrow_mut().drain_into(&mut taken);
+        taken
     }
 
     /// Waits up to `timeout` (forever if `None`) for readiness, tells
@@ -269,16 +290,16 @@ impl<W> Reactor<W> {
                 // Edge-triggered: wake every waiter; each retries and those
                 // that would still block wait again.
                 if event.is_readable() || event.is_read_closed() || failed {
-                    to_wake.append(&mut waiters.readers);
+                    waiters.readers.drain_into(&mut to_wake);
                 }
                 if event.is_writable() || event.is_write_closed() || failed {
-                    to_wake.append(&mut waiters.writers);
+                    waiters.writers.drain_into(&mut to_wake);
                 }
             }
         }
         self.waiting.set(self.waiting.get() - to_wake.len());
         drop(events);
-        for (_, waiter) in to_wake {
+        for waiter in to_wake {
             wake(waiter);
         }
     }

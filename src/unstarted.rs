@@ -13,6 +13,12 @@
 use std::cell::Cell;
 use std::mem::ManuallyDrop;
 
+/// Bodies up to this size are moved onto a coroutine's stack as they are;
+/// larger ones are boxed first. corosensei refuses to transfer a closure
+/// over 1 KiB, and the closures corio builds around a body add a few
+/// pointers and this wrapper's flag.
+pub(crate) const MAX_INLINE_BODY: usize = 512;
+
 /// Anything, for a type-erased box.
 trait Erased {}
 impl<T: ?Sized> Erased for T {}

@@ -122,13 +122,13 @@ fn shut_down(rt: &Runtime) {
     rt.scheduler.begin_shutdown();
     loop {
         run_ready(rt, None);
-        if rt.scheduler.all_done() {
+        let pending = rt.scheduler.unfinished();
+        if pending.is_empty() {
             return;
         }
-        if rt.scheduler.cancel_orphans() && rt.scheduler.has_ready() {
+        if rt.scheduler.cancel_orphans(&pending) && rt.scheduler.has_ready() {
             continue; // the orphaned scope children unwind first
         }
-        let pending = rt.scheduler.unfinished();
         if pending
             .iter()
             .all(|t| t.header.cancel_raises() >= MAX_CANCEL_RAISES)

@@ -115,7 +115,7 @@ fn raise_interrupts(header: &TaskHeader) {
     let cancel = header.cancel_reason();
     let expired = context::expired_deadline(&header.context);
     if cancel.is_none() && expired.is_none() {
-        return; // the common case, without looking at the stack
+        return; // deadlines in force, none of them expired
     }
     if context::unwinding_here(&header.context) != Unwinding::No {
         return;

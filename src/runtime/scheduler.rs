@@ -86,8 +86,12 @@ impl Scheduler {
     /// generator a task is running).
     pub(crate) fn current(&self) -> Option<&Task> {
         // SAFETY: `current` is set only while `run_task` holds an `Rc` of
-        // this task, and the reference cannot outlive `self`'s borrow,
-        // which the task's own code holds only within one operation.
+        // this task, so it is live now. Only the task's own code asks, and
+        // it may keep the reference across its own park (`park_because`):
+        // the task is unfinished then, so the task table holds an `Rc` too,
+        // until the task finishes, on this very stack. (A task abandoned at
+        // shutdown leaves the table, but its stack is never resumed, so the
+        // reference on it is never used again.)
         self.current.get().map(|task| unsafe { task.as_ref() })
     }
 
@@ -207,15 +211,14 @@ impl Scheduler {
         }
     }
 
-    /// At shutdown, when every unfinished task is a scope's child (their
-    /// scopes are in generators nobody will resume or close), cancels them
-    /// too; false if some other task is still unfinished.
-    pub(crate) fn cancel_orphans(&self) -> bool {
-        let unfinished = self.unfinished();
+    /// At shutdown, when every one of `unfinished` is a scope's child
+    /// (their scopes are in generators nobody will resume or close),
+    /// cancels them too; false if some other task is still unfinished.
+    pub(crate) fn cancel_orphans(&self, unfinished: &[TaskRef]) -> bool {
         if unfinished.iter().any(|t| !t.header.is_scope_child()) {
             return false;
         }
-        for task in &unfinished {
+        for task in unfinished {
             self.cancel(task, CancelReason::Shutdown);
         }
         true
@@ -224,11 +227,6 @@ impl Scheduler {
     /// Every unfinished task, oldest slot first.
     pub(crate) fn unfinished(&self) -> Vec<TaskRef> {
         self.tasks.borrow().iter().flatten().cloned().collect()
-    }
-
-    /// True when no task is unfinished.
-    pub(crate) fn all_done(&self) -> bool {
-        self.tasks.borrow().iter().all(Option::is_none)
     }
 
     /// Gives up on an unfinished task for good: its stack is never resumed

@@ -40,7 +40,7 @@ use super::outcome::{CancelReason, JoinError};
 use crate::context::StackContext;
 use crate::stack::PooledStack;
 use crate::trace::Outcome;
-use crate::unstarted::Unstarted;
+use crate::unstarted::{MAX_INLINE_BODY, Unstarted};
 
 /// corosensei's yielder as a task body sees it: no values cross a switch.
 pub(crate) type TaskYielder = corosensei::Yielder<(), ()>;
@@ -311,10 +311,6 @@ impl<T> AnyOutput for Output<T> {
         *self.0.borrow_mut() = Some(Err(JoinError::Cancelled));
     }
 }
-
-/// Bodies up to this size are moved onto the task's stack as they are;
-/// larger ones are boxed (corosensei refuses to transfer over 1 KiB).
-const MAX_INLINE_BODY: usize = 512;
 
 impl<T> Task<Output<T>> {
     /// Makes a task that runs `body` on a stack of at least `stack_size`
