@@ -15,12 +15,7 @@ use corio::sync::{Event, Mutex, Semaphore, channel};
 use util::limited::run_limited;
 use util::ms;
 
-// The helpers the child scenarios use too: one copy, included from there.
-#[path = "../examples/test_child/support.rs"]
-#[allow(dead_code)]
-mod support;
-
-use support::{OnDrop, cancel_while_holding, new_log, note};
+use util::support::{OnDrop, cancel_while_holding, new_log, note};
 
 #[test]
 fn join_in_a_destructor_of_an_aborted_task_gives_up_at_once() {

@@ -133,22 +133,18 @@ fn a_long_lived_scope_frees_children_nobody_can_join() {
     );
 }
 
+/// What `run` says when nothing can ever wake its main task.
+const DEADLOCK: &str = "corio: deadlock: the main task is parked and no task can ever wake \
+                        (nothing is ready, no timer is pending, no task waits for I/O)";
+
 #[test]
 fn a_finished_timeout_leaves_no_timer_so_a_deadlock_is_reported() {
-    child_panics_with(
-        "event_wait_after_long_timeout",
-        "corio: deadlock: the main task is parked and no task can ever wake (nothing is \
-         ready, no timer is pending, no task waits for I/O)",
-    );
+    child_panics_with("event_wait_after_long_timeout", DEADLOCK);
 }
 
 #[test]
 fn a_timed_out_read_leaves_no_io_waiter_so_a_deadlock_is_reported() {
-    child_panics_with(
-        "deadlock_after_timed_out_read",
-        "corio: deadlock: the main task is parked and no task can ever wake (nothing is \
-         ready, no timer is pending, no task waits for I/O)",
-    );
+    child_panics_with("deadlock_after_timed_out_read", DEADLOCK);
 }
 
 #[test]

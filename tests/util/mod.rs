@@ -9,6 +9,8 @@ pub mod examples;
 pub mod limited;
 pub mod output;
 pub mod process;
+#[path = "../../examples/test_child/support.rs"]
+pub mod support;
 
 use std::any::Any;
 use std::cell::Cell;
@@ -99,16 +101,7 @@ pub fn log<T>() -> Log<T> {
     Rc::new(std::cell::RefCell::new(Vec::new()))
 }
 
-/// `n` milliseconds.
-pub fn ms(n: u64) -> std::time::Duration {
-    std::time::Duration::from_millis(n)
-}
-
-/// A listener on a free loopback port, and its address.
-pub fn local_listener() -> (corio::net::TcpListener, std::net::SocketAddr) {
-    let listener = corio::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
-    (listener, addr)
-}
+// `ms(n)`, a loopback listener, and the destructor helpers: one copy,
+// shared with the child scenarios of `examples/test_child`.
+#[allow(unused_imports)] // each test crate uses only part of this module
+pub use support::{local_listener, ms};
