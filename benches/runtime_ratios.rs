@@ -21,6 +21,9 @@
 #[path = "support/runtime_workloads.rs"]
 mod workloads;
 
+#[path = "support/thread_workloads.rs"]
+mod thread_workloads;
+
 use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,6 +39,9 @@ const SPAWN_TARGET: f64 = 0.3;
 
 /// Design target: a corio channel round trip costs at most this times tokio's.
 const ROUND_TRIP_TARGET: f64 = 0.3;
+
+/// Design target: the cross-thread measures cost at most this times tokio's.
+const CROSS_THREAD_TARGET: f64 = 1.0;
 
 /// Design target: peak resident memory per sleeping corio task, in KiB.
 const SLEEPER_RSS_TARGET_KIB: f64 = 4.5;
@@ -61,6 +67,11 @@ struct Plan {
     switches: u64,
     /// Channel round trips per repetition.
     round_trips: u64,
+    /// Remote spawn + join cycles, and futures woken by a thread, per
+    /// repetition (each a few microseconds: two threads wake each other).
+    remote_ops: u64,
+    /// `block_on` of a ready future per repetition.
+    ready_polls: u64,
     /// Tasks put to sleep at once in the sleeping-tasks measure.
     sleepers: usize,
     /// How long each of them sleeps.
@@ -76,6 +87,8 @@ impl Plan {
                 thread_spawns: 200,
                 switches: 100_000,
                 round_trips: 40_000,
+                remote_ops: 2_000,
+                ready_polls: 1_000_000,
                 sleepers: 100_000,
                 sleep: Duration::from_secs(1),
             }
@@ -85,6 +98,8 @@ impl Plan {
                 thread_spawns: 2_000,
                 switches: 2_000_000,
                 round_trips: 400_000,
+                remote_ops: 20_000,
+                ready_polls: 20_000_000,
                 sleepers: 1_000_000,
                 sleep: Duration::from_secs(1),
             }
@@ -252,6 +267,56 @@ fn round_trip_row(plan: &Plan, rt: &tokio::runtime::Runtime) -> Row {
         ratio,
         target,
     }
+}
+
+// ---------------------------------------------------------------- cross-thread rows
+
+fn cross_thread_row(what: &str, corio: f64, tokio: f64) -> Row {
+    let (ratio, target) = ratio_target(corio / tokio, CROSS_THREAD_TARGET);
+    Row {
+        what: what.into(),
+        corio: ns(corio),
+        tokio: ns(tokio),
+        may: String::new(),
+        other: String::new(),
+        ratio,
+        target,
+    }
+}
+
+fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
+    let corio_server = thread_workloads::CorioServer::start();
+    let tokio_server = thread_workloads::TokioServer::start();
+    let spawn = race(vec![
+        Contender::new(plan.remote_ops, |n| {
+            thread_workloads::corio_remote_spawn_join(&corio_server, n)
+        }),
+        Contender::new(plan.remote_ops, |n| {
+            thread_workloads::tokio_remote_spawn_join(&tokio_server, n)
+        }),
+    ]);
+    drop((corio_server, tokio_server));
+    let ready = race(vec![
+        Contender::new(plan.ready_polls, thread_workloads::corio_block_on_ready),
+        Contender::new(plan.ready_polls, |n| {
+            thread_workloads::tokio_block_on_ready(rt, n)
+        }),
+    ]);
+    let woken = race(vec![
+        Contender::new(plan.remote_ops, thread_workloads::corio_block_on_woken),
+        Contender::new(plan.remote_ops, |n| {
+            thread_workloads::tokio_block_on_woken(rt, n)
+        }),
+    ]);
+    vec![
+        cross_thread_row(
+            "remote spawn + join from a thread, ns/op",
+            spawn[0],
+            spawn[1],
+        ),
+        cross_thread_row("block_on(ready) in a task, ns/op", ready[0], ready[1]),
+        cross_thread_row("block_on, woken by a thread, ns/op", woken[0], woken[1]),
+    ]
 }
 
 // ---------------------------------------------------------------- sleepers
@@ -526,6 +591,7 @@ fn main() {
         switch_row(&plan, &rt),
         round_trip_row(&plan, &rt),
     ];
+    rows.extend(cross_thread_rows(&plan, &rt));
     drop(rt);
     rows.extend(sleeper_rows(&plan));
     print_table(&rows);
@@ -535,6 +601,14 @@ fn main() {
         "  tokio: current_thread runtime, timer driver only (no I/O driver); may: 1 worker, unpinned;"
     );
     println!("  corio and tokio run their whole workload inside one run/block_on per repetition.");
+    println!(
+        "  cross-thread: each runtime serves on its own thread; the spawning thread blocks on a \
+         thread parker (futures' block_on for tokio);"
+    );
+    println!(
+        "  ready: `.await` of std::future::ready in a tokio task; woken: a helper thread \
+         completes a futures oneshot per op."
+    );
     println!(
         "  context: std::thread::spawn + join; a bare corosensei round-robin of \
          {FLOOR_COROUTINES} coroutines (one resume = one switch)."

@@ -491,6 +491,14 @@ pub(crate) struct RaisedMarks {
     _marks: Vec<RaisedMark>,
 }
 
+impl RaisedMarks {
+    /// For a payload raised outside any task (`run` unwinding after
+    /// `Handle::shutdown`): no stack to mark.
+    pub(crate) fn none() -> Self {
+        RaisedMarks { _marks: Vec::new() }
+    }
+}
+
 /// The context frames run in now: the active one inside a task (the
 /// task's own, `task_root`, or a generator's it is running); `task_root`
 /// otherwise.

@@ -75,6 +75,14 @@
 //! unwinds), [`sync`]'s channel, FIFO semaphore, mutex and event, and
 //! [`trace`], which records each task's lifecycle from real events.
 //!
+//! # Other threads and `Future`s
+//!
+//! A runtime's [`Handle`] ([`handle()`]) is `Send + Sync`: any thread spawns
+//! onto it ([`Handle::spawn`]) and waits for the result from anywhere
+//! ([`RemoteJoinHandle`], which is also a `Future`). [`block_on`] waits for
+//! any `Future` from plain code: a task parks until the future's `Waker`
+//! fires, on any thread; outside `run` the thread blocks.
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
 //! # Blocking calls while a task is cancelled
@@ -87,18 +95,19 @@
 //! | call in a destructor of a stack being cancelled | outcome |
 //! |---|---|
 //! | socket I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
-//! | [`JoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
+//! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | channel `recv` / `send` that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
-//! | [`sync::Mutex::lock`], [`sync::Semaphore::acquire`] | park as usual: cleanup like `room.lock().remove(id)` works |
+//! | [`sync::Mutex::lock`], [`sync::Semaphore::acquire`], [`block_on`] | park as usual: their waits end on their own (cleanup like `room.lock().remove(id)` works) |
 //! | [`scope`], [`gather`], [`join()`], [`race`], [`select`] called there | run their children as usual (fresh tasks, not cancelled) and park until they finish |
 //! | a [`scope`] (or combinator) already waiting when its task is cancelled | cancels its children and parks until they have unwound, then the unwinding goes on |
 //!
 //! On the event loop's own stack outside any task (destructors of a task
 //! that was cancelled before it ever ran), a call that would wait returns
 //! its error, `None` or at once where the table says so, and
-//! `Mutex::lock` / `Semaphore::acquire` panic with a clear message. None of
-//! them spins.
+//! `Mutex::lock` / `Semaphore::acquire` panic with a clear message, as
+//! does `block_on` of a future that is not ready at its first poll. None
+//! of them spins.
 //!
 //! corio tracks unwinding per stack, not per thread: a stack is
 //! *cancel-unwinding* while the `Cancelled` (or deadline) payload corio
@@ -166,6 +175,7 @@ mod reactor;
 mod runtime;
 pub mod stack;
 pub mod sync;
+mod thread;
 pub mod trace;
 mod unstarted;
 
@@ -174,6 +184,7 @@ pub use runtime::{
     Cancelled, Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race,
     run, scope, select, sleep, sleep_until, spawn, spawn_with_stack_size, timeout, yield_now,
 };
+pub use thread::{Handle, RemoteJoinHandle, block_on, handle};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

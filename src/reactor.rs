@@ -23,6 +23,10 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Registry, Token};
 
+/// The token of the cross-thread waker: descriptors get their index in
+/// the table, which never reaches this.
+const WAKER_TOKEN: Token = Token(usize::MAX);
+
 /// Which readiness an operation waits for; the trace reports the same value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -144,6 +148,12 @@ impl<W> Reactor<W> {
             next_key: Cell::new(0),
             fd_waiters: RefCell::new(Keyed::new()),
         })
+    }
+
+    /// A waker that interrupts [`Reactor::poll`] from any thread. Its
+    /// events carry a token no descriptor ever gets, so `poll` skips them.
+    pub(crate) fn waker(&self) -> io::Result<mio::Waker> {
+        mio::Waker::new(self.poll.borrow().registry(), WAKER_TOKEN)
     }
 
     /// What a registration keeps to release itself from any thread.

@@ -102,6 +102,8 @@ pub enum ParkReason {
     Yield,
     /// A channel, semaphore, mutex or event.
     Sync,
+    /// A `Future` or another thread: `block_on`, `RemoteJoinHandle::join`.
+    Future,
     /// Anything else (a `race`, a `scope` waiting for children).
     Other,
 }
@@ -264,6 +266,7 @@ impl fmt::Display for ParkReason {
             ParkReason::Join { task } => write!(f, "awaits task {task}"),
             ParkReason::Yield => f.write_str("yields"),
             ParkReason::Sync => f.write_str("awaits a channel/lock/event"),
+            ParkReason::Future => f.write_str("awaits a future/another thread"),
             ParkReason::Other => f.write_str("waits"),
         }
     }

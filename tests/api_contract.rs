@@ -201,6 +201,38 @@ mod runtime {
     }
 }
 
+/// Beyond one thread: handles, remote joins, `block_on`.
+#[allow(dead_code)]
+mod threads {
+    use super::*;
+    use corio::{Handle, RemoteJoinHandle};
+    use std::future::{Future, IntoFuture};
+
+    pub fn handle_spawn<T: Send + 'static, F: FnOnce() -> T + Send + 'static>(
+        handle: &Handle,
+        f: F,
+    ) -> RemoteJoinHandle<T> {
+        handle.spawn(f)
+    }
+
+    pub fn block_on<F: IntoFuture>(future: F) -> F::Output {
+        corio::block_on(future)
+    }
+
+    pub fn items() {
+        let _: fn() -> Handle = corio::handle;
+        let _: fn(&Handle) -> bool = Handle::is_closed;
+        let _: fn(&Handle) = Handle::shutdown;
+        let _: fn(RemoteJoinHandle<u8>) -> Result<u8, JoinError> = RemoteJoinHandle::join;
+        let _: fn(&RemoteJoinHandle<u8>) = RemoteJoinHandle::abort;
+        let _: fn(&RemoteJoinHandle<u8>) -> bool = RemoteJoinHandle::is_finished;
+        fn send_sync_clone<T: Send + Sync + Clone + Debug>() {}
+        send_sync_clone::<Handle>();
+        fn send_future<T: Send + Debug + Future<Output = Result<u8, JoinError>>>() {}
+        send_future::<RemoteJoinHandle<u8>>();
+    }
+}
+
 /// Sockets: std-like constructors and accessors, `Read`/`Write` also
 /// through `&TcpStream`, file descriptors.
 #[allow(dead_code)]
@@ -379,6 +411,7 @@ mod stack_and_trace {
             ParkReason::Join { task: 1 },
             ParkReason::Yield,
             ParkReason::Sync,
+            ParkReason::Future,
             ParkReason::Other,
         ];
         let _ = [Outcome::Returned, Outcome::Panicked, Outcome::Cancelled];
@@ -396,6 +429,7 @@ fn the_contract_compiles_and_its_names_work_together() {
     net::methods();
     sync::methods();
     stack_and_trace::items();
+    threads::items();
 
     // The DESIGN.md generator example, through the pinned wrappers.
     let mut g = generators::new(|y: &Yielder<i32, u64>, first: i32| -> &'static str {
@@ -453,6 +487,17 @@ fn the_contract_compiles_and_its_names_work_together() {
         assert_eq!((a, b), ('a', ()));
         (v, all, late, sum, raced, selected)
     });
+    // Beyond one thread, through the pinned wrappers: a plain thread
+    // spawns onto the runtime and blocks for the result.
+    let from_thread = runtime::run(|| {
+        let handle = corio::handle();
+        let remote = std::thread::spawn(move || threads::handle_spawn(&handle, || 40))
+            .join()
+            .unwrap();
+        threads::block_on(remote).unwrap() + threads::block_on(async { 2 })
+    });
+    assert_eq!(from_thread, 42);
+
     assert_eq!(v, 7);
     assert_eq!(all, [1, 2, 3]);
     assert!(late);

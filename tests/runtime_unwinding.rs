@@ -295,6 +295,107 @@ fn on_the_loops_own_stack_waits_end_at_once_or_fail_clearly() {
     assert_eq!(*log.borrow(), ["sleep returned, send failed: true"]);
 }
 
+#[test]
+fn a_remote_join_there_gives_up_at_once_and_the_job_keeps_running() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let (there, thread) = util::background_runtime();
+    let log = new_log();
+    let job_done = Arc::new(AtomicBool::new(false));
+    corio::run(|| {
+        let done = Arc::clone(&job_done);
+        let remote = there.spawn(move || {
+            corio::sleep(ms(30));
+            done.store(true, Ordering::SeqCst);
+        });
+        let remote = Rc::new(RefCell::new(Some(remote)));
+        let r = Rc::clone(&remote);
+        let l = Rc::clone(&log);
+        let victim = cancel_while_holding(move || {
+            let job = r.borrow_mut().take().unwrap();
+            let finished = job.is_finished();
+            note(
+                &l,
+                format!("finished: {finished}, join in drop: {:?}", job.join()),
+            );
+        });
+        note(&log, format!("victim {victim:?}"));
+        // The job was left running on the other runtime, and finishes.
+        while !job_done.load(Ordering::SeqCst) {
+            corio::sleep(ms(1));
+        }
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "finished: false, join in drop: Err(Cancelled)",
+            "victim Err(Cancelled)",
+        ]
+    );
+    there.shutdown();
+    thread.join().unwrap();
+}
+
+#[test]
+fn block_on_there_parks_as_usual_until_a_thread_completes_the_future() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let victim = cancel_while_holding(move || {
+            let (tx, rx) = futures::channel::oneshot::channel::<&str>();
+            let sender = std::thread::spawn(move || {
+                std::thread::sleep(ms(10));
+                tx.send("cleanup value").unwrap();
+            });
+            note(&l, format!("block_on in drop: {:?}", corio::block_on(rx)));
+            sender.join().unwrap();
+        });
+        note(&log, format!("victim {victim:?}"));
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "block_on in drop: Ok(\"cleanup value\")",
+            "victim Err(Cancelled)"
+        ]
+    );
+}
+
+#[test]
+fn on_the_loops_own_stack_remote_join_and_block_on_do_not_wait() {
+    let (there, thread) = util::background_runtime();
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let remote = there.spawn(|| corio::sleep(ms(30)));
+        // Dropped unrun by the loop, outside any task (see above).
+        let h = corio::spawn({
+            let mut remote = Some(remote);
+            let guard = OnDrop(move || {
+                let joined = remote.take().unwrap().join();
+                let ready = corio::block_on(async { "ready at once" });
+                let pending =
+                    util::support::caught_message(|| corio::block_on(std::future::pending::<()>()));
+                note(&l, format!("{joined:?} {ready} / {pending}"));
+            });
+            let mut guard = Some(guard);
+            move || drop(guard.take())
+        });
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+    });
+    let line = log.borrow()[0].clone();
+    assert!(
+        line.starts_with(
+            "Err(Cancelled) ready at once / corio: block_on on the event loop's own stack"
+        ),
+        "{line}"
+    );
+    there.shutdown();
+    thread.join().unwrap();
+}
+
 // ---- Unwinding tracked per stack.
 
 #[test]

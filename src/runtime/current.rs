@@ -6,8 +6,10 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::remote::Remote;
 use super::scheduler::Scheduler;
 use super::task::TaskRef;
 use crate::context::StackContext;
@@ -22,18 +24,66 @@ pub(crate) struct Runtime {
     pub(crate) reactor: Reactor<TaskRef>,
     /// The event loop's own stack in the chain of executing stacks.
     pub(crate) loop_context: StackContext,
+    /// What other threads reach: the inbox and the loop's waker.
+    pub(crate) remote: Arc<Remote>,
+    /// Tasks parked until another thread (or any `Waker`) wakes them:
+    /// while there are any, an idle loop waits for that instead of
+    /// reporting a deadlock.
+    pub(crate) cross_thread_waits: Cell<usize>,
+    /// Set by `Handle::shutdown`: `run` then unwinds with `Cancelled`.
+    pub(crate) shut_down_by_handle: Cell<bool>,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Runtime {
     pub(crate) fn new() -> std::io::Result<Self> {
+        let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
+        let reactor = Reactor::new()?;
+        let remote = Arc::new(Remote::new(id, reactor.waker()?, wake_here));
         Ok(Runtime {
-            id: NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed),
+            id,
             scheduler: Scheduler::new(),
-            reactor: Reactor::new()?,
+            reactor,
             loop_context: StackContext::default(),
+            remote,
+            cross_thread_waits: Cell::new(0),
+            shut_down_by_handle: Cell::new(false),
         })
+    }
+}
+
+/// Wakes task `(slot, id)` of runtime `runtime` if that is this thread's
+/// runtime; false (nothing done) on any other thread. See
+/// [`super::remote::WakeHere`].
+fn wake_here(runtime: u64, slot: usize, id: u64) -> bool {
+    try_with(|rt| {
+        if rt.id != runtime {
+            return false;
+        }
+        if let Some(task) = rt.scheduler.task_with(slot, id) {
+            rt.scheduler.wake(&task);
+        }
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// Counts the current task among those waiting for a cross-thread wake
+/// while alive (see [`Runtime::cross_thread_waits`]).
+pub(crate) struct CrossThreadWait<'a>(&'a Runtime);
+
+impl<'a> CrossThreadWait<'a> {
+    pub(crate) fn begin(rt: &'a Runtime) -> Self {
+        rt.cross_thread_waits.set(rt.cross_thread_waits.get() + 1);
+        CrossThreadWait(rt)
+    }
+}
+
+impl Drop for CrossThreadWait<'_> {
+    fn drop(&mut self) {
+        let waits = &self.0.cross_thread_waits;
+        waits.set(waits.get() - 1);
     }
 }
 

@@ -2,18 +2,21 @@
 //!
 //! One turn of the loop: run the ready tasks (at most [`TASKS_PER_TURN`]
 //! before looking at the outside world) -> poll mio for I/O readiness,
-//! waiting until the next timer when nothing is ready -> fire due timers.
-//! Each wake puts a parked task back in the ready queue. When `main` is
+//! waiting until the next timer when nothing is ready -> fire due timers,
+//! with the mail from other threads delivered before and after the poll
+//! (whose wait a `mio::Waker` cuts short). Each wake puts a parked task
+//! back in the ready queue. When `main` is
 //! done, every task still pending is cancelled and unwound.
 
 use std::time::{Duration, Instant};
 
 use super::current::{self, Runtime};
-use super::outcome::JoinError;
+use super::outcome::{CancelReason, Cancelled, JoinError};
+use super::remote::Message;
 use super::scheduler::Spawned;
 use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::time;
-use crate::context::DeadlineExpired;
+use crate::context::{DeadlineExpired, RaisedMarks};
 use crate::reactor::Readiness;
 use crate::stack::DEFAULT_STACK_SIZE;
 use crate::trace::{self, What};
@@ -30,7 +33,10 @@ const TASKS_PER_TURN: usize = 128;
 ///
 /// - If `main` panics, with its payload.
 /// - If called inside another `run` on the same thread.
-/// - On a deadlock: every task parked with no timer or I/O to wake one.
+/// - On a deadlock: every task parked with no timer or I/O to wake one
+///   (a task parked on another thread, in [`crate::block_on`] or
+///   [`crate::RemoteJoinHandle::join`], counts as waiting for I/O).
+/// - With [`crate::Cancelled`] after [`crate::Handle::shutdown`].
 ///
 /// # Examples
 ///
@@ -89,7 +95,15 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
             }
             std::panic::resume_unwind(payload)
         }
-        Some(Err(JoinError::Cancelled)) | None => panic!("corio: the main task was cancelled"),
+        Some(Err(JoinError::Cancelled)) | None => {
+            if runtime.shut_down_by_handle.get() {
+                let id = task.header.id;
+                let payload =
+                    Cancelled::new(id, CancelReason::RuntimeShutDown, RaisedMarks::none());
+                std::panic::resume_unwind(Box::new(payload));
+            }
+            panic!("corio: the main task was cancelled")
+        }
     }
 }
 
@@ -100,6 +114,9 @@ struct Shutdown<'a>(&'a Runtime);
 impl Drop for Shutdown<'_> {
     fn drop(&mut self) {
         shut_down(self.0);
+        // From now on `Handle::spawn` resolves at once as cancelled; the
+        // spawns that arrived too late to be started resolve so here.
+        drop(self.0.remote.close());
     }
 }
 
@@ -119,7 +136,7 @@ const MAX_CANCEL_RAISES: u32 = 64;
 /// dropping a stack paused in the middle of unwinding aborts the process.
 /// That is corio's one deliberate leak.
 fn shut_down(rt: &Runtime) {
-    rt.scheduler.begin_shutdown();
+    rt.scheduler.begin_shutdown(CancelReason::Shutdown);
     loop {
         run_ready(rt, None);
         let pending = rt.scheduler.unfinished();
@@ -199,8 +216,11 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
 /// waiting, if nothing could ever make a task ready: a deadlock.
 fn turn(rt: &Runtime) -> bool {
     {
+        deliver_mail(rt);
         let idle = !rt.scheduler.has_ready();
-        let io_waits = rt.reactor.has_waiters();
+        // A task parked on a cross-thread wake counts as waiting for I/O:
+        // the waker's event is I/O to this loop.
+        let io_waits = rt.reactor.has_waiters() || rt.cross_thread_waits.get() > 0;
         let timers = time::any_pending();
         if !idle && !io_waits && !timers {
             return true; // nothing outside could have happened; skip the syscall
@@ -227,6 +247,31 @@ fn turn(rt: &Runtime) -> bool {
         if timers {
             time::fire_due(Instant::now());
         }
+        deliver_mail(rt);
         true
+    }
+}
+
+/// Acts on what other threads posted since the last look (one relaxed
+/// load when nothing was).
+fn deliver_mail(rt: &Runtime) {
+    for message in rt.remote.take_mail() {
+        match message {
+            Message::Spawn(start) => start.start(),
+            Message::Wake { slot, id } => {
+                if let Some(task) = rt.scheduler.task_with(slot, id) {
+                    rt.scheduler.wake(&task);
+                }
+            }
+            Message::Abort { slot, id } => {
+                if let Some(task) = rt.scheduler.task_with(slot, id) {
+                    rt.scheduler.cancel(&task, CancelReason::Aborted);
+                }
+            }
+            Message::Shutdown => {
+                rt.shut_down_by_handle.set(true);
+                rt.scheduler.begin_shutdown(CancelReason::RuntimeShutDown);
+            }
+        }
     }
 }

@@ -161,6 +161,13 @@ impl<T> JoinHandle<T> {
         self.task.header.id
     }
 
+    /// The task's slot in its runtime's table and its id: how messages
+    /// from other threads name it.
+    pub(crate) fn slot_and_id(&self) -> (usize, u64) {
+        let header = &self.task.header;
+        (header.slot.get(), header.id)
+    }
+
     /// True once the task has returned, panicked or been cancelled.
     ///
     /// # Examples

@@ -24,6 +24,8 @@
 //! | file | what happens there in a task's life |
 //! |---|---|
 //! | `outcome.rs` | how a task ended without a value: `JoinError`, the `Cancelled` payload |
+//! | `inbox.rs` | the queue other threads post to, and its "loop has mail" handshake |
+//! | `remote.rs` | what other threads reach: messages (spawn, wake, abort, shut down), the loop's `mio::Waker`, a task's `Waker` target |
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
 //! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`, with a fresh coop budget); finish (`retire`: joiners woken); cancel requests; shutdown |
 //! | `current.rs` | the thread's runtime and current task, reached once per operation |
@@ -32,27 +34,31 @@
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
 //! | `join.rs` | `JoinHandle`: parks on another task |
 //! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
-//! | `driver.rs` | `run`: the loop (ready tasks, poll, timers) and the shutdown at its end (cancel all, turn until all unwound) |
+//! | `driver.rs` | `run`: the loop (ready tasks, poll, timers, mail from other threads) and the shutdown at its end (cancel all, turn until all unwound) |
 //!
-//! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`.
+//! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`,
+//! on other threads and futures in `crate::thread`.
 
 mod combinators;
 pub(crate) mod current;
 mod driver;
+mod inbox;
 mod join;
 mod outcome;
 pub(crate) mod park;
+pub(crate) mod remote;
 mod scheduler;
 mod scope;
 mod task;
 pub(crate) mod unwind;
 
-pub(crate) use task::TaskRef;
+pub(crate) use task::{TaskHeader, TaskRef};
 pub(crate) mod time;
 
 pub use combinators::{Either, gather, join, race, select};
 pub use driver::run;
 pub use join::JoinHandle;
+pub(crate) use outcome::CancelReason;
 pub use outcome::{Cancelled, JoinError};
 pub use park::yield_now;
 pub use scope::{Scope, ScopedJoinHandle, scope};

@@ -13,6 +13,8 @@ pub(crate) enum CancelReason {
     Aborted,
     /// Its `run` ended with the task still pending.
     Shutdown,
+    /// `Handle::shutdown` cancelled every task of its runtime.
+    RuntimeShutDown,
 }
 
 /// The payload a cancelled task unwinds with from its park point, caught
@@ -71,6 +73,7 @@ impl fmt::Display for Cancelled {
                  enclosing scope that unwound)"
             }
             CancelReason::Shutdown => "its corio::run ended while it was still pending",
+            CancelReason::RuntimeShutDown => "runtime shut down (Handle::shutdown)",
         };
         write!(f, "corio: task {} was cancelled: {why}", self.task)
     }

@@ -41,8 +41,9 @@ pub(crate) struct Scheduler {
     tasks: RefCell<Vec<Option<TaskRef>>>,
     free_slots: RefCell<Vec<usize>>,
     next_id: Cell<u64>,
-    /// Set when `run`'s main task is done and the rest are being cancelled.
-    shutting_down: Cell<bool>,
+    /// Set when `run`'s main task is done and the rest are being cancelled
+    /// (or `Handle::shutdown` cancelled them all): why.
+    shutting_down: Cell<Option<CancelReason>>,
 }
 
 impl Scheduler {
@@ -53,7 +54,7 @@ impl Scheduler {
             tasks: RefCell::new(Vec::new()),
             free_slots: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
-            shutting_down: Cell::new(false),
+            shutting_down: Cell::new(None),
         }
     }
 
@@ -76,8 +77,10 @@ impl Scheduler {
         });
         task.header.slot.set(slot);
         self.tasks.borrow_mut()[slot] = Some(task.clone());
-        if kind == Spawned::Detached && self.shutting_down.get() {
-            task.header.request_cancel(CancelReason::Shutdown);
+        if kind == Spawned::Detached
+            && let Some(reason) = self.shutting_down.get()
+        {
+            task.header.request_cancel(reason);
         }
         self.enqueue(task);
     }
@@ -109,6 +112,12 @@ impl Scheduler {
     /// The unfinished task with table index `slot`.
     pub(crate) fn task_in_slot(&self, slot: usize) -> Option<TaskRef> {
         self.tasks.borrow().get(slot).cloned().flatten()
+    }
+
+    /// The unfinished task with table index `slot`, if its id is `id` (a
+    /// slot is reused once its task is done).
+    pub(crate) fn task_with(&self, slot: usize, id: u64) -> Option<TaskRef> {
+        self.task_in_slot(slot).filter(|task| task.header.id == id)
     }
 
     /// Wakes a parked task: it is queued to run.
@@ -202,11 +211,13 @@ impl Scheduler {
     /// the scope cancels them and waits; a scope in a destructor runs them
     /// as usual. Only once no other task is left are they cancelled here
     /// ([`Scheduler::cancel_orphans`]).
-    pub(crate) fn begin_shutdown(&self) {
-        self.shutting_down.set(true);
+    pub(crate) fn begin_shutdown(&self, reason: CancelReason) {
+        if self.shutting_down.get().is_none() {
+            self.shutting_down.set(Some(reason));
+        }
         for task in self.unfinished() {
             if !task.header.is_scope_child() {
-                self.cancel(&task, CancelReason::Shutdown);
+                self.cancel(&task, reason);
             }
         }
     }

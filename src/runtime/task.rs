@@ -28,15 +28,17 @@
 //! Only the methods below change these; everything else reads them.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, OnceCell, RefCell, UnsafeCell};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
 use super::outcome::{CancelReason, JoinError};
+use super::remote::TaskWaker;
 use crate::context::StackContext;
 use crate::stack::PooledStack;
 use crate::trace::Outcome;
@@ -92,6 +94,9 @@ pub(crate) struct TaskHeader {
     /// nothing.
     first_joiner: RefCell<Option<TaskRef>>,
     more_joiners: RefCell<Vec<TaskRef>>,
+    /// The target of the task's `std::task::Waker`, made on its first
+    /// `block_on` and reused by the later ones.
+    waker: OnceCell<Arc<TaskWaker>>,
 }
 
 impl TaskHeader {
@@ -108,6 +113,7 @@ impl TaskHeader {
             scope_child: Cell::new(false),
             first_joiner: RefCell::new(None),
             more_joiners: RefCell::new(Vec::new()),
+            waker: OnceCell::new(),
         }
     }
 
@@ -204,6 +210,11 @@ impl TaskHeader {
     /// The task's corosensei yielder.
     pub(crate) fn yielder(&self) -> NonNull<TaskYielder> {
         self.yielder.get().expect("a running task has a yielder")
+    }
+
+    /// The task's waker target, made by `make` the first time.
+    pub(crate) fn waker(&self, make: impl FnOnce() -> TaskWaker) -> &Arc<TaskWaker> {
+        self.waker.get_or_init(|| Arc::new(make()))
     }
 
     /// Adds a task to wake when this one is done.

@@ -105,3 +105,24 @@ pub fn log<T>() -> Log<T> {
 // shared with the child scenarios of `examples/test_child`.
 #[allow(unused_imports)] // each test crate uses only part of this module
 pub use support::{local_listener, ms};
+
+/// A corio runtime serving on a thread of its own until its handle's
+/// `shutdown`: the handle, and the thread (whose `run` then unwinds with
+/// `Cancelled`, which the thread catches and checks).
+pub fn background_runtime() -> (corio::Handle, std::thread::JoinHandle<()>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let ended = std::panic::catch_unwind(move || {
+            corio::run(move || {
+                tx.send(corio::handle()).unwrap();
+                corio::sleep(std::time::Duration::from_secs(24 * 3600));
+            })
+        });
+        let payload = ended.expect_err("a background runtime ends by shutdown only");
+        assert!(
+            payload.is::<corio::Cancelled>(),
+            "the background runtime's run ended with something else than Cancelled"
+        );
+    });
+    (rx.recv().expect("the runtime sends its handle"), thread)
+}

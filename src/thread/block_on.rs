@@ -1,0 +1,195 @@
+//! [`block_on`]: wait for any `Future` from plain code.
+//!
+//! A future is polled; when it is not ready it has kept the `Waker` of
+//! the `Context` it was polled with, and calls it (from any thread) once
+//! polling again may get further. A stackful task can simply park until
+//! that call, so `block_on` inside a task is a park like any other, and
+//! outside `run` it parks the thread instead.
+
+use std::future::{Future, IntoFuture};
+use std::pin::{Pin, pin};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+
+use crate::runtime::TaskHeader;
+use crate::runtime::current::{self, CrossThreadWait, Runtime};
+use crate::runtime::park;
+use crate::runtime::remote::{BorrowedWaker, TaskWaker};
+use crate::trace::ParkReason;
+
+/// Runs `future` to completion from plain code and returns its output
+/// (Python's `asyncio.run_coroutine_threadsafe(...).result()` seen from
+/// the other side, or `futures::executor::block_on`).
+///
+/// - **In a task**, it parks the task (never the thread) until the
+///   future's `Waker` is called, then polls again; other tasks run
+///   meanwhile. The waker is `Send + Sync` and cheap to clone, and may be
+///   called from any thread, any runtime, or before the task parks (that
+///   wake is not lost). Spurious wakes only cost a poll. A future that
+///   wakes itself while being polled goes behind the other ready tasks
+///   first, as it would in tokio. While parked here, the task counts as
+///   waiting for another thread, so the loop waits for the wake instead
+///   of reporting a deadlock.
+/// - **Outside [`run`](crate::run)** it blocks the thread until the
+///   future completes.
+/// - **On the event loop's own stack outside any task** (a destructor run
+///   by the loop), it returns the output of a future that is ready at the
+///   first poll, and otherwise panics: nothing else could run while it
+///   waited.
+///
+/// If the task is cancelled while parked here, the future is dropped as
+/// the task's stack unwinds. In a destructor of a task being cancelled,
+/// `block_on` waits as usual (see the table in the
+/// [crate docs](crate#blocking-calls-while-a-task-is-cancelled)).
+///
+/// Any runtime-agnostic future works (`futures` channels, a
+/// [`RemoteJoinHandle`](crate::RemoteJoinHandle)), and so does a future
+/// of another runtime that runs on its own threads, such as a tokio
+/// `JoinHandle` of a multi-threaded tokio runtime. A future that needs
+/// its own runtime's context to be polled (a tokio socket, `tokio::time`)
+/// must be awaited inside that runtime: spawn it there and `block_on` its
+/// `JoinHandle`.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::task::{Poll, Waker};
+///
+/// // A hand-made future: ready once a std thread has sent its result.
+/// let (waker_tx, waker_rx) = mpsc::channel::<Waker>();
+/// let (done_tx, done_rx) = mpsc::channel::<u32>();
+/// std::thread::spawn(move || {
+///     let waker = waker_rx.recv().unwrap();
+///     done_tx.send(42).unwrap();
+///     waker.wake();
+/// });
+/// let mut waker_tx = Some(waker_tx);
+/// let answer = std::future::poll_fn(move |cx| match done_rx.try_recv() {
+///     Ok(v) => Poll::Ready(v),
+///     Err(_) => {
+///         if let Some(tx) = waker_tx.take() {
+///             tx.send(cx.waker().clone()).unwrap();
+///         }
+///         Poll::Pending
+///     }
+/// });
+///
+/// let got = corio::run(|| {
+///     let ticker = corio::spawn(|| corio::yield_now()); // runs while main waits
+///     let v = corio::block_on(answer);
+///     ticker.join().unwrap();
+///     v
+/// });
+/// assert_eq!(got, 42);
+///
+/// // Outside `run` it blocks the thread.
+/// assert_eq!(corio::block_on(async { 6 * 7 }), 42);
+/// ```
+pub fn block_on<F: IntoFuture>(future: F) -> F::Output {
+    let mut future = pin!(future.into_future());
+    let in_task = current::try_with(|rt| {
+        let task = rt.scheduler.current()?;
+        Some(in_task(rt, &task.header, future.as_mut()))
+    });
+    match in_task {
+        Some(Some(output)) => output,
+        Some(None) => on_loop(future),
+        None => on_thread(future),
+    }
+}
+
+/// `block_on` in a task: parks it between polls. Runs with the task's
+/// header borrowed throughout, as `park` does: the task is unfinished, so
+/// its header outlives this call.
+fn in_task<F: Future + ?Sized>(
+    rt: &Runtime,
+    header: &TaskHeader,
+    mut future: Pin<&mut F>,
+) -> F::Output {
+    let target = header.waker(|| TaskWaker::new(rt.remote.clone(), header.slot.get(), header.id));
+    let waker = BorrowedWaker::new(target);
+    let mut cx = Context::from_waker(&waker);
+    // Also on unwinding: an outer `block_on` of this task (one nested in
+    // a `poll`) must poll again, as this one may have consumed its wake.
+    let _leave_notified = LeaveNotified(target);
+    loop {
+        target.clear();
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        if target.is_notified() {
+            // Woken during the poll (a future that yields by waking
+            // itself): let the other tasks run first.
+            park::yield_now();
+            continue;
+        }
+        let _waiting = CrossThreadWait::begin(rt);
+        while !target.is_notified() {
+            park::park_because(|| ParkReason::Future);
+        }
+    }
+}
+
+/// Sets the task's waker target notified when dropped.
+struct LeaveNotified<'a>(&'a TaskWaker);
+
+impl Drop for LeaveNotified<'_> {
+    fn drop(&mut self) {
+        self.0.set_notified();
+    }
+}
+
+/// Wakes a thread blocked in `block_on` outside any runtime.
+struct ThreadWaker {
+    thread: Thread,
+    notified: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            self.thread.unpark();
+        }
+    }
+}
+
+/// `block_on` outside `run`: parks the thread between polls.
+fn on_thread<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output {
+    let target = Arc::new(ThreadWaker {
+        thread: std::thread::current(),
+        notified: AtomicBool::new(false),
+    });
+    let waker = Waker::from(target.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        target.notified.store(false, Ordering::Release);
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // `unpark` before `park` makes `park` return at once, and `park`
+        // may return spuriously: the flag is what counts.
+        while !target.notified.load(Ordering::Acquire) {
+            std::thread::park();
+        }
+    }
+}
+
+/// `block_on` on the loop's own stack: one poll, since it cannot wait.
+fn on_loop<F: Future + ?Sized>(future: Pin<&mut F>) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    match future.poll(&mut cx) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!(
+            "corio: block_on on the event loop's own stack, outside any task (a destructor \
+             run by the loop?), with a future that is not ready: nothing could run while it \
+             waited"
+        ),
+    }
+}
