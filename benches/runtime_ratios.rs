@@ -308,12 +308,17 @@ fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
             thread_workloads::tokio_block_on_woken(rt, n)
         }),
     ]);
+    let unblock = race(vec![
+        Contender::new(plan.remote_ops, thread_workloads::corio_unblock),
+        Contender::new(plan.remote_ops, |n| thread_workloads::tokio_unblock(rt, n)),
+    ]);
     vec![
         cross_thread_row(
             "remote spawn + join from a thread, ns/op",
             spawn[0],
             spawn[1],
         ),
+        cross_thread_row("unblock(|| ()) round trip, ns/op", unblock[0], unblock[1]),
         cross_thread_row("block_on(ready) in a task, ns/op", ready[0], ready[1]),
         cross_thread_row("block_on, woken by a thread, ns/op", woken[0], woken[1]),
     ]

@@ -184,7 +184,7 @@ pub use runtime::{
     Cancelled, Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race,
     run, scope, select, sleep, sleep_until, spawn, spawn_with_stack_size, timeout, yield_now,
 };
-pub use thread::{Handle, RemoteJoinHandle, block_on, handle};
+pub use thread::{Handle, RemoteJoinHandle, block_on, handle, unblock};
 
 /// The README's examples, compiled and run as doctests so they stay true.
 #[cfg(doctest)]

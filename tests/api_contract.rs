@@ -219,6 +219,10 @@ mod threads {
         corio::block_on(future)
     }
 
+    pub fn unblock<T: Send + 'static, F: FnOnce() -> T + Send + 'static>(f: F) -> T {
+        corio::unblock(f)
+    }
+
     pub fn items() {
         let _: fn() -> Handle = corio::handle;
         let _: fn(&Handle) -> bool = Handle::is_closed;
@@ -494,7 +498,7 @@ fn the_contract_compiles_and_its_names_work_together() {
         let remote = std::thread::spawn(move || threads::handle_spawn(&handle, || 40))
             .join()
             .unwrap();
-        threads::block_on(remote).unwrap() + threads::block_on(async { 2 })
+        threads::block_on(remote).unwrap() + threads::block_on(async { 1 }) + threads::unblock(|| 1)
     });
     assert_eq!(from_thread, 42);
 

@@ -363,6 +363,29 @@ fn block_on_there_parks_as_usual_until_a_thread_completes_the_future() {
 }
 
 #[test]
+fn unblock_there_waits_for_its_job_as_usual() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let victim = cancel_while_holding(move || {
+            let flushed = corio::unblock(|| {
+                std::thread::sleep(ms(5));
+                "flushed on the pool"
+            });
+            note(&l, format!("unblock in drop: {flushed}"));
+        });
+        note(&log, format!("victim {victim:?}"));
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "unblock in drop: flushed on the pool",
+            "victim Err(Cancelled)"
+        ]
+    );
+}
+
+#[test]
 fn on_the_loops_own_stack_remote_join_and_block_on_do_not_wait() {
     let (there, thread) = util::background_runtime();
     let log = new_log();
@@ -374,6 +397,12 @@ fn on_the_loops_own_stack_remote_join_and_block_on_do_not_wait() {
             let mut remote = Some(remote);
             let guard = OnDrop(move || {
                 let joined = remote.take().unwrap().join();
+                let inline = corio::unblock(|| std::thread::current().id());
+                assert_eq!(
+                    inline,
+                    std::thread::current().id(),
+                    "unblock runs inline there"
+                );
                 let ready = corio::block_on(async { "ready at once" });
                 let pending =
                     util::support::caught_message(|| corio::block_on(std::future::pending::<()>()));

@@ -9,6 +9,8 @@
 //!   `JoinHandle`).
 //! - `block_on` of a ready future, inside a task, against `.await` of
 //!   the same future inside a tokio task.
+//! - `unblock(|| ())` in a task, against `spawn_blocking(|| ()).await` in
+//!   a tokio task: a round trip through each one's blocking pool.
 //! - `block_on` of a future a thread completes: each operation hands a
 //!   oneshot's sender to a helper thread (the same helper code on both
 //!   sides), which completes it; the task parks until its waker fires.
@@ -174,4 +176,36 @@ pub fn tokio_block_on_woken(rt: &tokio::runtime::Runtime, n: u64) -> Duration {
     });
     helper.join().unwrap();
     elapsed
+}
+
+pub fn corio_unblock(n: u64) -> Duration {
+    corio::run(|| {
+        corio::spawn(move || {
+            let start = Instant::now();
+            for i in 0..n {
+                black_box(corio::unblock(move || black_box(i)));
+            }
+            start.elapsed()
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+pub fn tokio_unblock(rt: &tokio::runtime::Runtime, n: u64) -> Duration {
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            let start = Instant::now();
+            for i in 0..n {
+                black_box(
+                    tokio::task::spawn_blocking(move || black_box(i))
+                        .await
+                        .unwrap(),
+                );
+            }
+            start.elapsed()
+        })
+        .await
+        .unwrap()
+    })
 }

@@ -160,17 +160,25 @@ impl Wake for ThreadWaker {
     }
 }
 
-/// `block_on` outside `run`: parks the thread between polls.
-fn on_thread<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output {
-    let target = Arc::new(ThreadWaker {
+thread_local! {
+    /// This thread's waker target for `block_on` outside `run`, made once.
+    static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
         thread: std::thread::current(),
         notified: AtomicBool::new(false),
     });
+}
+
+/// `block_on` outside `run`: parks the thread between polls.
+fn on_thread<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output {
+    let target = THREAD_WAKER.with(Arc::clone);
     let waker = Waker::from(target.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
         target.notified.store(false, Ordering::Release);
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            // As in a task: an outer `block_on` of this thread (one nested
+            // in a `poll`) must poll again.
+            target.notified.store(true, Ordering::Release);
             return output;
         }
         // `unpark` before `park` makes `park` return at once, and `park`

@@ -13,7 +13,9 @@ use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
+
+use super::completion::Completion;
 
 use crate::context::Unwinding;
 use crate::runtime::current;
@@ -99,7 +101,8 @@ impl Handle {
         F: FnOnce() -> T + Send + 'static,
     {
         let job = Arc::new(Job {
-            state: Mutex::new(JobState::default()),
+            result: Completion::new(),
+            start: Mutex::new(StartState::default()),
             remote: self.remote.clone(),
         });
         let start = Box::new(Start {
@@ -188,56 +191,29 @@ impl fmt::Debug for Handle {
 
 /// The state of one remote job, shared by its task and its handle.
 struct Job<T> {
-    state: Mutex<JobState<T>>,
+    result: Completion<Result<T, JoinError>>,
+    start: Mutex<StartState>,
     /// The runtime it runs on, to post an abort to.
     remote: Arc<Remote>,
 }
 
-struct JobState<T> {
-    /// The result, once finished and until taken.
-    result: Option<Result<T, JoinError>>,
-    finished: bool,
-    /// Who to wake when it finishes (the last poll's waker).
-    waiter: Option<Waker>,
+/// Whether a job has started, under one lock with its abort request.
+#[derive(Default)]
+struct StartState {
     /// `abort` was called: a job not yet started never starts.
     abort_requested: bool,
     /// The task's slot and id, once started.
     task: Option<(usize, u64)>,
 }
 
-impl<T> Default for JobState<T> {
-    fn default() -> Self {
-        JobState {
-            result: None,
-            finished: false,
-            waiter: None,
-            abort_requested: false,
-            task: None,
-        }
-    }
-}
-
 impl<T> Job<T> {
-    fn lock(&self) -> MutexGuard<'_, JobState<T>> {
-        // Nothing user-supplied runs under this lock except `Waker::clone`
-        // in `poll`; the state stays consistent if that panics.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock_start(&self) -> MutexGuard<'_, StartState> {
+        // Only plain fields are written under this lock.
+        self.start.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stores the result (the first one wins) and wakes the waiter.
     fn finish(&self, result: Result<T, JoinError>) {
-        let waiter = {
-            let mut state = self.lock();
-            if state.finished {
-                return;
-            }
-            state.finished = true;
-            state.result = Some(result);
-            state.waiter.take()
-        };
-        if let Some(waiter) = waiter {
-            waiter.wake();
-        }
+        self.result.deliver(result);
     }
 }
 
@@ -252,7 +228,7 @@ impl<T: Send + 'static, F: FnOnce() -> T + Send + 'static> RemoteStart for Start
     fn start(mut self: Box<Self>) {
         let body = self.body.take().expect("a remote job starts once");
         let job = self.job.clone();
-        let mut state = job.lock();
+        let mut state = job.lock_start();
         if state.abort_requested {
             drop(state);
             job.finish(Err(JoinError::Cancelled));
@@ -352,7 +328,7 @@ impl<T> RemoteJoinHandle<T> {
 
     /// The result, if the task has finished.
     fn try_take(&self) -> Option<Result<T, JoinError>> {
-        self.job.lock().result.take()
+        self.job.result.try_take()
     }
 
     /// Asks the task to stop, from any thread: a task that has not
@@ -360,11 +336,11 @@ impl<T> RemoteJoinHandle<T> {
     /// park point. [`join`](RemoteJoinHandle::join) then reports
     /// [`JoinError::Cancelled`]. Does nothing to a finished task.
     pub fn abort(&self) {
+        if self.job.result.is_delivered() {
+            return;
+        }
         let task = {
-            let mut state = self.job.lock();
-            if state.finished {
-                return;
-            }
+            let mut state = self.job.lock_start();
             state.abort_requested = true;
             state.task
         };
@@ -376,7 +352,7 @@ impl<T> RemoteJoinHandle<T> {
 
     /// True once the task has returned, panicked or been cancelled.
     pub fn is_finished(&self) -> bool {
-        self.job.lock().finished
+        self.job.result.is_delivered()
     }
 }
 
@@ -384,27 +360,14 @@ impl<T> Future for RemoteJoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = self.job.lock();
-        if let Some(result) = state.result.take() {
-            return Poll::Ready(result);
-        }
-        assert!(
-            !state.finished,
-            "corio: RemoteJoinHandle polled again after it returned its result"
-        );
-        match &state.waiter {
-            Some(waiter) if waiter.will_wake(cx.waker()) => {}
-            _ => state.waiter = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        self.job.result.poll_take(cx.waker(), "RemoteJoinHandle")
     }
 }
 
 impl<T> fmt::Debug for RemoteJoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.job.lock();
         f.debug_struct("RemoteJoinHandle")
-            .field("finished", &state.finished)
+            .field("finished", &self.is_finished())
             .field("runtime", &self.job.remote.id)
             .finish()
     }

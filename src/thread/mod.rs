@@ -14,13 +14,17 @@
 //! | `fut.result()` (concurrent future, from a thread) | `remote.join()` | `futures::executor::block_on(jh)` |
 //! | `await asyncio.wrap_future(fut)` | `corio::block_on(fut)` in a task | `fut.await` |
 //! | `loop.stop()` | `h.shutdown()` | `Runtime::shutdown_background` |
+//! | `await asyncio.to_thread(f)` / `loop.run_in_executor(None, f)` | `corio::unblock(f)` | `spawn_blocking(f).await` |
 //!
 //! Here the "stackful" side shows: `block_on` is an ordinary function, so
 //! code several calls deep in a task can wait for a future without any of
 //! its callers being `async`.
 
 mod block_on;
+mod completion;
 mod handle;
+mod unblock;
 
 pub use block_on::block_on;
 pub use handle::{Handle, RemoteJoinHandle, handle};
+pub use unblock::unblock;
