@@ -72,8 +72,10 @@
 //!
 //! Also: [`gather`], [`join()`], [`race`], [`select`], [`timeout`], structured
 //! [`scope`], cancellation with [`JoinHandle::abort`] (the task's stack
-//! unwinds), [`sync`]'s channel, FIFO semaphore, mutex and event, and
-//! [`trace`], which records each task's lifecycle from real events.
+//! unwinds), [`sync`]'s channel, FIFO semaphore, mutex and event,
+//! per-task storage with [`task_local!`] (a `thread_local!` would be shared
+//! by every task of the thread), and [`trace`], which records each task's
+//! lifecycle from real events.
 //!
 //! # Other threads and `Future`s
 //!
@@ -181,8 +183,9 @@ mod unstarted;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{
-    Cancelled, Either, Elapsed, JoinError, JoinHandle, Scope, ScopedJoinHandle, gather, join, race,
-    run, scope, select, sleep, sleep_until, spawn, spawn_with_stack_size, timeout, yield_now,
+    AccessError, Cancelled, Either, Elapsed, JoinError, JoinHandle, LocalKey, Scope,
+    ScopedJoinHandle, gather, join, race, run, scope, select, sleep, sleep_until, spawn,
+    spawn_with_stack_size, timeout, yield_now,
 };
 pub use thread::{Handle, RemoteJoinHandle, block_on, handle, unblock};
 

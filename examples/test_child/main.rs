@@ -78,6 +78,10 @@ const SCENARIOS: &[(&str, fn())] = &[
         "scope_child_closes_its_generator",
         unwinding::scope_child_closes_its_generator,
     ),
+    (
+        "task_local_of_an_abandoned_task",
+        unwinding::task_local_of_an_abandoned_task,
+    ),
 ];
 
 fn main() {

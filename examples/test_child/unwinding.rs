@@ -1,5 +1,6 @@
 //! Scenarios of `tests/runtime_unwinding.rs`: blocking calls while a
-//! stack unwinds, where the old core spun, hung or aborted.
+//! stack unwinds, where the old core spun, hung or aborted; and one of
+//! `tests/task_local.rs`, on what an abandoned task leaves behind.
 
 use std::cell::{Cell, RefCell};
 use std::io::{BufWriter, Write};
@@ -146,6 +147,33 @@ pub fn deadlock_among_unwinding_stacks() {
         });
         corio::yield_now();
         "main returns"
+    });
+    report("run returned");
+}
+
+/// A task abandoned when `run` ends (parked mid-unwind on a lock held for
+/// good) leaks its task-local values with its stack: no destructor of
+/// theirs runs, neither on its stack nor on the loop's.
+pub fn task_local_of_an_abandoned_task() {
+    struct Loud;
+    impl Drop for Loud {
+        fn drop(&mut self) {
+            report("task-local value dropped");
+        }
+    }
+    corio::task_local! {
+        static KEPT: Loud = Loud;
+    }
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        std::mem::forget(lock.lock()); // held for good
+        let l = Rc::clone(&lock);
+        corio::spawn(move || {
+            KEPT.with(|_| ());
+            let _guard = OnDrop(move || drop(l.lock()));
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now();
     });
     report("run returned");
 }

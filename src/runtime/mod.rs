@@ -26,9 +26,11 @@
 //! | `outcome.rs` | how a task ended without a value: `JoinError`, the `Cancelled` payload |
 //! | `inbox.rs` | the queue other threads post to, and its "loop has mail" handshake |
 //! | `remote.rs` | what other threads reach: messages (spawn, wake, abort, shut down), the loop's `mio::Waker`, a task's `Waker` target |
+//! | `locals.rs` | a task's own storage: the values of its `task_local!` keys, destroyed as it ends |
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
 //! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`, with a fresh coop budget); finish (`retire`: joiners woken); cancel requests; shutdown |
 //! | `current.rs` | the thread's runtime and current task, reached once per operation |
+//! | `task_local.rs` | `task_local!` and `LocalKey`: from a key to the current task's value (or the thread's, outside tasks) |
 //! | `unwind.rs` | where a blocking call runs (a task, unwinding or not; the loop), which picks its outcome |
 //! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines), spending the coop budget |
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
@@ -44,12 +46,14 @@ pub(crate) mod current;
 mod driver;
 mod inbox;
 mod join;
+mod locals;
 mod outcome;
 pub(crate) mod park;
 pub(crate) mod remote;
 mod scheduler;
 mod scope;
 mod task;
+mod task_local;
 pub(crate) mod unwind;
 
 pub(crate) use task::{TaskHeader, TaskRef};
@@ -62,6 +66,7 @@ pub(crate) use outcome::CancelReason;
 pub use outcome::{Cancelled, JoinError};
 pub use park::yield_now;
 pub use scope::{Scope, ScopedJoinHandle, scope};
+pub use task_local::{AccessError, LocalKey};
 pub use time::{Elapsed, sleep, sleep_until, timeout};
 
 use std::rc::Rc;

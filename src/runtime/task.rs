@@ -30,6 +30,7 @@
 use std::any::Any;
 use std::cell::{Cell, OnceCell, RefCell, UnsafeCell};
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 
 use corosensei::{Coroutine, CoroutineResult};
 
+use super::locals::TaskLocals;
 use super::outcome::{CancelReason, JoinError};
 use super::remote::TaskWaker;
 use crate::context::StackContext;
@@ -97,6 +99,12 @@ pub(crate) struct TaskHeader {
     /// The target of the task's `std::task::Waker`, made on its first
     /// `block_on` and reused by the later ones.
     waker: OnceCell<Arc<TaskWaker>>,
+    /// The values of the task's `task_local!` keys: made on the first
+    /// access of any key in the task, destroyed on the task's own stack as
+    /// its body ends (see [`DestroyLocals`]), leaked if it is abandoned.
+    /// Boxed, so a task that never uses one pays a null pointer; freed by
+    /// hand (see `Drop`), so the header's drop glue stays small.
+    locals: ManuallyDrop<OnceCell<Box<TaskLocals>>>,
 }
 
 impl TaskHeader {
@@ -114,7 +122,13 @@ impl TaskHeader {
             first_joiner: RefCell::new(None),
             more_joiners: RefCell::new(Vec::new()),
             waker: OnceCell::new(),
+            locals: ManuallyDrop::new(OnceCell::new()),
         }
+    }
+
+    /// The task's `task_local!` storage, made on first use.
+    pub(crate) fn locals(&self) -> &TaskLocals {
+        self.locals.get_or_init(Box::default)
     }
 
     pub(crate) fn state(&self) -> TaskState {
@@ -218,6 +232,7 @@ impl TaskHeader {
     }
 
     /// Adds a task to wake when this one is done.
+    #[inline]
     pub(crate) fn add_joiner(&self, waiter: TaskRef) {
         let mut first = self.first_joiner.borrow_mut();
         if first.is_none() {
@@ -228,6 +243,7 @@ impl TaskHeader {
     }
 
     /// Removes `waiter`'s entry, if still there.
+    #[inline]
     pub(crate) fn remove_joiner(&self, waiter: &TaskRef) {
         let removed = {
             let mut first = self.first_joiner.borrow_mut();
@@ -243,11 +259,32 @@ impl TaskHeader {
     }
 
     /// Takes every task waiting for this one, to wake them.
+    #[inline]
     pub(crate) fn take_joiners(&self) -> impl Iterator<Item = TaskRef> {
         let first = self.first_joiner.borrow_mut().take();
         let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
         first.into_iter().chain(more)
     }
+}
+
+impl Drop for TaskHeader {
+    /// Frees the storage of the task's values (they were destroyed as the
+    /// task ended, or leaked with it); a task that never had any costs one
+    /// test. Taken out, the cell left behind owns nothing, so not dropping
+    /// it (it is `ManuallyDrop`) leaks nothing.
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(locals) = self.locals.take() {
+            free_locals(locals);
+        }
+    }
+}
+
+/// The rare half of dropping a [`TaskHeader`].
+#[cold]
+#[inline(never)]
+fn free_locals(locals: Box<TaskLocals>) {
+    drop(locals);
 }
 
 impl fmt::Debug for TaskHeader {
@@ -376,7 +413,16 @@ impl<T> Task<Output<T>> {
             // that task (see `step`), so both are live here.
             let (header, output) = unsafe { (header.as_ref(), output.as_ref()) };
             header.yielder.set(Some(NonNull::from(yielder)));
-            let result = panic::catch_unwind(AssertUnwindSafe(body));
+            let result = panic::catch_unwind(AssertUnwindSafe(|| {
+                // Destroys the task's values after `body` unwound, or
+                // returned: then explicitly, while `value` is a local, so a
+                // destructor's panic drops it (a return value in flight
+                // would leak: rust-lang/rust#47949) and the task panics.
+                let locals = DestroyLocals(header);
+                let value = body();
+                drop(locals);
+                value
+            }));
             *output.0.borrow_mut() = Some(result.map_err(JoinError::from_panic));
         };
         // SAFETY: what `body` borrows outlives the coroutine (our caller's
@@ -445,6 +491,11 @@ impl<S: AnyOutput + ?Sized> Task<S> {
         if let Some(coroutine) = slot.take() {
             std::mem::forget(coroutine);
         }
+        // Its values' destructors would have run on that stack: they
+        // never run (and none run on the loop's stack in their place).
+        if let Some(locals) = self.header.locals.get() {
+            locals.leak();
+        }
         self.header.state.set(TaskState::Done);
     }
 
@@ -467,6 +518,29 @@ impl<S: ?Sized> Drop for Task<S> {
             crate::unstarted::drop_handed_over();
         }
     }
+}
+
+/// Destroys a task's `task_local!` values when dropped: at the root of the
+/// task's stack, after its body returned or unwound, before its output is
+/// stored and its joiners are woken. Blocking calls in the destructors
+/// behave as in the body's own destructors: when the task is cancelled,
+/// they see a cancel-unwinding stack.
+struct DestroyLocals<'a>(&'a TaskHeader);
+
+impl Drop for DestroyLocals<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(locals) = self.0.locals.get() {
+            destroy_locals(locals);
+        }
+    }
+}
+
+/// The part of [`DestroyLocals`] for a task that used task-locals.
+#[cold]
+#[inline(never)]
+fn destroy_locals(locals: &TaskLocals) {
+    locals.destroy();
 }
 
 /// Forgets the lifetime bound of a task so the scheduler's tables, which
