@@ -287,6 +287,7 @@ fn cross_thread_row(what: &str, corio: f64, tokio: f64) -> Row {
 fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
     let corio_server = thread_workloads::CorioServer::start();
     let tokio_server = thread_workloads::TokioServer::start();
+    let tokio_io_server = thread_workloads::TokioServer::start_with_io();
     let spawn = race(vec![
         Contender::new(plan.remote_ops, |n| {
             thread_workloads::corio_remote_spawn_join(&corio_server, n)
@@ -294,8 +295,11 @@ fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
         Contender::new(plan.remote_ops, |n| {
             thread_workloads::tokio_remote_spawn_join(&tokio_server, n)
         }),
+        Contender::new(plan.remote_ops, |n| {
+            thread_workloads::tokio_remote_spawn_join(&tokio_io_server, n)
+        }),
     ]);
-    drop((corio_server, tokio_server));
+    drop((corio_server, tokio_server, tokio_io_server));
     let ready = race(vec![
         Contender::new(plan.ready_polls, thread_workloads::corio_block_on_ready),
         Contender::new(plan.ready_polls, |n| {
@@ -312,12 +316,14 @@ fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
         Contender::new(plan.remote_ops, thread_workloads::corio_unblock),
         Contender::new(plan.remote_ops, |n| thread_workloads::tokio_unblock(rt, n)),
     ]);
+    let mut spawn_row = cross_thread_row(
+        "remote spawn + join from a thread, ns/op",
+        spawn[0],
+        spawn[1],
+    );
+    spawn_row.other = format!("tokio+io {:.0}", spawn[2]);
     vec![
-        cross_thread_row(
-            "remote spawn + join from a thread, ns/op",
-            spawn[0],
-            spawn[1],
-        ),
+        spawn_row,
         cross_thread_row("unblock(|| ()) round trip, ns/op", unblock[0], unblock[1]),
         cross_thread_row("block_on(ready) in a task, ns/op", ready[0], ready[1]),
         cross_thread_row("block_on, woken by a thread, ns/op", woken[0], woken[1]),
@@ -608,7 +614,8 @@ fn main() {
     println!("  corio and tokio run their whole workload inside one run/block_on per repetition.");
     println!(
         "  cross-thread: each runtime serves on its own thread; the spawning thread blocks on a \
-         thread parker (futures' block_on for tokio);"
+         thread parker (futures' block_on for tokio); tokio+io: tokio with its I/O driver, \
+         whose idle loop sleeps in epoll like corio's;"
     );
     println!(
         "  ready: `.await` of std::future::ready in a tokio task; woken: a helper thread \

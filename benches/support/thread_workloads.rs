@@ -61,11 +61,28 @@ pub struct TokioServer {
 }
 
 impl TokioServer {
+    /// With the timer driver only, like the other tokio anchors: an idle
+    /// tokio loop then sleeps on a futex, which another thread wakes.
     pub fn start() -> Self {
+        Self::start_with(super::workloads::tokio_runtime)
+    }
+
+    /// With the I/O driver too: an idle loop then sleeps in epoll and is
+    /// woken through an eventfd (a `mio::Waker`), as corio's always is.
+    pub fn start_with_io() -> Self {
+        Self::start_with(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("build a tokio current_thread runtime")
+        })
+    }
+
+    fn start_with(build: fn() -> tokio::runtime::Runtime) -> Self {
         let (tx, rx) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
-            let rt = super::workloads::tokio_runtime();
+            let rt = build();
             tx.send(rt.handle().clone()).unwrap();
             let _ = rt.block_on(stopped);
         });
