@@ -260,3 +260,42 @@ fn block_on_nested_inside_a_poll_does_not_lose_the_outer_wake() {
     assert!(polls.get() >= 2);
     helper.join().unwrap();
 }
+
+/// A generator whose body waits in `block_on` for `rx`, and whose future
+/// yields the generator out of every poll that finds nothing: the wait is
+/// left suspended in the middle of a `poll`.
+fn suspended_waiter(
+    mut rx: futures::channel::oneshot::Receiver<u8>,
+) -> corio::Generator<(), (), u8> {
+    corio::Generator::new(move |y: &corio::Yielder<(), ()>, ()| {
+        corio::block_on(std::future::poll_fn(move |cx| {
+            match Pin::new(&mut rx).poll(cx) {
+                Poll::Ready(value) => Poll::Ready(value.unwrap()),
+                Poll::Pending => {
+                    y.yield_(());
+                    Poll::Pending
+                }
+            }
+        }))
+    })
+}
+
+#[test]
+fn waits_suspended_mid_poll_in_two_generators_each_see_their_wake() {
+    use corio::GeneratorState::{Complete, Yielded};
+
+    corio::run(|| {
+        let (tx_a, rx_a) = futures::channel::oneshot::channel();
+        let (tx_b, rx_b) = futures::channel::oneshot::channel();
+        let mut a = suspended_waiter(rx_a);
+        let mut b = suspended_waiter(rx_b);
+        assert_eq!(a.resume(()), Yielded(()));
+        tx_a.send(1).unwrap(); // wakes the task's waker, a's wait pending
+        // b's wait starts and is left mid-poll too: it must not swallow
+        // the wake a's wait has not looked at yet.
+        assert_eq!(b.resume(()), Yielded(()));
+        assert_eq!(a.resume(()), Complete(1));
+        tx_b.send(2).unwrap();
+        assert_eq!(b.resume(()), Complete(2));
+    });
+}

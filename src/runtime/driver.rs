@@ -260,6 +260,9 @@ fn deliver_mail(rt: &Runtime) {
             Message::Spawn(start) => start.start(),
             Message::Wake { slot, id } => {
                 if let Some(task) = rt.scheduler.task_with(slot, id) {
+                    if let Some(waker) = task.header.made_waker() {
+                        waker.delivered();
+                    }
                     rt.scheduler.wake(&task);
                 }
             }

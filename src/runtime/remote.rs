@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{RawWaker, RawWakerVTable, Wake, Waker};
 
 use super::inbox::{Inbox, Posted};
@@ -92,14 +92,6 @@ impl Remote {
     pub(crate) fn is_closed(&self) -> bool {
         self.inbox.is_closed()
     }
-
-    /// Wakes task `(slot, id)` of this runtime, from any thread.
-    fn wake_task(&self, slot: usize, id: u64) {
-        if !(self.wake_here)(self.id, slot, id) {
-            // Refused once the runtime has ended: nothing is left to wake.
-            let _ = self.post(Message::Wake { slot, id });
-        }
-    }
 }
 
 impl std::fmt::Debug for Remote {
@@ -113,13 +105,21 @@ impl std::fmt::Debug for Remote {
 
 /// The target of a task's `std::task::Waker` (made once per task, on its
 /// first `block_on`, and kept in its header).
+///
+/// Wakes are *counted*, never consumed: each `block_on` notes the count
+/// before it polls and parks until the count moves. So two waits of one
+/// task in progress at once (a `block_on` inside a `poll`, or in
+/// generators suspended mid-`poll`) each see every wake, and none can
+/// swallow the other's; the cost is a spurious poll now and then.
 pub(crate) struct TaskWaker {
     remote: Arc<Remote>,
     slot: usize,
     id: u64,
-    /// Set by a wake, cleared by `block_on` just before each poll: a wake
-    /// that comes before the task parks is seen, not lost.
-    notified: AtomicBool,
+    wakes: AtomicU64,
+    /// A `Message::Wake` for this task is in the inbox: later wakes from
+    /// other threads need not post another. Cleared by the loop as it
+    /// delivers the message, before it wakes the task.
+    posted: AtomicBool,
 }
 
 impl TaskWaker {
@@ -128,26 +128,21 @@ impl TaskWaker {
             remote,
             slot,
             id,
-            notified: AtomicBool::new(false),
+            wakes: AtomicU64::new(0),
+            posted: AtomicBool::new(false),
         }
     }
 
-    /// Forgets earlier wakes, before a poll.
-    pub(crate) fn clear(&self) {
-        self.notified.store(false, Ordering::Release);
+    /// How many wakes so far.
+    pub(crate) fn wakes(&self) -> u64 {
+        self.wakes.load(Ordering::Acquire)
     }
 
-    /// True if woken since the last [`TaskWaker::clear`].
-    pub(crate) fn is_notified(&self) -> bool {
-        self.notified.load(Ordering::Acquire)
-    }
-
-    /// Marks it notified without waking anything: a `block_on` that
-    /// returns leaves the flag set, so an outer `block_on` of the same
-    /// task (one nested in a `poll`) polls again instead of missing a wake
-    /// the inner one consumed.
-    pub(crate) fn set_notified(&self) {
-        self.notified.store(true, Ordering::Release);
+    /// Called by the loop as it delivers this task's `Message::Wake`.
+    pub(crate) fn delivered(&self) {
+        // A read-modify-write, so that it reads the `posted` of every wake
+        // that skipped posting, and their counts are visible to the task.
+        self.posted.swap(false, Ordering::AcqRel);
     }
 }
 
@@ -157,9 +152,16 @@ impl Wake for TaskWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        // Only the first wake since the last clear does anything.
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            self.remote.wake_task(self.slot, self.id);
+        self.wakes.fetch_add(1, Ordering::AcqRel);
+        if (self.remote.wake_here)(self.remote.id, self.slot, self.id) {
+            return;
+        }
+        if !self.posted.swap(true, Ordering::AcqRel) {
+            // Refused once the runtime has ended: nothing is left to wake.
+            let _ = self.remote.post(Message::Wake {
+                slot: self.slot,
+                id: self.id,
+            });
         }
     }
 }

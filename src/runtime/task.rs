@@ -226,6 +226,11 @@ impl TaskHeader {
         self.yielder.get().expect("a running task has a yielder")
     }
 
+    /// The task's waker target, if a `block_on` made one.
+    pub(crate) fn made_waker(&self) -> Option<&Arc<TaskWaker>> {
+        self.waker.get()
+    }
+
     /// The task's waker target, made by `make` the first time.
     pub(crate) fn waker(&self, make: impl FnOnce() -> TaskWaker) -> &Arc<TaskWaker> {
         self.waker.get_or_init(|| Arc::new(make()))

@@ -9,7 +9,7 @@
 use std::future::{Future, IntoFuture};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
@@ -112,40 +112,29 @@ fn in_task<F: Future + ?Sized>(
     let target = header.waker(|| TaskWaker::new(rt.remote.clone(), header.slot.get(), header.id));
     let waker = BorrowedWaker::new(target);
     let mut cx = Context::from_waker(&waker);
-    // Also on unwinding: an outer `block_on` of this task (one nested in
-    // a `poll`) must poll again, as this one may have consumed its wake.
-    let _leave_notified = LeaveNotified(target);
     loop {
-        target.clear();
+        let seen = target.wakes();
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return output;
         }
-        if target.is_notified() {
+        if target.wakes() != seen {
             // Woken during the poll (a future that yields by waking
             // itself): let the other tasks run first.
             park::yield_now();
             continue;
         }
         let _waiting = CrossThreadWait::begin(rt);
-        while !target.is_notified() {
+        while target.wakes() == seen {
             park::park_because(|| ParkReason::Future);
         }
     }
 }
 
-/// Sets the task's waker target notified when dropped.
-struct LeaveNotified<'a>(&'a TaskWaker);
-
-impl Drop for LeaveNotified<'_> {
-    fn drop(&mut self) {
-        self.0.set_notified();
-    }
-}
-
-/// Wakes a thread blocked in `block_on` outside any runtime.
+/// Wakes a thread blocked in `block_on` outside any runtime. Wakes are
+/// counted, as for a task (see `TaskWaker`).
 struct ThreadWaker {
     thread: Thread,
-    notified: AtomicBool,
+    wakes: AtomicU64,
 }
 
 impl Wake for ThreadWaker {
@@ -154,9 +143,8 @@ impl Wake for ThreadWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            self.thread.unpark();
-        }
+        self.wakes.fetch_add(1, Ordering::AcqRel);
+        self.thread.unpark();
     }
 }
 
@@ -164,7 +152,7 @@ thread_local! {
     /// This thread's waker target for `block_on` outside `run`, made once.
     static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
         thread: std::thread::current(),
-        notified: AtomicBool::new(false),
+        wakes: AtomicU64::new(0),
     });
 }
 
@@ -174,16 +162,13 @@ fn on_thread<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output {
     let waker = Waker::from(target.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
-        target.notified.store(false, Ordering::Release);
+        let seen = target.wakes.load(Ordering::Acquire);
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            // As in a task: an outer `block_on` of this thread (one nested
-            // in a `poll`) must poll again.
-            target.notified.store(true, Ordering::Release);
             return output;
         }
         // `unpark` before `park` makes `park` return at once, and `park`
-        // may return spuriously: the flag is what counts.
-        while !target.notified.load(Ordering::Acquire) {
+        // may return spuriously: the count is what counts.
+        while target.wakes.load(Ordering::Acquire) == seen {
             std::thread::park();
         }
     }
