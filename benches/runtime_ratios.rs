@@ -72,6 +72,9 @@ struct Plan {
     remote_ops: u64,
     /// `block_on` of a ready future per repetition.
     ready_polls: u64,
+    /// Round trips between two runtimes on two threads per repetition
+    /// (each a few microseconds: two cross-thread wake-ups).
+    cross_round_trips: u64,
     /// Tasks put to sleep at once in the sleeping-tasks measure.
     sleepers: usize,
     /// How long each of them sleeps.
@@ -89,6 +92,7 @@ impl Plan {
                 round_trips: 40_000,
                 remote_ops: 2_000,
                 ready_polls: 1_000_000,
+                cross_round_trips: 2_000,
                 sleepers: 100_000,
                 sleep: Duration::from_secs(1),
             }
@@ -100,6 +104,7 @@ impl Plan {
                 round_trips: 400_000,
                 remote_ops: 20_000,
                 ready_polls: 20_000_000,
+                cross_round_trips: 20_000,
                 sleepers: 1_000_000,
                 sleep: Duration::from_secs(1),
             }
@@ -300,6 +305,16 @@ fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
         }),
     ]);
     drop((corio_server, tokio_server, tokio_io_server));
+    let ping_pong = race(vec![
+        Contender::new(
+            plan.cross_round_trips,
+            thread_workloads::corio_shared_ping_pong,
+        ),
+        Contender::new(plan.cross_round_trips, |n| {
+            thread_workloads::tokio_mpsc_ping_pong(rt, n)
+        }),
+        Contender::new(plan.cross_round_trips, thread_workloads::std_mpsc_ping_pong),
+    ]);
     let ready = race(vec![
         Contender::new(plan.ready_polls, thread_workloads::corio_block_on_ready),
         Contender::new(plan.ready_polls, |n| {
@@ -327,6 +342,14 @@ fn cross_thread_rows(plan: &Plan, rt: &tokio::runtime::Runtime) -> Vec<Row> {
         cross_thread_row("unblock(|| ()) round trip, ns/op", unblock[0], unblock[1]),
         cross_thread_row("block_on(ready) in a task, ns/op", ready[0], ready[1]),
         cross_thread_row("block_on, woken by a thread, ns/op", woken[0], woken[1]),
+        Row {
+            other: format!("std mpsc {:.0}", ping_pong[2]),
+            ..cross_thread_row(
+                "2-thread shared channel round trip, ns",
+                ping_pong[0],
+                ping_pong[1],
+            )
+        },
     ]
 }
 
@@ -620,6 +643,15 @@ fn main() {
     println!(
         "  ready: `.await` of std::future::ready in a tokio task; woken: a helper thread \
          completes a futures oneshot per op."
+    );
+    println!(
+        "  2-thread round trip: corio::sync::shared::channel(1) vs tokio mpsc(1), pinger and echo \
+         each the task of a runtime on its own thread; context: std sync_channel(1) between two \
+         plain threads;"
+    );
+    println!(
+        "  both threads pinned to one CPU: on this VM waking an idle second vCPU costs tens of \
+         microseconds, the same for all three, and would hide the runtimes' own cost."
     );
     println!(
         "  context: std::thread::spawn + join; a bare corosensei round-robin of \

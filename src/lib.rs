@@ -83,7 +83,10 @@
 //! onto it ([`Handle::spawn`]) and waits for the result from anywhere
 //! ([`RemoteJoinHandle`], which is also a `Future`). [`block_on`] waits for
 //! any `Future` from plain code: a task parks until the future's `Waker`
-//! fires, on any thread; outside `run` the thread blocks.
+//! fires, on any thread; outside `run` the thread blocks. The channels of
+//! [`sync::shared`] are `Send`: tasks of different runtimes, plain threads
+//! and async code pass values through them, each side waiting its own way
+//! (a task parks, a thread blocks, async code awaits).
 //!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
@@ -98,7 +101,7 @@
 //! |---|---|
 //! | socket I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
-//! | channel `recv` / `send` that would wait | `None` / `Err` at once |
+//! | local or [`shared`](sync::shared) channel `recv` / `send`, [`oneshot`](sync::shared::oneshot) `recv`, that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
 //! | [`sync::Mutex::lock`], [`sync::Semaphore::acquire`], [`block_on`] | park as usual: their waits end on their own (cleanup like `room.lock().remove(id)` works) |
 //! | [`scope`], [`gather`], [`join()`], [`race`], [`select`] called there | run their children as usual (fresh tasks, not cancelled) and park until they finish |
@@ -106,7 +109,8 @@
 //!
 //! On the event loop's own stack outside any task (destructors of a task
 //! that was cancelled before it ever ran), a call that would wait returns
-//! its error, `None` or at once where the table says so, and
+//! its error, `None` or at once where the table says so (shared channels
+//! and oneshots included: they never freeze the loop), and
 //! `Mutex::lock` / `Semaphore::acquire` panic with a clear message, as
 //! does `block_on` of a future that is not ready at its first poll. None
 //! of them spins.

@@ -444,6 +444,41 @@ mod sync {
     }
 }
 
+/// Channels that cross threads: `corio::sync::shared`.
+#[allow(dead_code)]
+mod shared_sync {
+    use super::*;
+    use corio::sync::shared::{
+        self, OneshotReceiver, OneshotSender, Receiver, RecvFuture, SendFuture, Sender,
+    };
+    use std::future::Future;
+
+    pub fn items() {
+        let _: fn(usize) -> (Sender<u8>, Receiver<u8>) = shared::channel;
+        let _: fn(&Sender<u8>, u8) -> Result<(), SendError<u8>> = Sender::send;
+        let _: fn(&Sender<u8>, u8) -> Result<(), TrySendError<u8>> = Sender::try_send;
+        let _: for<'a> fn(&'a Sender<u8>, u8) -> SendFuture<'a, u8> = Sender::send_async;
+        let _: fn(&Receiver<u8>) -> Option<u8> = Receiver::recv;
+        let _: fn(&Receiver<u8>) -> Result<u8, TryRecvError> = Receiver::try_recv;
+        let _: for<'a> fn(&'a Receiver<u8>) -> RecvFuture<'a, u8> = Receiver::recv_async;
+        let _: fn() -> (OneshotSender<u8>, OneshotReceiver<u8>) = shared::oneshot;
+        let _: fn(OneshotSender<u8>, u8) -> Result<(), u8> = OneshotSender::send;
+        let _: fn(OneshotReceiver<u8>) -> Option<u8> = OneshotReceiver::recv;
+        let _: fn(&mut OneshotReceiver<u8>) -> Result<u8, TryRecvError> = OneshotReceiver::try_recv;
+        fn send_sync_clone<T: Send + Sync + Clone + Debug>() {}
+        send_sync_clone::<Sender<u8>>();
+        send_sync_clone::<Receiver<u8>>();
+        fn send_sync<T: Send + Sync + Debug>() {}
+        send_sync::<OneshotSender<u8>>();
+        send_sync::<OneshotReceiver<u8>>();
+        assert_iterator::<Receiver<u8>, u8>();
+        fn future<F: Future<Output = O> + Send + Unpin + Debug, O>() {}
+        future::<OneshotReceiver<u8>, Option<u8>>();
+        future::<SendFuture<'_, u8>, Result<(), SendError<u8>>>();
+        future::<RecvFuture<'_, u8>, Option<u8>>();
+    }
+}
+
 /// Stacks and the lifecycle trace.
 #[allow(dead_code)]
 mod stack_and_trace {
@@ -513,6 +548,7 @@ fn the_contract_compiles_and_its_names_work_together() {
     sync::methods();
     stack_and_trace::items();
     threads::items();
+    shared_sync::items();
 
     // The DESIGN.md generator example, through the pinned wrappers.
     let mut g = generators::new(|y: &Yielder<i32, u64>, first: i32| -> &'static str {
@@ -580,6 +616,18 @@ fn the_contract_compiles_and_its_names_work_together() {
         threads::block_on(remote).unwrap() + threads::block_on(async { 1 }) + threads::unblock(|| 1)
     });
     assert_eq!(from_thread, 42);
+    // A shared channel and a oneshot between a plain thread and a task.
+    let (tx, rx) = corio::sync::shared::channel(1);
+    let (reply, answer) = corio::sync::shared::oneshot();
+    let asker = std::thread::spawn(move || {
+        tx.send(20).unwrap();
+        answer.recv()
+    });
+    runtime::run(move || {
+        let n: u8 = rx.recv().unwrap();
+        reply.send(n + 1).unwrap();
+    });
+    assert_eq!(asker.join().unwrap(), Some(21));
 
     assert_eq!(v, 7);
     assert_eq!(all, [1, 2, 3]);

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use corio::Generator;
-use corio::sync::{Event, Mutex, Semaphore, channel};
+use corio::sync::{Event, Mutex, Semaphore, channel, shared};
 use util::limited::run_limited;
 use util::ms;
 
@@ -162,6 +162,51 @@ fn channel_waits_there_give_up_at_once() {
 }
 
 #[test]
+fn shared_channel_and_oneshot_waits_there_give_up_at_once() {
+    // The other ends live on a plain thread that never acts: a wait there
+    // could only end by giving up.
+    let (far_ends, far_ends_rx) = std::sync::mpsc::channel();
+    let (tx, rx) = shared::channel::<u8>(1);
+    tx.send(1).unwrap(); // full
+    let (tx2, rx2) = shared::channel::<u8>(1);
+    let (otx, orx) = shared::oneshot::<u8>();
+    let (ready_tx, ready_rx) = shared::channel::<u8>(1);
+    ready_tx.send(7).unwrap();
+    let holder = std::thread::spawn(move || {
+        let ends: (
+            shared::Receiver<u8>,
+            shared::Sender<u8>,
+            shared::OneshotSender<u8>,
+        ) = far_ends_rx.recv().unwrap();
+        drop(far_ends_rx.recv()); // until the test is done
+        drop(ends);
+    });
+    far_ends.send((rx, tx2, otx)).unwrap();
+    let got = corio::run(|| {
+        let outcome = Rc::new(RefCell::new(String::new()));
+        let o = Rc::clone(&outcome);
+        let mut orx = Some(orx);
+        cancel_while_holding(move || {
+            let sent = tx.send(2).map_err(|e| e.0);
+            let received = rx2.recv();
+            let oneshot = orx.take().map(|orx| orx.recv());
+            // Nothing to wait for: a buffered value is still received.
+            let ready = ready_rx.recv();
+            *o.borrow_mut() =
+                format!("send {sent:?} recv {received:?} oneshot {oneshot:?} ready {ready:?}");
+        })
+        .unwrap_err();
+        outcome.take()
+    });
+    drop(far_ends);
+    holder.join().unwrap();
+    assert_eq!(
+        got,
+        "send Err(2) recv None oneshot Some(None) ready Some(7)"
+    );
+}
+
+#[test]
 fn sleep_event_wait_and_yield_now_there_return_at_once() {
     let slept = corio::run(|| {
         let event = Rc::new(Event::new());
@@ -293,6 +338,50 @@ fn on_the_loops_own_stack_waits_end_at_once_or_fail_clearly() {
         drop(rx);
     });
     assert_eq!(*log.borrow(), ["sleep returned, send failed: true"]);
+}
+
+#[test]
+fn on_the_loops_own_stack_shared_waits_end_at_once() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let (tx, rx) = shared::channel::<u8>(1);
+        tx.send(0).unwrap(); // full
+        let (tx2, rx2) = shared::channel::<u8>(1);
+        let (otx, orx) = shared::oneshot::<u8>();
+        // Dropped unrun by the loop, outside any task (see above).
+        let h = corio::spawn({
+            let mut ends = Some((tx, rx2, orx));
+            let guard = OnDrop(move || {
+                let (tx, rx2, orx) = ends.take().unwrap();
+                let sent = tx.send(1).map_err(|e| e.0);
+                let (received, oneshot) = (rx2.recv(), orx.recv());
+                note(
+                    &l,
+                    format!("send {sent:?} recv {received:?} oneshot {oneshot:?}"),
+                );
+            });
+            move || drop(guard)
+        });
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+        drop((rx, tx2, otx));
+    });
+    assert_eq!(*log.borrow(), ["send Err(1) recv None oneshot None"]);
+}
+
+#[test]
+fn outside_any_runtime_shared_waits_block_the_thread() {
+    let (tx, rx) = shared::channel::<&str>(1);
+    let (otx, orx) = shared::oneshot::<&str>();
+    let waiter = std::thread::spawn(move || (rx.recv(), orx.recv()));
+    // Wait until the thread is queued in `recv`: an event, not a timing.
+    while !format!("{tx:?}").contains("waiting_receivers: 1") {
+        std::thread::yield_now();
+    }
+    tx.send("value").unwrap();
+    otx.send("reply").unwrap();
+    assert_eq!(waiter.join().unwrap(), (Some("value"), Some("reply")));
 }
 
 #[test]

@@ -14,6 +14,13 @@
 //! - `block_on` of a future a thread completes: each operation hands a
 //!   oneshot's sender to a helper thread (the same helper code on both
 //!   sides), which completes it; the task parks until its waker fires.
+//! - channel ping-pong between two runtimes on two threads: a task of a
+//!   runtime on a second thread echoes every value it receives (capacity
+//!   1 both ways), a task of a runtime on the bench thread sends and
+//!   waits for the echo. corio uses `corio::sync::shared::channel`, tokio
+//!   its `mpsc` between two current_thread runtimes, and for context
+//!   `std::sync::mpsc::sync_channel` between two plain threads. Both
+//!   threads are pinned to one CPU ([`on_one_cpu`]).
 
 use std::hint::black_box;
 use std::sync::mpsc;
@@ -224,5 +231,144 @@ pub fn tokio_unblock(rt: &tokio::runtime::Runtime, n: u64) -> Duration {
         })
         .await
         .unwrap()
+    })
+}
+
+/// Runs `f` with the calling thread pinned to the CPU it is on, then
+/// restores its affinity; threads spawned meanwhile inherit the pin.
+///
+/// The ping-pong measures run both threads on one CPU: on this VM a
+/// wake-up of an idle second vCPU costs tens of microseconds, the same for
+/// every contender, and would drown the cost of the runtimes' own paths
+/// (see the note printed under the table).
+pub fn on_one_cpu<T>(f: impl FnOnce() -> T) -> T {
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `cpu_set_t` is an array of integers: all zeroes is the
+    // empty set.
+    let mut before: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `before` is a writable set of `size` bytes; pid 0 is the
+    // calling thread.
+    let got = unsafe { libc::sched_getaffinity(0, size, &mut before) };
+    assert_eq!(
+        got,
+        0,
+        "sched_getaffinity: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: no arguments; it returns the CPU this thread runs on.
+    let cpu = unsafe { libc::sched_getcpu() };
+    let cpu = usize::try_from(cpu).expect("sched_getcpu failed");
+    // SAFETY: as above, the empty set.
+    let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `cpu` came from the kernel, so it is below CPU_SETSIZE and
+    // its bit lies inside `one`.
+    unsafe { libc::CPU_SET(cpu, &mut one) };
+    let set = |mask: &libc::cpu_set_t| {
+        // SAFETY: `mask` is a valid set of `size` bytes; pid 0 is the
+        // calling thread.
+        let done = unsafe { libc::sched_setaffinity(0, size, mask) };
+        assert_eq!(
+            done,
+            0,
+            "sched_setaffinity: {}",
+            std::io::Error::last_os_error()
+        );
+    };
+    set(&one);
+    let out = f();
+    set(&before);
+    out
+}
+
+/// One value to an echo and back, `n` times, over
+/// `corio::sync::shared::channel(1)`: the pinger is the main task of a
+/// runtime on this thread, the echo the main task of a runtime on another.
+pub fn corio_shared_ping_pong(n: u64) -> Duration {
+    use corio::sync::shared::channel;
+    on_one_cpu(|| {
+        let (to_echo, from_pinger) = channel::<u64>(1);
+        let (to_pinger, from_echo) = channel::<u64>(1);
+        let echo = std::thread::spawn(move || {
+            corio::run(move || {
+                for value in from_pinger {
+                    if to_pinger.send(value).is_err() {
+                        break;
+                    }
+                }
+            })
+        });
+        let elapsed = corio::run(move || {
+            let start = Instant::now();
+            for i in 0..n {
+                to_echo.send(i).expect("echo alive");
+                black_box(from_echo.recv().expect("echo alive"));
+            }
+            start.elapsed()
+        });
+        echo.join().expect("echo thread");
+        elapsed
+    })
+}
+
+/// [`corio_shared_ping_pong`] with tokio's `mpsc(1)`: the pinger is a
+/// task of `rt` (a current_thread runtime on this thread), the echo a
+/// task of a current_thread runtime on another thread.
+pub fn tokio_mpsc_ping_pong(rt: &tokio::runtime::Runtime, n: u64) -> Duration {
+    use tokio::sync::mpsc;
+    on_one_cpu(|| {
+        let (to_echo, mut from_pinger) = mpsc::channel::<u64>(1);
+        let (to_pinger, mut from_echo) = mpsc::channel::<u64>(1);
+        let echo = std::thread::spawn(move || {
+            super::workloads::tokio_runtime().block_on(async move {
+                tokio::spawn(async move {
+                    while let Some(value) = from_pinger.recv().await {
+                        if to_pinger.send(value).await.is_err() {
+                            break;
+                        }
+                    }
+                })
+                .await
+                .expect("echo task")
+            })
+        });
+        let elapsed = rt.block_on(async move {
+            tokio::spawn(async move {
+                let start = Instant::now();
+                for i in 0..n {
+                    to_echo.send(i).await.expect("echo alive");
+                    black_box(from_echo.recv().await.expect("echo alive"));
+                }
+                start.elapsed()
+            })
+            .await
+            .expect("pinger task")
+        });
+        echo.join().expect("echo thread");
+        elapsed
+    })
+}
+
+/// The same ping-pong between two plain threads over
+/// `std::sync::mpsc::sync_channel(1)`.
+pub fn std_mpsc_ping_pong(n: u64) -> Duration {
+    on_one_cpu(|| {
+        let (to_echo, from_pinger) = mpsc::sync_channel::<u64>(1);
+        let (to_pinger, from_echo) = mpsc::sync_channel::<u64>(1);
+        let echo = std::thread::spawn(move || {
+            for value in from_pinger {
+                if to_pinger.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        let start = Instant::now();
+        for i in 0..n {
+            to_echo.send(i).expect("echo alive");
+            black_box(from_echo.recv().expect("echo alive"));
+        }
+        let elapsed = start.elapsed();
+        drop(to_echo);
+        echo.join().expect("echo thread");
+        elapsed
     })
 }

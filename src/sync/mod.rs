@@ -1,5 +1,6 @@
 //! Synchronisation between tasks: a bounded channel, a semaphore, a mutex
-//! and an event, whose waits park the task instead of the thread.
+//! and an event, whose waits park the task instead of the thread; and in
+//! [`shared`], channels that cross threads and runtimes.
 //!
 //! | Python asyncio | corio | tokio |
 //! |---|---|---|
@@ -35,7 +36,9 @@
 //!   usual, so cleanup like `room.lock().remove(id)` works there. The whole
 //!   table is in the [crate docs](crate#blocking-calls-while-a-task-is-cancelled).
 //! - **One thread.** Every type here is `!Send` and `!Sync`: tasks share
-//!   them through `Rc` or by borrowing in a [`scope`](crate::scope).
+//!   them through `Rc` or by borrowing in a [`scope`](crate::scope). To
+//!   talk to other threads, runtimes or async code, use the `Send`
+//!   channels of [`shared`].
 //!
 //! # Examples
 //!
@@ -76,6 +79,7 @@ mod channel;
 mod event;
 mod mutex;
 mod semaphore;
+pub mod shared;
 mod wait_queue;
 
 pub use channel::{Receiver, SendError, Sender, TryRecvError, TrySendError, channel};
