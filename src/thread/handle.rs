@@ -231,6 +231,9 @@ impl<T: Send + 'static, F: FnOnce() -> T + Send + 'static> RemoteStart for Start
         let mut state = job.lock_start();
         if state.abort_requested {
             drop(state);
+            // The closure goes first: whoever sees "cancelled" may count
+            // on what it captured being gone.
+            drop(body);
             job.finish(Err(JoinError::Cancelled));
             return;
         }
