@@ -171,7 +171,7 @@ compile_error!(
 
 mod context;
 mod generator;
-mod io;
+pub mod io;
 pub mod net;
 mod reactor;
 mod runtime;

@@ -21,6 +21,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
+use corio::io::Registered;
 use corio::net::{Incoming, TcpListener, TcpStream, UdpSocket};
 use corio::stack::GuardKind;
 use corio::sync::{
@@ -384,6 +385,50 @@ mod net {
     }
 }
 
+/// Any descriptor, parked on: `corio::io::Registered`.
+#[allow(dead_code)]
+mod registered {
+    use super::*;
+    use std::io::{PipeReader, PipeWriter};
+    use std::os::fd::AsFd;
+
+    pub fn new<T: AsFd>(io: T) -> io::Result<Registered<T>> {
+        Registered::new(io)
+    }
+
+    pub fn read_with<T: AsFd, R>(
+        r: &Registered<T>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        r.read_with(op)
+    }
+
+    pub fn write_with<T: AsFd, R>(
+        r: &Registered<T>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        r.write_with(op)
+    }
+
+    pub fn methods() {
+        let _: fn(&Registered<PipeReader>) -> &PipeReader = Registered::get_ref;
+        let _: fn(Registered<PipeReader>) -> PipeReader = Registered::into_inner;
+        let _: fn(&Registered<PipeReader>) -> io::Result<()> = Registered::readable;
+        let _: fn(&Registered<PipeWriter>) -> io::Result<()> = Registered::writable;
+        // `Read` / `Write` where `&T` has them.
+        fn read<T: Read>() {}
+        fn write<T: Write>() {}
+        read::<Registered<PipeReader>>();
+        read::<&Registered<PipeReader>>();
+        write::<Registered<PipeWriter>>();
+        write::<&Registered<PipeWriter>>();
+        assert_fd::<Registered<PipeReader>>();
+        assert_debug::<Registered<PipeReader>>();
+        fn send<T: Send>() {}
+        send::<Registered<PipeReader>>();
+    }
+}
+
 /// Synchronisation: the bounded channel, FIFO semaphore, mutex and event.
 #[allow(dead_code)]
 mod sync {
@@ -510,6 +555,7 @@ fn the_contract_compiles_and_its_names_work_together() {
     runtime::functions();
     task_locals::items();
     net::methods();
+    registered::methods();
     sync::methods();
     stack_and_trace::items();
     threads::items();
@@ -619,4 +665,17 @@ fn the_contract_compiles_and_its_names_work_together() {
     })
     .unwrap();
     assert_eq!(echoed, b"hello");
+
+    // A registered pipe through the pinned names.
+    let piped = runtime::run(|| -> io::Result<String> {
+        let (reader, writer) = io::pipe()?;
+        let (reader, writer) = (registered::new(reader)?, registered::new(writer)?);
+        registered::write_with(&writer, |mut w| w.write(b"piped"))?;
+        drop(writer);
+        let mut text = String::new();
+        registered::read_with(&reader, |mut r| r.read_to_string(&mut text))?;
+        Ok(text)
+    })
+    .unwrap();
+    assert_eq!(piped, "piped");
 }

@@ -66,7 +66,7 @@ impl TcpListener {
     pub fn from_std(listener: net::TcpListener) -> io::Result<Self> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            inner: Registered::new(listener),
+            inner: Registered::from_nonblocking(listener),
         })
     }
 
@@ -198,7 +198,7 @@ impl TcpStream {
     pub fn from_std(stream: net::TcpStream) -> io::Result<Self> {
         stream.set_nonblocking(true)?;
         Ok(TcpStream {
-            inner: Registered::new(stream),
+            inner: Registered::from_nonblocking(stream),
             read_timeout: Cell::new(None),
             write_timeout: Cell::new(None),
         })

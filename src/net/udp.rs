@@ -58,7 +58,7 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            inner: Registered::new(socket),
+            inner: Registered::from_nonblocking(socket),
             read_timeout: Cell::new(None),
         })
     }
