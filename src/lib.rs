@@ -187,6 +187,8 @@ pub use runtime::{
     ScopedJoinHandle, gather, join, race, run, scope, select, sleep, sleep_until, spawn,
     spawn_with_stack_size, timeout, yield_now,
 };
+#[doc(hidden)]
+pub use thread::retire_blocking_threads;
 pub use thread::{Handle, RemoteJoinHandle, block_on, handle, unblock};
 
 /// The README's examples, compiled and run as doctests so they stay true.

@@ -22,7 +22,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
 use corio::io::Registered;
-use corio::net::{Incoming, TcpListener, TcpStream, UdpSocket};
+use corio::net::{Incoming, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use corio::stack::GuardKind;
 use corio::sync::{
     Event, Mutex, MutexGuard, Receiver, Semaphore, SemaphorePermit, SendError, Sender,
@@ -322,19 +322,19 @@ mod task_locals {
 mod net {
     use super::*;
 
-    pub fn bind<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         TcpListener::bind(addr)
     }
 
-    pub fn connect<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         TcpStream::connect(addr)
     }
 
-    pub fn udp_bind<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+    pub fn udp_bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         UdpSocket::bind(addr)
     }
 
-    pub fn udp_send_to<A: std::net::ToSocketAddrs>(
+    pub fn udp_send_to<A: ToSocketAddrs>(
         socket: &UdpSocket,
         buf: &[u8],
         addr: A,
@@ -342,7 +342,7 @@ mod net {
         socket.send_to(buf, addr)
     }
 
-    pub fn udp_connect<A: std::net::ToSocketAddrs>(socket: &UdpSocket, addr: A) -> io::Result<()> {
+    pub fn udp_connect<A: ToSocketAddrs>(socket: &UdpSocket, addr: A) -> io::Result<()> {
         socket.connect(addr)
     }
 
@@ -371,6 +371,25 @@ mod net {
         let _: fn(&UdpSocket, Option<Duration>) -> io::Result<()> = UdpSocket::set_read_timeout;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::local_addr;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::peer_addr;
+
+        // `ToSocketAddrs` takes what std's trait takes.
+        fn addrs<A: ToSocketAddrs + ?Sized>() {}
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+        addrs::<SocketAddr>();
+        addrs::<SocketAddrV4>();
+        addrs::<SocketAddrV6>();
+        addrs::<(IpAddr, u16)>();
+        addrs::<(Ipv4Addr, u16)>();
+        addrs::<(Ipv6Addr, u16)>();
+        addrs::<(&str, u16)>();
+        addrs::<(String, u16)>();
+        addrs::<str>();
+        addrs::<&str>();
+        addrs::<String>();
+        addrs::<&String>();
+        addrs::<&[SocketAddr]>();
+        addrs::<&SocketAddr>();
+        addrs::<&(&str, u16)>();
 
         assert_read_write::<TcpStream>();
         assert_read_write::<&TcpStream>();

@@ -3,11 +3,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
-use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{self, Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
-use super::{check_timeout, deadline, each_addr};
+use super::{ToSocketAddrs, check_timeout, deadline, each_addr};
 use crate::io::Registered;
 use crate::reactor::Direction;
 use crate::runtime::current;
@@ -37,11 +37,12 @@ impl TcpListener {
     /// (std and mio use 128): a server of many tasks is often sent bursts
     /// of connections that arrive faster than one accept loop turn. The
     /// kernel caps it at `net.core.somaxconn` (4096 by default since Linux
-    /// 5.4).
+    /// 5.4). A host name is resolved on the blocking pool (see
+    /// [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// The bind error of the last address tried.
+    /// The bind error of the last address tried, or the lookup's error.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
         /// Connections the kernel queues for `accept`.
         const BACKLOG: libc::c_int = 1024;
@@ -161,14 +162,16 @@ pub struct TcpStream {
 
 impl TcpStream {
     /// Opens a connection to `addr`, trying each resolved address in turn.
-    /// Inside a task the connect parks the task, not the thread.
+    /// Inside a task the connect parks the task, not the thread, and so
+    /// does the lookup of a host name (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// The connect error of the last address tried (refused, unreachable).
+    /// The connect error of the last address tried (refused, unreachable),
+    /// or the lookup's error.
     pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
         if !current::in_runtime() {
-            return Self::from_std(net::TcpStream::connect(addr)?);
+            return each_addr(addr, |addr| Self::from_std(net::TcpStream::connect(addr)?));
         }
         each_addr(addr, |addr| {
             let stream = Self::from_std(mio::net::TcpStream::connect(addr)?.into())?;

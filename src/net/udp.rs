@@ -3,11 +3,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::net::{self, SocketAddr, ToSocketAddrs};
+use std::net::{self, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
-use super::{check_timeout, deadline, each_addr};
+use super::{ToSocketAddrs, check_timeout, deadline, each_addr};
 use crate::io::Registered;
 use crate::reactor::Direction;
 
@@ -41,13 +41,14 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
-    /// Binds to `addr`, like `std::net::UdpSocket::bind`.
+    /// Binds to `addr`, like `std::net::UdpSocket::bind`; a host name is
+    /// resolved on the blocking pool (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// The bind error of the last address tried.
+    /// The bind error of the last address tried, or the lookup's error.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
-        Self::from_std(net::UdpSocket::bind(addr)?)
+        each_addr(addr, |addr| Self::from_std(net::UdpSocket::bind(addr)?))
     }
 
     /// Wraps a std socket, switching it to non-blocking mode.
@@ -63,11 +64,12 @@ impl UdpSocket {
         })
     }
 
-    /// Sends one datagram to `addr`; returns the bytes sent.
+    /// Sends one datagram to `addr`; returns the bytes sent. A host name is
+    /// resolved on the blocking pool first (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// As `std::net::UdpSocket::send_to`.
+    /// As `std::net::UdpSocket::send_to`, or the lookup's error.
     pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         each_addr(addr, |addr| {
             self.inner
@@ -87,13 +89,14 @@ impl UdpSocket {
             .do_io(Direction::Read, until, |s| s.recv_from(buf))
     }
 
-    /// Sets the only peer `send` and `recv` talk to.
+    /// Sets the only peer `send` and `recv` talk to; a host name is
+    /// resolved on the blocking pool first (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// As `std::net::UdpSocket::connect`.
+    /// As `std::net::UdpSocket::connect`, or the lookup's error.
     pub fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        self.inner.get_ref().connect(addr)
+        each_addr(addr, |addr| self.inner.get_ref().connect(addr))
     }
 
     /// Sends one datagram to the connected peer.
