@@ -363,6 +363,14 @@ mod net {
         let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::read_timeout;
         let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::write_timeout;
         let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::peek;
+        let _: fn(&SocketAddr, Duration) -> io::Result<TcpStream> = TcpStream::connect_timeout;
+        let _: fn(&TcpStream) -> io::Result<TcpStream> = TcpStream::try_clone;
+        let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::try_peek;
+        let _: fn(&TcpStream) -> io::Result<Option<io::Error>> = TcpStream::take_error;
+        let _: fn(&TcpStream, u32) -> io::Result<()> = TcpStream::set_ttl;
+        let _: fn(&TcpStream) -> io::Result<u32> = TcpStream::ttl;
+        let _: fn(&TcpStream, Option<Duration>) -> io::Result<()> = TcpStream::set_linger;
+        let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::linger;
 
         let _: fn(std::net::UdpSocket) -> io::Result<UdpSocket> = UdpSocket::from_std;
         let _: fn(&UdpSocket, &mut [u8]) -> io::Result<(usize, SocketAddr)> = UdpSocket::recv_from;
@@ -371,6 +379,13 @@ mod net {
         let _: fn(&UdpSocket, Option<Duration>) -> io::Result<()> = UdpSocket::set_read_timeout;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::local_addr;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::peer_addr;
+        let _: fn(&UdpSocket) -> io::Result<UdpSocket> = UdpSocket::try_clone;
+        let _: fn(&UdpSocket) -> io::Result<Option<io::Error>> = UdpSocket::take_error;
+        let _: fn(&UdpSocket, u32) -> io::Result<()> = UdpSocket::set_ttl;
+        let _: fn(&UdpSocket) -> io::Result<u32> = UdpSocket::ttl;
+        let _: fn(&UdpSocket, bool) -> io::Result<()> = UdpSocket::set_broadcast;
+        let _: fn(&UdpSocket) -> io::Result<bool> = UdpSocket::broadcast;
+        let _: fn(&UdpSocket) -> io::Result<Option<Duration>> = UdpSocket::read_timeout;
 
         // `ToSocketAddrs` takes what std's trait takes.
         fn addrs<A: ToSocketAddrs + ?Sized>() {}

@@ -43,6 +43,7 @@
 //! ```
 
 mod addr;
+mod sockopt;
 mod tcp;
 mod udp;
 
