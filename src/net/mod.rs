@@ -1,8 +1,9 @@
-//! TCP and UDP sockets whose blocking calls park the task instead of the
-//! thread.
+//! TCP, UDP and Unix sockets whose blocking calls park the task instead of
+//! the thread.
 //!
-//! The types mirror `std::net` and implement `std::io::Read` / `Write`
-//! (also through `&TcpStream`), so synchronous code written for std
+//! The types mirror `std::net` (and `std::os::unix::net`) and implement
+//! `std::io::Read` / `Write` (also through `&TcpStream` and
+//! `&UnixStream`), so synchronous code written for std
 //! sockets (`BufReader::read_line`, `httparse`, `serde_json::from_reader`,
 //! `tungstenite`) runs on them unchanged, inside tasks, thousands at a time.
 //! A read that would block registers interest with the reactor (mio) and
@@ -46,12 +47,14 @@ mod addr;
 mod sockopt;
 mod tcp;
 mod udp;
+mod unix;
 
 pub use addr::ToSocketAddrs;
 #[doc(hidden)]
 pub use addr::set_resolve_hook;
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
 
 use std::io;
 use std::net::SocketAddr;
