@@ -85,6 +85,15 @@
 //! any `Future` from plain code: a task parks until the future's `Waker`
 //! fires, on any thread; outside `run` the thread blocks.
 //!
+//! # Sockets and other descriptors
+//!
+//! [`net`] has TCP, UDP and Unix sockets shaped like std's, implementing
+//! `Read` / `Write`; their address arguments take what std's take, and a
+//! host name is resolved on the blocking pool ([`unblock`]) so a slow DNS
+//! answer parks one task, not the loop. [`io::Registered`] gives any other
+//! file descriptor (a pipe, an eventfd, another crate's socket) the same
+//! parking I/O.
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
 //! # Blocking calls while a task is cancelled
@@ -96,7 +105,7 @@
 //!
 //! | call in a destructor of a stack being cancelled | outcome |
 //! |---|---|
-//! | socket I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
+//! | socket (TCP, UDP, Unix) or [`io::Registered`] I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | channel `recv` / `send` that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
