@@ -88,6 +88,15 @@
 //! and async code pass values through them, each side waiting its own way
 //! (a task parks, a thread blocks, async code awaits).
 //!
+//! # Sockets and other descriptors
+//!
+//! [`net`] has TCP, UDP and Unix sockets shaped like std's, implementing
+//! `Read` / `Write`; their address arguments take what std's take, and a
+//! host name is resolved on the blocking pool ([`unblock`]) so a slow DNS
+//! answer parks one task, not the loop. [`io::Registered`] gives any other
+//! file descriptor (a pipe, an eventfd, another crate's socket) the same
+//! parking I/O.
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
 //! # Blocking calls while a task is cancelled
@@ -99,7 +108,7 @@
 //!
 //! | call in a destructor of a stack being cancelled | outcome |
 //! |---|---|
-//! | socket I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
+//! | socket (TCP, UDP, Unix) or [`io::Registered`] I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | local or [`shared`](sync::shared) channel `recv` / `send`, [`oneshot`](sync::shared::oneshot) `recv`, that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
@@ -175,7 +184,7 @@ compile_error!(
 
 mod context;
 mod generator;
-mod io;
+pub mod io;
 pub mod net;
 mod reactor;
 mod runtime;
@@ -191,6 +200,8 @@ pub use runtime::{
     ScopedJoinHandle, gather, join, race, run, scope, select, sleep, sleep_until, spawn,
     spawn_with_stack_size, timeout, yield_now,
 };
+#[doc(hidden)]
+pub use thread::retire_blocking_threads;
 pub use thread::{Handle, RemoteJoinHandle, block_on, handle, unblock};
 
 /// The README's examples, compiled and run as doctests so they stay true.

@@ -21,7 +21,11 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd};
 use std::time::{Duration, Instant};
 
-use corio::net::{Incoming, TcpListener, TcpStream, UdpSocket};
+use corio::io::Registered;
+use corio::net::{
+    Incoming, TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixDatagram, UnixIncoming,
+    UnixListener, UnixStream,
+};
 use corio::stack::GuardKind;
 use corio::sync::{
     Event, Mutex, MutexGuard, Receiver, Semaphore, SemaphorePermit, SendError, Sender,
@@ -321,19 +325,19 @@ mod task_locals {
 mod net {
     use super::*;
 
-    pub fn bind<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+    pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         TcpListener::bind(addr)
     }
 
-    pub fn connect<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+    pub fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
         TcpStream::connect(addr)
     }
 
-    pub fn udp_bind<A: std::net::ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+    pub fn udp_bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
         UdpSocket::bind(addr)
     }
 
-    pub fn udp_send_to<A: std::net::ToSocketAddrs>(
+    pub fn udp_send_to<A: ToSocketAddrs>(
         socket: &UdpSocket,
         buf: &[u8],
         addr: A,
@@ -341,7 +345,7 @@ mod net {
         socket.send_to(buf, addr)
     }
 
-    pub fn udp_connect<A: std::net::ToSocketAddrs>(socket: &UdpSocket, addr: A) -> io::Result<()> {
+    pub fn udp_connect<A: ToSocketAddrs>(socket: &UdpSocket, addr: A) -> io::Result<()> {
         socket.connect(addr)
     }
 
@@ -362,6 +366,14 @@ mod net {
         let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::read_timeout;
         let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::write_timeout;
         let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::peek;
+        let _: fn(&SocketAddr, Duration) -> io::Result<TcpStream> = TcpStream::connect_timeout;
+        let _: fn(&TcpStream) -> io::Result<TcpStream> = TcpStream::try_clone;
+        let _: fn(&TcpStream, &mut [u8]) -> io::Result<usize> = TcpStream::try_peek;
+        let _: fn(&TcpStream) -> io::Result<Option<io::Error>> = TcpStream::take_error;
+        let _: fn(&TcpStream, u32) -> io::Result<()> = TcpStream::set_ttl;
+        let _: fn(&TcpStream) -> io::Result<u32> = TcpStream::ttl;
+        let _: fn(&TcpStream, Option<Duration>) -> io::Result<()> = TcpStream::set_linger;
+        let _: fn(&TcpStream) -> io::Result<Option<Duration>> = TcpStream::linger;
 
         let _: fn(std::net::UdpSocket) -> io::Result<UdpSocket> = UdpSocket::from_std;
         let _: fn(&UdpSocket, &mut [u8]) -> io::Result<(usize, SocketAddr)> = UdpSocket::recv_from;
@@ -370,6 +382,32 @@ mod net {
         let _: fn(&UdpSocket, Option<Duration>) -> io::Result<()> = UdpSocket::set_read_timeout;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::local_addr;
         let _: fn(&UdpSocket) -> io::Result<SocketAddr> = UdpSocket::peer_addr;
+        let _: fn(&UdpSocket) -> io::Result<UdpSocket> = UdpSocket::try_clone;
+        let _: fn(&UdpSocket) -> io::Result<Option<io::Error>> = UdpSocket::take_error;
+        let _: fn(&UdpSocket, u32) -> io::Result<()> = UdpSocket::set_ttl;
+        let _: fn(&UdpSocket) -> io::Result<u32> = UdpSocket::ttl;
+        let _: fn(&UdpSocket, bool) -> io::Result<()> = UdpSocket::set_broadcast;
+        let _: fn(&UdpSocket) -> io::Result<bool> = UdpSocket::broadcast;
+        let _: fn(&UdpSocket) -> io::Result<Option<Duration>> = UdpSocket::read_timeout;
+
+        // `ToSocketAddrs` takes what std's trait takes.
+        fn addrs<A: ToSocketAddrs + ?Sized>() {}
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+        addrs::<SocketAddr>();
+        addrs::<SocketAddrV4>();
+        addrs::<SocketAddrV6>();
+        addrs::<(IpAddr, u16)>();
+        addrs::<(Ipv4Addr, u16)>();
+        addrs::<(Ipv6Addr, u16)>();
+        addrs::<(&str, u16)>();
+        addrs::<(String, u16)>();
+        addrs::<str>();
+        addrs::<&str>();
+        addrs::<String>();
+        addrs::<&String>();
+        addrs::<&[SocketAddr]>();
+        addrs::<&SocketAddr>();
+        addrs::<&(&str, u16)>();
 
         assert_read_write::<TcpStream>();
         assert_read_write::<&TcpStream>();
@@ -381,6 +419,150 @@ mod net {
         assert_debug::<TcpStream>();
         assert_debug::<UdpSocket>();
         assert_debug::<Incoming<'_>>();
+    }
+}
+
+/// Unix sockets: std-like constructors (paths and `SocketAddr`s),
+/// `Read`/`Write` also through `&UnixStream`, datagrams, descriptors.
+#[allow(dead_code)]
+mod unix {
+    use super::*;
+    use std::os::unix::net::SocketAddr;
+    use std::path::Path;
+
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        UnixListener::bind(path)
+    }
+
+    pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        UnixStream::connect(path)
+    }
+
+    pub fn datagram_bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
+        UnixDatagram::bind(path)
+    }
+
+    pub fn datagram_connect<P: AsRef<Path>>(socket: &UnixDatagram, path: P) -> io::Result<()> {
+        socket.connect(path)
+    }
+
+    pub fn datagram_send_to<P: AsRef<Path>>(
+        socket: &UnixDatagram,
+        buf: &[u8],
+        path: P,
+    ) -> io::Result<usize> {
+        socket.send_to(buf, path)
+    }
+
+    pub fn methods() {
+        let _: fn(&SocketAddr) -> io::Result<UnixListener> = UnixListener::bind_addr;
+        let _: fn(std::os::unix::net::UnixListener) -> io::Result<UnixListener> =
+            UnixListener::from_std;
+        let _: fn(&UnixListener) -> io::Result<(UnixStream, SocketAddr)> = UnixListener::accept;
+        let _: fn(&UnixListener) -> UnixIncoming<'_> = UnixListener::incoming;
+        let _: fn(&UnixListener) -> io::Result<SocketAddr> = UnixListener::local_addr;
+        let _: fn(&UnixListener) -> io::Result<Option<io::Error>> = UnixListener::take_error;
+        let _: fn(&UnixListener) -> io::Result<UnixListener> = UnixListener::try_clone;
+
+        let _: fn(&SocketAddr) -> io::Result<UnixStream> = UnixStream::connect_addr;
+        let _: fn() -> io::Result<(UnixStream, UnixStream)> = UnixStream::pair;
+        let _: fn(std::os::unix::net::UnixStream) -> io::Result<UnixStream> = UnixStream::from_std;
+        let _: fn(&UnixStream) -> io::Result<UnixStream> = UnixStream::try_clone;
+        let _: fn(&UnixStream) -> io::Result<SocketAddr> = UnixStream::local_addr;
+        let _: fn(&UnixStream) -> io::Result<SocketAddr> = UnixStream::peer_addr;
+        let _: fn(&UnixStream, Shutdown) -> io::Result<()> = UnixStream::shutdown;
+        let _: fn(&UnixStream) -> io::Result<Option<io::Error>> = UnixStream::take_error;
+        let _: fn(&UnixStream, Option<Duration>) -> io::Result<()> = UnixStream::set_read_timeout;
+        let _: fn(&UnixStream, Option<Duration>) -> io::Result<()> = UnixStream::set_write_timeout;
+        let _: fn(&UnixStream) -> io::Result<Option<Duration>> = UnixStream::read_timeout;
+        let _: fn(&UnixStream) -> io::Result<Option<Duration>> = UnixStream::write_timeout;
+
+        let _: fn(&SocketAddr) -> io::Result<UnixDatagram> = UnixDatagram::bind_addr;
+        let _: fn() -> io::Result<UnixDatagram> = UnixDatagram::unbound;
+        let _: fn() -> io::Result<(UnixDatagram, UnixDatagram)> = UnixDatagram::pair;
+        let _: fn(std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> =
+            UnixDatagram::from_std;
+        let _: fn(&UnixDatagram) -> io::Result<UnixDatagram> = UnixDatagram::try_clone;
+        let _: fn(&UnixDatagram, &SocketAddr) -> io::Result<()> = UnixDatagram::connect_addr;
+        let _: fn(&UnixDatagram, &[u8]) -> io::Result<usize> = UnixDatagram::send;
+        let _: fn(&UnixDatagram, &[u8], &SocketAddr) -> io::Result<usize> =
+            UnixDatagram::send_to_addr;
+        let _: fn(&UnixDatagram, &mut [u8]) -> io::Result<usize> = UnixDatagram::recv;
+        let _: fn(&UnixDatagram, &mut [u8]) -> io::Result<(usize, SocketAddr)> =
+            UnixDatagram::recv_from;
+        let _: fn(&UnixDatagram) -> io::Result<SocketAddr> = UnixDatagram::local_addr;
+        let _: fn(&UnixDatagram) -> io::Result<SocketAddr> = UnixDatagram::peer_addr;
+        let _: fn(&UnixDatagram, Shutdown) -> io::Result<()> = UnixDatagram::shutdown;
+        let _: fn(&UnixDatagram) -> io::Result<Option<io::Error>> = UnixDatagram::take_error;
+        let _: fn(&UnixDatagram, Option<Duration>) -> io::Result<()> =
+            UnixDatagram::set_read_timeout;
+        let _: fn(&UnixDatagram, Option<Duration>) -> io::Result<()> =
+            UnixDatagram::set_write_timeout;
+        let _: fn(&UnixDatagram) -> io::Result<Option<Duration>> = UnixDatagram::read_timeout;
+        let _: fn(&UnixDatagram) -> io::Result<Option<Duration>> = UnixDatagram::write_timeout;
+
+        assert_read_write::<UnixStream>();
+        assert_read_write::<&UnixStream>();
+        assert_iterator::<UnixIncoming<'_>, io::Result<UnixStream>>();
+        assert_fd::<UnixListener>();
+        assert_fd::<UnixStream>();
+        assert_fd::<UnixDatagram>();
+        assert_debug::<UnixListener>();
+        assert_debug::<UnixStream>();
+        assert_debug::<UnixDatagram>();
+        assert_debug::<UnixIncoming<'_>>();
+        // Sockets are `Send` (registration is per runtime), not `Sync`.
+        fn send<T: Send>() {}
+        send::<UnixListener>();
+        send::<UnixStream>();
+        send::<UnixDatagram>();
+        send::<TcpListener>();
+        send::<TcpStream>();
+        send::<UdpSocket>();
+    }
+}
+
+/// Any descriptor, parked on: `corio::io::Registered`.
+#[allow(dead_code)]
+mod registered {
+    use super::*;
+    use std::io::{PipeReader, PipeWriter};
+    use std::os::fd::AsFd;
+
+    pub fn new<T: AsFd>(io: T) -> io::Result<Registered<T>> {
+        Registered::new(io)
+    }
+
+    pub fn read_with<T: AsFd, R>(
+        r: &Registered<T>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        r.read_with(op)
+    }
+
+    pub fn write_with<T: AsFd, R>(
+        r: &Registered<T>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        r.write_with(op)
+    }
+
+    pub fn methods() {
+        let _: fn(&Registered<PipeReader>) -> &PipeReader = Registered::get_ref;
+        let _: fn(Registered<PipeReader>) -> PipeReader = Registered::into_inner;
+        let _: fn(&Registered<PipeReader>) -> io::Result<()> = Registered::readable;
+        let _: fn(&Registered<PipeWriter>) -> io::Result<()> = Registered::writable;
+        // `Read` / `Write` where `&T` has them.
+        fn read<T: Read>() {}
+        fn write<T: Write>() {}
+        read::<Registered<PipeReader>>();
+        read::<&Registered<PipeReader>>();
+        write::<Registered<PipeWriter>>();
+        write::<&Registered<PipeWriter>>();
+        assert_fd::<Registered<PipeReader>>();
+        assert_debug::<Registered<PipeReader>>();
+        fn send<T: Send>() {}
+        send::<Registered<PipeReader>>();
     }
 }
 
@@ -545,6 +727,8 @@ fn the_contract_compiles_and_its_names_work_together() {
     runtime::functions();
     task_locals::items();
     net::methods();
+    unix::methods();
+    registered::methods();
     sync::methods();
     stack_and_trace::items();
     threads::items();
@@ -667,4 +851,35 @@ fn the_contract_compiles_and_its_names_work_together() {
     })
     .unwrap();
     assert_eq!(echoed, b"hello");
+
+    // Unix sockets and a registered pipe through the pinned names.
+    let path = std::env::temp_dir().join(format!("corio-contract-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let (unix_echo, piped) = runtime::run(|| -> io::Result<(Vec<u8>, String)> {
+        let listener = unix::bind(&path)?;
+        let server = runtime::spawn(move || -> io::Result<u64> {
+            let (stream, _) = listener.accept()?;
+            io::copy(&mut &stream, &mut &stream)
+        });
+        let mut client = unix::connect(&path)?;
+        client.write_all(b"unix")?;
+        client.shutdown(Shutdown::Write)?;
+        let mut back = Vec::new();
+        client.read_to_end(&mut back)?;
+        assert_eq!(server.join().unwrap()?, 4);
+
+        let (reader, writer) = io::pipe()?;
+        let (reader, writer) = (registered::new(reader)?, registered::new(writer)?);
+        registered::write_with(&writer, |mut w| w.write(b"piped"))?;
+        drop(writer);
+        let mut text = String::new();
+        registered::read_with(&reader, |mut r| r.read_to_string(&mut text))?;
+        Ok((back, text))
+    })
+    .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        (unix_echo.as_slice(), piped.as_str()),
+        (&b"unix"[..], "piped")
+    );
 }

@@ -118,6 +118,52 @@ fn socket_io_there_fails_with_an_error_std_does_not_retry() {
 }
 
 #[test]
+fn unix_socket_and_registered_io_there_fail_with_an_error_std_does_not_retry() {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join(format!("corio-unwinding-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let full = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    // SAFETY: `listen` takes a descriptor and an integer; `full` owns the
+    // descriptor, open during the call. A backlog of 0 queues one connect.
+    assert_eq!(unsafe { libc::listen(full.as_raw_fd(), 0) }, 0);
+    let queued = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    let kinds = corio::run(|| {
+        let (stream, stream_peer) = corio::net::UnixStream::pair().unwrap();
+        let (datagram, datagram_peer) = corio::net::UnixDatagram::pair().unwrap();
+        let (reader, writer) = std::io::pipe().unwrap();
+        let reader = corio::io::Registered::new(reader).unwrap();
+        let kinds = Rc::new(RefCell::new(Vec::new()));
+        let (k, p) = (Rc::clone(&kinds), path.clone());
+        let result = cancel_while_holding(move || {
+            let mut buf = [0u8; 4];
+            let mut k = k.borrow_mut();
+            k.push((&stream).read(&mut buf).unwrap_err().kind());
+            k.push(datagram.recv(&mut buf).unwrap_err().kind());
+            k.push(
+                reader
+                    .read_with(|mut r| r.read(&mut buf))
+                    .unwrap_err()
+                    .kind(),
+            );
+            k.push((&reader).read(&mut buf).unwrap_err().kind());
+            k.push(reader.readable().unwrap_err().kind());
+            // A full backlog: no retry with back-off here.
+            k.push(corio::net::UnixStream::connect(&p).unwrap_err().kind());
+        });
+        assert!(result.unwrap_err().is_cancelled());
+        drop((stream_peer, datagram_peer, writer));
+        kinds.take()
+    });
+    drop((queued, full));
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(kinds.len(), 6, "the destructor ran every call: {kinds:?}");
+    for kind in kinds {
+        assert_ne!(kind, std::io::ErrorKind::Interrupted);
+        assert_ne!(kind, std::io::ErrorKind::WouldBlock);
+    }
+}
+
+#[test]
 fn join_there_is_cancelled_at_once_and_the_joined_task_keeps_running() {
     let log = new_log();
     corio::run(|| {

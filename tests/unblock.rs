@@ -154,3 +154,21 @@ fn many_jobs_from_many_tasks_all_return_their_own_result() {
     });
     assert_eq!(sum, n * (n - 1));
 }
+
+/// Test support (`corio::retire_blocking_threads`, used where a thread's
+/// C-library state must be gone before the process ends): the threads
+/// alive at the call end, and the pool keeps working with new ones.
+#[test]
+fn retiring_the_pools_threads_ends_them_and_the_pool_still_works() {
+    fn gettid() -> libc::pid_t {
+        // SAFETY: gettid takes no arguments and cannot fail.
+        unsafe { libc::gettid() }
+    }
+    let tid = corio::run(|| corio::unblock(gettid));
+    assert_ne!(tid, gettid());
+    corio::retire_blocking_threads();
+    let task = format!("/proc/self/task/{tid}");
+    assert!(!std::path::Path::new(&task).exists(), "{task} ended");
+    let again = corio::run(|| corio::unblock(|| "a job after the retirement"));
+    assert_eq!(again, "a job after the retirement");
+}

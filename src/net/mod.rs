@@ -1,14 +1,20 @@
-//! TCP and UDP sockets whose blocking calls park the task instead of the
-//! thread.
+//! TCP, UDP and Unix sockets whose blocking calls park the task instead of
+//! the thread.
 //!
-//! The types mirror `std::net` and implement `std::io::Read` / `Write`
-//! (also through `&TcpStream`), so synchronous code written for std
+//! The types mirror `std::net` (and `std::os::unix::net`) and implement
+//! `std::io::Read` / `Write` (also through `&TcpStream` and
+//! `&UnixStream`), so synchronous code written for std
 //! sockets (`BufReader::read_line`, `httparse`, `serde_json::from_reader`,
 //! `tungstenite`) runs on them unchanged, inside tasks, thousands at a time.
 //! A read that would block registers interest with the reactor (mio) and
 //! parks the task; readiness resumes it where it stopped.
 //!
 //! Outside [`crate::run`] they block the thread like their std twins.
+//!
+//! Addresses are a [`ToSocketAddrs`], which takes what std's trait takes
+//! (`"127.0.0.1:80"`, `("localhost", 80)`, a `SocketAddr`, ...) but
+//! resolves host names on the blocking pool, so a slow DNS answer parks
+//! one task rather than the loop.
 //!
 //! # Examples
 //!
@@ -37,31 +43,42 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod addr;
+mod sockopt;
 mod tcp;
 mod udp;
+mod unix;
 
+pub use addr::ToSocketAddrs;
+#[doc(hidden)]
+pub use addr::set_resolve_hook;
 pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-/// Resolves `addr` and tries `attempt` on each address until one works,
-/// returning the last error otherwise (std's behaviour).
+/// Resolves `addr` (host names on the blocking pool) and tries `attempt`
+/// on each address until one works, returning the last error otherwise
+/// (std's behaviour).
 fn each_addr<A: ToSocketAddrs, T>(
     addr: A,
     mut attempt: impl FnMut(SocketAddr) -> io::Result<T>,
 ) -> io::Result<T> {
     let mut last_error = None;
-    for addr in addr.to_socket_addrs()? {
+    for addr in addr::resolve(addr)? {
         match attempt(addr) {
             Ok(value) => return Ok(value),
             Err(e) => last_error = Some(e),
         }
     }
     Err(last_error.unwrap_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to")
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "could not resolve to any addresses",
+        )
     }))
 }
 

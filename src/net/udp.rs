@@ -3,11 +3,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::io;
-use std::net::{self, SocketAddr, ToSocketAddrs};
+use std::net::{self, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
-use super::{check_timeout, deadline, each_addr};
+use super::{ToSocketAddrs, check_timeout, deadline, each_addr};
 use crate::io::Registered;
 use crate::reactor::Direction;
 
@@ -41,13 +41,14 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
-    /// Binds to `addr`, like `std::net::UdpSocket::bind`.
+    /// Binds to `addr`, like `std::net::UdpSocket::bind`; a host name is
+    /// resolved on the blocking pool (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// The bind error of the last address tried.
+    /// The bind error of the last address tried, or the lookup's error.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
-        Self::from_std(net::UdpSocket::bind(addr)?)
+        each_addr(addr, |addr| Self::from_std(net::UdpSocket::bind(addr)?))
     }
 
     /// Wraps a std socket, switching it to non-blocking mode.
@@ -58,16 +59,49 @@ impl UdpSocket {
     pub fn from_std(socket: net::UdpSocket) -> io::Result<Self> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            inner: Registered::new(socket),
+            inner: Registered::from_nonblocking(socket),
             read_timeout: Cell::new(None),
         })
     }
 
-    /// Sends one datagram to `addr`; returns the bytes sent.
+    /// A second handle to the same socket (a `dup` of its descriptor),
+    /// registered on its own, so a receiving task and a sending task can
+    /// each own one. The clone starts with this handle's read timeout.
     ///
     /// # Errors
     ///
-    /// As `std::net::UdpSocket::send_to`.
+    /// If the descriptor cannot be duplicated (`EMFILE`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::net::UdpSocket;
+    ///
+    /// corio::run(|| -> std::io::Result<()> {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0")?;
+    ///     let addr = socket.local_addr()?;
+    ///     let sender = socket.try_clone()?;
+    ///     corio::spawn(move || sender.send_to(b"to myself", addr));
+    ///     let mut buf = [0u8; 16];
+    ///     let (n, from) = socket.recv_from(&mut buf)?;
+    ///     assert_eq!((&buf[..n], from), (&b"to myself"[..], addr));
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_clone(&self) -> io::Result<Self> {
+        Ok(UdpSocket {
+            inner: Registered::from_nonblocking(self.inner.get_ref().try_clone()?),
+            read_timeout: Cell::new(self.read_timeout.get()),
+        })
+    }
+
+    /// Sends one datagram to `addr`; returns the bytes sent. A host name is
+    /// resolved on the blocking pool first (see [`ToSocketAddrs`]).
+    ///
+    /// # Errors
+    ///
+    /// As `std::net::UdpSocket::send_to`, or the lookup's error.
     pub fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], addr: A) -> io::Result<usize> {
         each_addr(addr, |addr| {
             self.inner
@@ -87,13 +121,14 @@ impl UdpSocket {
             .do_io(Direction::Read, until, |s| s.recv_from(buf))
     }
 
-    /// Sets the only peer `send` and `recv` talk to.
+    /// Sets the only peer `send` and `recv` talk to; a host name is
+    /// resolved on the blocking pool first (see [`ToSocketAddrs`]).
     ///
     /// # Errors
     ///
-    /// As `std::net::UdpSocket::connect`.
+    /// As `std::net::UdpSocket::connect`, or the lookup's error.
     pub fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        self.inner.get_ref().connect(addr)
+        each_addr(addr, |addr| self.inner.get_ref().connect(addr))
     }
 
     /// Sends one datagram to the connected peer.
@@ -141,6 +176,87 @@ impl UdpSocket {
     /// `NotConnected` if `connect` was not called.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.inner.get_ref().peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any: for example
+    /// `ConnectionRefused` after a datagram to a port nobody listens on.
+    ///
+    /// # Errors
+    ///
+    /// As `std::net::UdpSocket::take_error`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = corio::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// assert!(socket.take_error()?.is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.get_ref().take_error()
+    }
+
+    /// Sets the IP time-to-live of outgoing datagrams (`IP_TTL`).
+    ///
+    /// # Errors
+    ///
+    /// As `std::net::UdpSocket::set_ttl`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = corio::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_ttl(7)?;
+    /// assert_eq!(socket.ttl()?, 7);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.inner.get_ref().set_ttl(ttl)
+    }
+
+    /// The IP time-to-live of outgoing datagrams.
+    ///
+    /// # Errors
+    ///
+    /// As `std::net::UdpSocket::ttl`.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.inner.get_ref().ttl()
+    }
+
+    /// Allows or forbids sending to broadcast addresses (`SO_BROADCAST`).
+    ///
+    /// # Errors
+    ///
+    /// As `std::net::UdpSocket::set_broadcast`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let socket = corio::net::UdpSocket::bind("127.0.0.1:0")?;
+    /// socket.set_broadcast(true)?;
+    /// assert!(socket.broadcast()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.inner.get_ref().set_broadcast(on)
+    }
+
+    /// Whether `SO_BROADCAST` is set.
+    ///
+    /// # Errors
+    ///
+    /// As `std::net::UdpSocket::broadcast`.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        self.inner.get_ref().broadcast()
+    }
+
+    /// The read timeout.
+    ///
+    /// # Errors
+    ///
+    /// Never; the `Result` mirrors std.
+    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
+        Ok(self.read_timeout.get())
     }
 }
 

@@ -27,4 +27,6 @@ mod unblock;
 
 pub use block_on::block_on;
 pub use handle::{Handle, RemoteJoinHandle, handle};
+#[doc(hidden)]
+pub use unblock::retire_blocking_threads;
 pub use unblock::unblock;

@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::block_on::block_on;
@@ -123,6 +124,12 @@ struct PoolState {
     /// Threads waiting on `work`, including ones notified but not yet
     /// awake (they count themselves out when they wake).
     idle: usize,
+    /// The threads started, for [`retire_blocking_threads`]; finished
+    /// ones are dropped whenever a thread starts.
+    started: Vec<JoinHandle<()>>,
+    /// Callers of [`retire_blocking_threads`] under way: while non-zero, a
+    /// thread that finds no job exits instead of waiting for one.
+    retiring: usize,
 }
 
 fn pool() -> &'static Pool {
@@ -131,10 +138,36 @@ fn pool() -> &'static Pool {
             jobs: VecDeque::new(),
             threads: 0,
             idle: 0,
+            started: Vec::new(),
+            retiring: 0,
         }),
         work: Condvar::new(),
     };
     &POOL
+}
+
+/// Test support, not part of the API: makes every pool thread exit once
+/// it has no job, and returns when the threads alive at the call have
+/// ended (jobs queued meanwhile still run; later jobs start new threads).
+///
+/// A thread's end releases what the C library keeps per thread, such as
+/// glibc's resolver state after a host-name lookup, which a leak checker
+/// run at process exit would otherwise report as lost while the thread
+/// still lives. corio's tests call this before the process ends.
+#[doc(hidden)]
+pub fn retire_blocking_threads() {
+    let pool = pool();
+    let started = {
+        let mut state = pool.lock();
+        state.retiring += 1;
+        std::mem::take(&mut state.started)
+    };
+    pool.work.notify_all();
+    for thread in started {
+        // A pool thread catches its jobs' panics; nothing to report.
+        let _ = thread.join();
+    }
+    pool.lock().retiring -= 1;
 }
 
 impl Pool {
@@ -161,15 +194,21 @@ impl Pool {
         let started = std::thread::Builder::new()
             .name("corio-blocking".into())
             .spawn(move || self.serve());
-        if let Err(e) = started {
-            let mut state = self.lock();
-            state.threads -= 1;
-            if state.threads == 0 {
-                // Nothing would ever run the queue.
-                let jobs = std::mem::take(&mut state.jobs);
-                drop(state);
-                drop(jobs);
-                panic!("corio: cannot start a thread for corio::unblock: {e}");
+        let mut state = self.lock();
+        match started {
+            Ok(thread) => {
+                state.started.retain(|t| !t.is_finished());
+                state.started.push(thread);
+            }
+            Err(e) => {
+                state.threads -= 1;
+                if state.threads == 0 {
+                    // Nothing would ever run the queue.
+                    let jobs = std::mem::take(&mut state.jobs);
+                    drop(state);
+                    drop(jobs);
+                    panic!("corio: cannot start a thread for corio::unblock: {e}");
+                }
             }
         }
     }
@@ -183,6 +222,10 @@ impl Pool {
                 job();
                 state = self.lock();
                 continue;
+            }
+            if state.retiring > 0 {
+                state.threads -= 1;
+                return;
             }
             state.idle += 1;
             let (woken, waited) = self
