@@ -99,6 +99,14 @@
 //!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
+//! # Child processes
+//!
+//! [`process::Command`] is std's builder; its [`process::Child`] waits by
+//! parking the task on a pidfd the event loop watches (polling where the
+//! kernel has none), and the child's pipes read and write like sockets, so
+//! `BufReader` over a child's output or `Command::output` with both
+//! streams at once (no pipe deadlock) park only their own task.
+//!
 //! # Blocking calls while a task is cancelled
 //!
 //! Cancelling a task ([`JoinHandle::abort`], a lost [`race`], an expired
@@ -186,6 +194,7 @@ mod context;
 mod generator;
 pub mod io;
 pub mod net;
+pub mod process;
 mod reactor;
 mod runtime;
 pub mod stack;
