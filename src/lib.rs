@@ -116,7 +116,7 @@
 //!
 //! | call in a destructor of a stack being cancelled | outcome |
 //! |---|---|
-//! | socket (TCP, UDP, Unix) or [`io::Registered`] I/O that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
+//! | socket (TCP, UDP, Unix), child-process pipe ([`process::ChildStdout`] and the others) or [`io::Registered`] I/O, [`process::Child::wait`] (and so `Command::output` / `status`), that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | local or [`shared`](sync::shared) channel `recv` / `send`, [`oneshot`](sync::shared::oneshot) `recv`, that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |

@@ -164,6 +164,48 @@ fn unix_socket_and_registered_io_there_fail_with_an_error_std_does_not_retry() {
 }
 
 #[test]
+fn child_wait_and_pipe_io_there_fail_with_an_error_std_does_not_retry() {
+    use corio::process::{Command, Stdio};
+    use std::io::Write;
+    let kinds = corio::run(|| {
+        // Killed when dropped, so none outlives the test.
+        let mut child = Command::new("sleep")
+            .arg("3600")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let kinds = Rc::new(RefCell::new(Vec::new()));
+        let k = Rc::clone(&kinds);
+        let result = cancel_while_holding(move || {
+            let mut buf = [0u8; 4];
+            let mut k = k.borrow_mut();
+            let stdout = child.stdout.take().unwrap();
+            k.push((&stdout).read(&mut buf).unwrap_err().kind());
+            // More than the pipe holds: the write that would wait fails.
+            let stdin = child.stdin.take().unwrap();
+            k.push((&stdin).write_all(&[0; 1 << 20]).unwrap_err().kind());
+            child.stdout = Some(stdout);
+            k.push(child.wait().unwrap_err().kind());
+            assert_eq!(child.try_wait().unwrap(), None, "try_wait never waits");
+            let mut sleeper = Command::new("sleep");
+            sleeper.arg("3600").kill_on_drop(true);
+            k.push(sleeper.status().unwrap_err().kind());
+            k.push(sleeper.output().unwrap_err().kind());
+        });
+        assert!(result.unwrap_err().is_cancelled());
+        kinds.take()
+    });
+    assert_eq!(kinds.len(), 5, "the destructor ran every call: {kinds:?}");
+    for kind in kinds {
+        assert_ne!(kind, std::io::ErrorKind::Interrupted);
+        assert_ne!(kind, std::io::ErrorKind::WouldBlock);
+    }
+}
+
+#[test]
 fn join_there_is_cancelled_at_once_and_the_joined_task_keeps_running() {
     let log = new_log();
     corio::run(|| {
@@ -384,6 +426,32 @@ fn on_the_loops_own_stack_waits_end_at_once_or_fail_clearly() {
         drop(rx);
     });
     assert_eq!(*log.borrow(), ["sleep returned, send failed: true"]);
+}
+
+#[test]
+fn on_the_loops_own_stack_a_child_wait_fails_at_once() {
+    let log = new_log();
+    corio::run(|| {
+        let l = Rc::clone(&log);
+        let child = corio::process::Command::new("sleep")
+            .arg("3600")
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        // Dropped unrun by the loop, outside any task (see above).
+        let h = corio::spawn({
+            let mut child = Some(child);
+            let guard = OnDrop(move || {
+                let mut child = child.take().unwrap();
+                let waited = child.wait().map_err(|e| e.kind());
+                note(&l, format!("{waited:?}"));
+            });
+            move || drop(guard)
+        });
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(*log.borrow(), ["Err(Other)"]);
 }
 
 #[test]
