@@ -19,13 +19,16 @@ use super::orphans;
 /// options of `std::os::unix::process::CommandExt`) and uses std's own
 /// types: `Stdio`, `ExitStatus`, `Output`.
 ///
-/// Spawning runs inline, on the loop's thread: std's `spawn` starts the
-/// child with `posix_spawn` or `clone(CLONE_VFORK)` and returns once the
-/// child has called `exec` (it learns of an exec failure through a pipe),
-/// which takes on the order of a millisecond and does not depend on what
-/// the child then does. Handing it to [`unblock`](crate::unblock) would
-/// cost about as much in thread hand-offs, and would need the `Command`
-/// moved off the task's stack and back.
+/// Spawning runs inline, on the loop's thread, as tokio's does: std's
+/// `spawn` starts the child (with `posix_spawn`, which glibc does with a
+/// `vfork`-style clone, or with `fork` when options such as `pre_exec`
+/// need it) and returns once the child has called `exec`, whatever the
+/// child does next. The loop pauses for that long: about a millisecond
+/// on the virtual machine this crate is tested on, independent of the
+/// parent's size with `posix_spawn`. Going through
+/// [`unblock`](crate::unblock) instead would add thread hand-offs, and
+/// would move the `Command` off the task's stack for the duration, which a
+/// cancellation could leave stranded on the pool.
 ///
 /// # Examples
 ///

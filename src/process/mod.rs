@@ -19,7 +19,8 @@
 //!
 //! # How waiting works
 //!
-//! - Spawning runs inline (std's fork/exec, quick; see [`Command`]).
+//! - Spawning runs inline, as tokio's does: the loop pauses while std
+//!   starts the child (about a millisecond; see [`Command`]).
 //! - [`Child::wait`] parks on a pidfd registered with the event loop,
 //!   readable once the child has ended; where `pidfd_open(2)` is missing
 //!   or refused (old kernels, some sandboxes) it polls the status with a
