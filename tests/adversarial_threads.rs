@@ -1,0 +1,207 @@
+//! Adversarial uses of the cross-thread machinery (`block_on`, `Handle`,
+//! `RemoteJoinHandle`, `unblock`) that once broke it, kept as regression
+//! tests. Scenarios that hung or aborted the process run in a child
+//! (`examples/test_child`, see `tests/util/limited.rs`).
+
+mod util;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use corio::{Generator, GeneratorState, Yielder};
+use util::ms;
+
+/// Ready once `ready` is set; each poll leaves its waker in `waker`, for
+/// whoever sets the flag to wake. The first poll yields `yielder`'s
+/// generator out of the middle of the poll, then asks to be polled again.
+struct YieldsMidPoll<'y> {
+    yielder: &'y Yielder<(), ()>,
+    yielded: bool,
+    ready: Arc<AtomicBool>,
+    waker: Arc<Mutex<Option<Waker>>>,
+}
+
+impl Future for YieldsMidPoll<'_> {
+    type Output = &'static str;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<&'static str> {
+        if self.ready.load(Ordering::SeqCst) {
+            return Poll::Ready("ready");
+        }
+        if !self.yielded {
+            self.yielded = true;
+            // Suspends the generator in the middle of this poll; whoever
+            // resumes it next (another task, or no task at all) finishes
+            // the poll.
+            self.yielder.yield_(());
+        }
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+/// A generator waiting in `block_on` for `ready`, to be left suspended in
+/// the middle of a poll by its first resume.
+fn waiter(
+    ready: Arc<AtomicBool>,
+    waker: Arc<Mutex<Option<Waker>>>,
+) -> Generator<(), (), &'static str> {
+    Generator::new(move |y: &Yielder<(), ()>, ()| {
+        corio::block_on(YieldsMidPoll {
+            yielder: y,
+            yielded: false,
+            ready,
+            waker,
+        })
+    })
+}
+
+/// Sets `ready` and wakes the last waker the future kept, from a thread,
+/// after a while (the waiting task has parked by then).
+fn complete_later(ready: Arc<AtomicBool>, waker: Arc<Mutex<Option<Waker>>>) {
+    std::thread::spawn(move || {
+        std::thread::sleep(ms(20));
+        ready.store(true, Ordering::SeqCst);
+        if let Some(waker) = waker.lock().unwrap().take() {
+            waker.wake();
+        }
+    });
+}
+
+/// Shuts the runtime down after a generous while, so that a task parked
+/// forever fails the test (`run` unwinds) instead of hanging it.
+fn watchdog(handle: corio::Handle) {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(20));
+        handle.shutdown();
+    });
+}
+
+#[test]
+fn block_on_resumed_by_another_task_is_woken_through_that_task() {
+    // Task A starts the wait and leaves it suspended mid-poll; A ends
+    // (its handle is kept, so its header stays allocated). Main finishes
+    // the poll and parks: the future must have been given main's waker,
+    // not A's, or the wake goes to a finished task and main sleeps forever.
+    let got = corio::run(|| {
+        watchdog(corio::handle());
+        let ready = Arc::new(AtomicBool::new(false));
+        let waker = Arc::new(Mutex::new(None));
+        let slot = Rc::new(RefCell::new(Some(waiter(ready.clone(), waker.clone()))));
+        let a = corio::spawn({
+            let slot = slot.clone();
+            move || {
+                let mut g = slot.borrow_mut().take().unwrap();
+                assert_eq!(g.resume(()), GeneratorState::Yielded(()));
+                *slot.borrow_mut() = Some(g);
+            }
+        });
+        corio::yield_now();
+        assert!(a.is_finished()); // `a` is kept: A's header stays allocated
+        let mut g = slot.borrow_mut().take().unwrap();
+        complete_later(ready, waker);
+        let got = g.resume(());
+        drop(a);
+        got
+    });
+    assert_eq!(got, GeneratorState::Complete("ready"));
+}
+
+#[test]
+fn block_on_resumed_after_its_task_was_freed_touches_nothing_of_it() {
+    // As above, but task A is joined and dropped before main resumes the
+    // generator: A's header (and the waker target in it) is freed. Under
+    // valgrind, any use of what `block_on` saw at its start is an invalid
+    // read.
+    let got = corio::run(|| {
+        watchdog(corio::handle());
+        let ready = Arc::new(AtomicBool::new(false));
+        let waker = Arc::new(Mutex::new(None));
+        let mut g = waiter(ready.clone(), waker.clone());
+        let mut g = corio::spawn(move || {
+            assert_eq!(g.resume(()), GeneratorState::Yielded(()));
+            g
+        })
+        .join()
+        .unwrap();
+        // Spawn and finish a few tasks, so A's memory is reused.
+        for _ in 0..4 {
+            corio::spawn(corio::yield_now).join().unwrap();
+        }
+        complete_later(ready, waker);
+        g.resume(())
+    });
+    assert_eq!(got, GeneratorState::Complete("ready"));
+}
+
+#[test]
+fn block_on_resumed_after_its_runtime_ended_blocks_the_thread() {
+    // The wait starts in a task and is left mid-poll; `run` returns the
+    // generator and its runtime is gone. Resumed on the plain thread, the
+    // wait goes on as `block_on` outside `run` does: it blocks the thread.
+    let ready = Arc::new(AtomicBool::new(false));
+    let waker = Arc::new(Mutex::new(None));
+    let mut g = corio::run({
+        let (ready, waker) = (ready.clone(), waker.clone());
+        move || {
+            let mut g = waiter(ready, waker);
+            assert_eq!(g.resume(()), GeneratorState::Yielded(()));
+            g
+        }
+    });
+    complete_later(ready, waker);
+    assert_eq!(g.resume(()), GeneratorState::Complete("ready"));
+}
+
+#[test]
+fn block_on_resumed_in_a_later_runtime_parks_that_runtimes_task() {
+    let ready = Arc::new(AtomicBool::new(false));
+    let waker = Arc::new(Mutex::new(None));
+    let g = corio::run({
+        let (ready, waker) = (ready.clone(), waker.clone());
+        move || {
+            let mut g = waiter(ready, waker);
+            assert_eq!(g.resume(()), GeneratorState::Yielded(()));
+            g
+        }
+    });
+    let got = corio::run(move || {
+        watchdog(corio::handle());
+        let mut g = g;
+        let ticker = corio::spawn(|| {
+            for _ in 0..3 {
+                corio::sleep(ms(1));
+            }
+        });
+        complete_later(ready, waker);
+        let got = g.resume(());
+        ticker.join().unwrap();
+        got
+    });
+    assert_eq!(got, GeneratorState::Complete("ready"));
+}
+
+#[test]
+fn block_on_works_in_a_thread_local_destructor_after_its_own_was_destroyed() {
+    // It used to panic on `block_on`'s destroyed thread-local, and a panic
+    // escaping a thread-local's destructor aborts the process.
+    let ended = util::limited::run_limited("block_on_in_thread_local_destructor");
+    assert_eq!(
+        ended.expect_success(),
+        ["sent to a thread-local's destructor", "thread joined"]
+    );
+}
+
+#[test]
+fn unblock_still_runs_jobs_after_many_result_destructors_panicked_on_the_pool() {
+    // Each panic used to end its pool thread without counting it out, so
+    // after 512 the pool believed itself full and queued jobs forever.
+    let ended = util::limited::run_limited("unblock_after_panicking_result_drops");
+    assert_eq!(ended.expect_success(), ["then unblock gives 42"]);
+}
