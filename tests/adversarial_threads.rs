@@ -205,3 +205,29 @@ fn unblock_still_runs_jobs_after_many_result_destructors_panicked_on_the_pool() 
     let ended = util::limited::run_limited("unblock_after_panicking_result_drops");
     assert_eq!(ended.expect_success(), ["then unblock gives 42"]);
 }
+
+#[test]
+fn a_task_catching_its_cancellation_in_a_loop_neither_freezes_the_loop_nor_strands_its_joiners() {
+    // Such a task used to raise and catch forever without switching away
+    // (the loop froze, at an abort as at the end of `run`); abandoned at
+    // the end of `run`, its local handle's `join` panicked on a missing
+    // output and a remote handle's `join` blocked forever.
+    let ended = util::limited::run_limited("catches_its_cancellation_in_a_loop");
+    assert_eq!(
+        ended.expect_success(),
+        [
+            "other tasks ran while an aborted task kept catching",
+            "local join after run: cancelled true",
+            "remote join after run: cancelled true",
+        ]
+    );
+    assert_eq!(
+        ended
+            .stderr
+            .matches("kept catching its cancellation")
+            .count(),
+        2,
+        "{}",
+        ended.stderr
+    );
+}

@@ -91,6 +91,10 @@ const SCENARIOS: &[(&str, fn())] = &[
         "unblock_after_panicking_result_drops",
         threads::unblock_after_panicking_result_drops,
     ),
+    (
+        "catches_its_cancellation_in_a_loop",
+        threads::catches_its_cancellation_in_a_loop,
+    ),
 ];
 
 fn main() {

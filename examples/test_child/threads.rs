@@ -70,3 +70,41 @@ pub fn unblock_after_panicking_result_drops() {
         report(format!("then unblock gives {}", corio::unblock(|| 42)));
     });
 }
+
+/// A task that catches its cancellation in a loop, the shape of a server
+/// loop that logs and carries on after any panic.
+fn catch_everything_forever() {
+    loop {
+        let _ = std::panic::catch_unwind(|| corio::sleep(Duration::from_secs(3600)));
+    }
+}
+
+/// Aborts such a task (the others must still run), then lets `run` end
+/// with it and a remote-spawned one still catching: both are abandoned,
+/// and their handles, local and remote, must still resolve.
+pub fn catches_its_cancellation_in_a_loop() {
+    watchdog(60, "a task that catches its cancellation in a loop");
+    let (local, remote) = corio::run(|| {
+        let local = corio::spawn(catch_everything_forever);
+        let remote = corio::handle().spawn(catch_everything_forever);
+        corio::yield_now(); // both park in their sleep
+        local.abort();
+        for _ in 0..3 {
+            corio::sleep(ms(1));
+        }
+        report("other tasks ran while an aborted task kept catching");
+        (local, remote)
+    });
+    let local = local.join().unwrap_err();
+    report(format!(
+        "local join after run: cancelled {}",
+        local.is_cancelled()
+    ));
+    let remote = std::thread::spawn(move || remote.join().unwrap_err())
+        .join()
+        .unwrap();
+    report(format!(
+        "remote join after run: cancelled {}",
+        remote.is_cancelled()
+    ));
+}

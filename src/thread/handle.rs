@@ -236,6 +236,14 @@ impl<T: Send + 'static, F: FnOnce() -> T + Send + 'static> RemoteStart for Start
         }
         let resolver = Resolver(Some(job.clone()));
         let task = crate::spawn(move || resolver.run(body));
+        // The resolver lives on the task's stack: if the task is abandoned
+        // at the end of `run` (it kept catching its cancellation, or could
+        // never finish unwinding), that stack is leaked and the resolver
+        // with it, so the job is resolved from outside.
+        let abandoned = job.clone();
+        task.if_abandoned(Box::new(move || {
+            abandoned.finish(Err(JoinError::Cancelled))
+        }));
         // Under the lock taken before the abort check, so an `abort` sees
         // either "not started" (and this start sees its flag) or the task.
         state.task = Some(task.slot_and_id());
