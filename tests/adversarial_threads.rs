@@ -231,3 +231,51 @@ fn a_task_catching_its_cancellation_in_a_loop_neither_freezes_the_loop_nor_stran
         ended.stderr
     );
 }
+
+#[test]
+fn a_thread_spawning_remotely_in_a_hot_loop_does_not_starve_the_ready_tasks() {
+    // Each look at the inbox used to start every spawn in it: a thread
+    // spawning faster than the loop runs tasks made each turn longer than
+    // the last, and main, woken by its timer behind them, never ran again
+    // (nor did `run` end, which is what stops the spawner here).
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Instant;
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let runtime = std::thread::spawn(move || {
+        corio::run(move || {
+            tx.send(corio::handle()).unwrap();
+            let sleeper = corio::spawn(|| corio::sleep(ms(3)));
+            corio::sleep(ms(3));
+            sleeper.join().unwrap();
+        })
+    });
+    let handle: corio::Handle = rx.recv().unwrap();
+    let gave_up = Arc::new(AtomicBool::new(false));
+    let spawned = Arc::new(AtomicUsize::new(0));
+    let spawners: Vec<_> = (0..2)
+        .map(|_| {
+            let (handle, gave_up, spawned) = (handle.clone(), gave_up.clone(), spawned.clone());
+            std::thread::spawn(move || {
+                let limit = Instant::now() + Duration::from_secs(30);
+                while !handle.is_closed() {
+                    if Instant::now() > limit {
+                        gave_up.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                    drop(handle.spawn(|| 1));
+                    spawned.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    runtime.join().unwrap();
+    for spawner in spawners {
+        spawner.join().unwrap();
+    }
+    assert!(
+        !gave_up.load(Ordering::SeqCst),
+        "main was still starved after 30 s ({} remote spawns)",
+        spawned.load(Ordering::Relaxed)
+    );
+}

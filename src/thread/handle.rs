@@ -64,7 +64,10 @@ impl Handle {
     /// to wait for its result from anywhere.
     ///
     /// The task first runs when its loop next looks at its inbox (at once
-    /// if the loop is idle: it is woken). Called on the runtime's own
+    /// if the loop is idle: it is woken); the loop starts remote spawns in
+    /// the order they came, only as fast as it runs tasks, so a flood of
+    /// them waits its turn instead of starving the tasks already ready.
+    /// Called on the runtime's own
     /// thread, it spawns directly. On a runtime that has ended, the handle
     /// resolves at once to `Err(JoinError::Cancelled)`.
     ///
