@@ -279,3 +279,101 @@ fn a_thread_spawning_remotely_in_a_hot_loop_does_not_starve_the_ready_tasks() {
         spawned.load(Ordering::Relaxed)
     );
 }
+
+// ---- Held up: kept as regression tests.
+
+#[test]
+fn spawns_and_aborts_racing_the_end_of_run_all_resolve() {
+    use std::sync::atomic::AtomicUsize;
+
+    for _ in 0..util::scaled(10) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let runtime = std::thread::spawn(move || {
+            corio::run(move || {
+                tx.send(corio::handle()).unwrap();
+                corio::sleep(ms(3));
+            })
+        });
+        let handle: corio::Handle = rx.recv().unwrap();
+        let cancelled = Arc::new(AtomicUsize::new(0));
+        let spawners: Vec<_> = (0..2)
+            .map(|_| {
+                let (handle, cancelled) = (handle.clone(), cancelled.clone());
+                std::thread::spawn(move || {
+                    let mut handles = Vec::new();
+                    while !handle.is_closed() {
+                        handles.push(handle.spawn(|| {
+                            corio::yield_now();
+                            1
+                        }));
+                        let aborted = handle.spawn(|| {
+                            corio::sleep(ms(1));
+                            2
+                        });
+                        aborted.abort();
+                        handles.push(aborted);
+                    }
+                    // After the end: resolved at once.
+                    handles.extend((0..5).map(|_| handle.spawn(|| 3)));
+                    for h in handles {
+                        if let Err(e) = h.join() {
+                            assert!(e.is_cancelled());
+                            cancelled.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        runtime.join().unwrap();
+        for spawner in spawners {
+            spawner.join().unwrap();
+        }
+        assert!(cancelled.load(Ordering::Relaxed) >= 10);
+    }
+}
+
+#[test]
+fn wakers_woken_from_threads_across_the_end_of_their_runtime_are_harmless() {
+    for round in 0..util::scaled(10) {
+        let wakers: Arc<Mutex<Vec<Waker>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let hammers: Vec<_> = (0..2)
+            .map(|_| {
+                let (wakers, stop) = (wakers.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let now: Vec<Waker> = wakers.lock().unwrap().clone();
+                        for waker in &now {
+                            waker.wake_by_ref();
+                            #[allow(clippy::waker_clone_wake)] // the owned path is the point
+                            waker.clone().wake();
+                        }
+                        std::thread::yield_now();
+                    }
+                })
+            })
+            .collect();
+        let kept = wakers.clone();
+        corio::run(move || {
+            for i in 0..10 {
+                let kept = kept.clone();
+                corio::spawn(move || {
+                    corio::block_on(std::future::poll_fn(|cx| {
+                        kept.lock().unwrap().push(cx.waker().clone());
+                        if i % 2 == 0 {
+                            Poll::Ready(())
+                        } else {
+                            Poll::Pending // cancelled at the end of run
+                        }
+                    }))
+                });
+            }
+            corio::sleep(ms(round as u64 % 3));
+        });
+        std::thread::sleep(ms(2)); // woken after the runtime is gone, too
+        stop.store(true, Ordering::Relaxed);
+        for hammer in hammers {
+            hammer.join().unwrap();
+        }
+    }
+}
