@@ -8,6 +8,7 @@
 
 mod soundness;
 mod support;
+mod threads;
 mod unwinding;
 
 use std::hint::black_box;
@@ -81,6 +82,18 @@ const SCENARIOS: &[(&str, fn())] = &[
     (
         "task_local_of_an_abandoned_task",
         unwinding::task_local_of_an_abandoned_task,
+    ),
+    (
+        "block_on_in_thread_local_destructor",
+        threads::block_on_in_thread_local_destructor,
+    ),
+    (
+        "unblock_after_panicking_result_drops",
+        threads::unblock_after_panicking_result_drops,
+    ),
+    (
+        "catches_its_cancellation_in_a_loop",
+        threads::catches_its_cancellation_in_a_loop,
     ),
 ];
 

@@ -4,12 +4,13 @@
 //! socket) goes through [`try_with`] or [`with`] once and does all its
 //! work inside that call.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::remote::Remote;
+use super::remote::{Remote, RemoteStart};
 use super::scheduler::Scheduler;
 use super::task::TaskRef;
 use crate::context::StackContext;
@@ -32,6 +33,11 @@ pub(crate) struct Runtime {
     pub(crate) cross_thread_waits: Cell<usize>,
     /// Set by `Handle::shutdown`: `run` then unwinds with `Cancelled`.
     pub(crate) shut_down_by_handle: Cell<bool>,
+    /// Spawns from other threads taken from the inbox but not started yet,
+    /// oldest first: the loop starts only as many per look as one turn
+    /// runs tasks (see `driver::deliver_mail`), so a flood of remote spawns
+    /// cannot starve the tasks already ready.
+    pub(crate) spawn_backlog: RefCell<VecDeque<Box<dyn RemoteStart>>>,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -49,6 +55,7 @@ impl Runtime {
             remote,
             cross_thread_waits: Cell::new(0),
             shut_down_by_handle: Cell::new(false),
+            spawn_backlog: RefCell::new(VecDeque::new()),
         })
     }
 }

@@ -117,6 +117,7 @@ impl Drop for Shutdown<'_> {
         // From now on `Handle::spawn` resolves at once as cancelled; the
         // spawns that arrived too late to be started resolve so here.
         drop(self.0.remote.close());
+        drop(self.0.spawn_backlog.take());
     }
 }
 
@@ -217,7 +218,7 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
 fn turn(rt: &Runtime) -> bool {
     {
         deliver_mail(rt);
-        let idle = !rt.scheduler.has_ready();
+        let idle = !rt.scheduler.has_ready() && rt.spawn_backlog.borrow().is_empty();
         // A task parked on a cross-thread wake counts as waiting for I/O:
         // the waker's event is I/O to this loop.
         let io_waits = rt.reactor.has_waiters() || rt.cross_thread_waits.get() > 0;
@@ -254,10 +255,16 @@ fn turn(rt: &Runtime) -> bool {
 
 /// Acts on what other threads posted since the last look (one relaxed
 /// load when nothing was).
+///
+/// Spawns are started oldest first, only as many as leave the ready queue
+/// at [`TASKS_PER_TURN`] (at least one per look); the rest wait in
+/// `Runtime::spawn_backlog`. Starting them all at once let threads that
+/// spawn faster than the loop runs tasks grow every turn without bound:
+/// a task already ready (main woken by its timer) then never ran again.
 fn deliver_mail(rt: &Runtime) {
     for message in rt.remote.take_mail() {
         match message {
-            Message::Spawn(start) => start.start(),
+            Message::Spawn(start) => rt.spawn_backlog.borrow_mut().push_back(start),
             Message::Wake { slot, id } => {
                 if let Some(task) = rt.scheduler.task_with(slot, id) {
                     if let Some(waker) = task.header.made_waker() {
@@ -276,5 +283,15 @@ fn deliver_mail(rt: &Runtime) {
                 rt.scheduler.begin_shutdown(CancelReason::RuntimeShutDown);
             }
         }
+    }
+    let room = TASKS_PER_TURN
+        .saturating_sub(rt.scheduler.ready_len())
+        .max(1);
+    for _ in 0..room {
+        // Not borrowed while the spawn runs.
+        let Some(start) = rt.spawn_backlog.borrow_mut().pop_front() else {
+            break;
+        };
+        start.start();
     }
 }

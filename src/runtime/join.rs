@@ -168,6 +168,12 @@ impl<T> JoinHandle<T> {
         (header.slot.get(), header.id)
     }
 
+    /// Runs `hook` if the task is abandoned at the end of `run` (its stack
+    /// leaked, so nothing on it ever runs again).
+    pub(crate) fn if_abandoned(&self, hook: Box<dyn FnOnce()>) {
+        self.task.header.locals().if_abandoned(hook);
+    }
+
     /// True once the task has returned, panicked or been cancelled.
     ///
     /// # Examples

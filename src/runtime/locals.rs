@@ -49,6 +49,10 @@ pub(crate) struct TaskLocals {
     /// Set once destruction starts; never cleared. From then on, a key
     /// without an entry was destroyed already, or is refused a new value.
     destroying: Cell<bool>,
+    /// What must still happen if the task is abandoned (see [`Self::leak`]):
+    /// a remote spawn's job is resolved as cancelled, since the code that
+    /// would resolve it is on the leaked stack. Dropped unrun otherwise.
+    if_abandoned: Cell<Option<Box<dyn FnOnce()>>>,
 }
 
 /// What a key finds in a task's storage.
@@ -112,12 +116,21 @@ impl TaskLocals {
     }
 
     /// Forgets every value without dropping it, for a task whose stack is
-    /// leaked (`Scheduler::abandon`): its destructors never run.
+    /// leaked (`Scheduler::abandon`): its destructors never run. Then runs
+    /// what [`Self::if_abandoned`] asked for.
     pub(crate) fn leak(&self) {
         self.destroying.set(true);
         for (_, value) in self.entries.take() {
             std::mem::forget(value);
         }
+        if let Some(hook) = self.if_abandoned.take() {
+            hook();
+        }
+    }
+
+    /// Runs `hook` if the task is abandoned; the last call wins.
+    pub(crate) fn if_abandoned(&self, hook: Box<dyn FnOnce()>) {
+        drop(self.if_abandoned.replace(Some(hook)));
     }
 }
 

@@ -56,7 +56,7 @@ mod task;
 mod task_local;
 pub(crate) mod unwind;
 
-pub(crate) use task::{TaskHeader, TaskRef};
+pub(crate) use task::TaskRef;
 pub(crate) mod time;
 
 pub use combinators::{Either, gather, join, race, select};

@@ -121,6 +121,16 @@ fn raise_interrupts(header: &TaskHeader) {
         return;
     }
     if let Some(reason) = cancel {
+        if header.cancel_raises() > 0 {
+            // The task caught its cancellation and went on to park again.
+            // Give the loop a turn before raising once more: a task that
+            // catches in a loop (`loop { let _ = catch_unwind(serve_one); }`)
+            // would otherwise raise and catch forever without ever
+            // switching away, freezing every other task and the end of
+            // `run` (which abandons it after `MAX_CANCEL_RAISES`).
+            header.yield_now();
+            suspend_current_task(header);
+        }
         header.count_cancel_raise();
         let marks = context::raise_marks(&header.context);
         panic::resume_unwind(Box::new(Cancelled::new(header.id, reason, marks)));

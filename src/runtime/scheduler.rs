@@ -154,6 +154,11 @@ impl Scheduler {
         !self.ready.borrow().is_empty()
     }
 
+    /// How many entries the ready queue holds (stale ones included).
+    pub(crate) fn ready_len(&self) -> usize {
+        self.ready.borrow().len()
+    }
+
     /// Runs one task until it parks, yields or finishes. Does nothing for
     /// a task that is done (a stale queue entry) or already running
     /// further up this thread's stack.

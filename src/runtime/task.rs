@@ -498,10 +498,12 @@ impl<S: AnyOutput + ?Sized> Task<S> {
         }
         // Its values' destructors would have run on that stack: they
         // never run (and none run on the loop's stack in their place).
+        self.header.state.set(TaskState::Done);
+        // Its result, for whoever still holds its `JoinHandle`.
+        self.output.set_cancelled();
         if let Some(locals) = self.header.locals.get() {
             locals.leak();
         }
-        self.header.state.set(TaskState::Done);
     }
 
     /// True once the coroutine (and so the body and its captures) is gone.

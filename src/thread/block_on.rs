@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::Thread;
 
-use crate::runtime::TaskHeader;
+use crate::runtime::TaskRef;
 use crate::runtime::current::{self, CrossThreadWait, Runtime};
 use crate::runtime::park;
 use crate::runtime::remote::{BorrowedWaker, TaskWaker};
@@ -90,44 +90,74 @@ use crate::trace::ParkReason;
 /// ```
 pub fn block_on<F: IntoFuture>(future: F) -> F::Output {
     let mut future = pin!(future.into_future());
-    let in_task = current::try_with(|rt| {
-        let task = rt.scheduler.current()?;
-        Some(in_task(rt, &task.header, future.as_mut()))
-    });
-    match in_task {
-        Some(Some(output)) => output,
-        Some(None) => on_loop(future),
-        None => on_thread(future),
+    loop {
+        // Where this runs is looked up again for every poll: a future may
+        // yield a generator from inside `poll`, and whoever resumes the
+        // generator (another task, the loop, a plain thread after the
+        // runtime ended) finishes that poll. Nothing seen before a poll is
+        // trusted after it.
+        let polled = match current::try_with(task_with_waker) {
+            Some(Some(task)) => poll_in_task(&task, future.as_mut()),
+            Some(None) => poll_on_loop(future.as_mut()),
+            None => poll_on_thread(future.as_mut()),
+        };
+        if let Poll::Ready(output) = polled {
+            return output;
+        }
     }
 }
 
-/// `block_on` in a task: parks it between polls. Runs with the task's
-/// header borrowed throughout, as `park` does: the task is unfinished, so
-/// its header outlives this call.
-fn in_task<F: Future + ?Sized>(
-    rt: &Runtime,
-    header: &TaskHeader,
-    mut future: Pin<&mut F>,
-) -> F::Output {
-    let target = header.waker(|| TaskWaker::new(rt.remote.clone(), header.slot.get(), header.id));
+/// The task running now, with its waker target made; `None` on the
+/// loop's own stack.
+fn task_with_waker(rt: &Runtime) -> Option<TaskRef> {
+    let task = rt.scheduler.current_ref()?;
+    let header = &task.header;
+    header.waker(|| TaskWaker::new(rt.remote.clone(), header.slot.get(), header.id));
+    Some(task)
+}
+
+/// One poll of `block_on` in `task`, the task running now, and the park
+/// until its waker is called; `Pending` to poll again.
+///
+/// The task's `Rc` is held throughout, so the waker target in its header
+/// outlives the poll even if the poll is finished by another task (the
+/// generator it runs on was suspended mid-poll and handed over) after
+/// this one ended.
+fn poll_in_task<F: Future + ?Sized>(task: &TaskRef, future: Pin<&mut F>) -> Poll<F::Output> {
+    let target = task
+        .header
+        .made_waker()
+        .expect("`task_with_waker` made the waker target");
     let waker = BorrowedWaker::new(target);
     let mut cx = Context::from_waker(&waker);
-    loop {
-        let seen = target.wakes();
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        if target.wakes() != seen {
-            // Woken during the poll (a future that yields by waking
-            // itself): let the other tasks run first.
-            park::yield_now();
-            continue;
-        }
+    let seen = target.wakes();
+    if let Poll::Ready(output) = future.poll(&mut cx) {
+        return Poll::Ready(output);
+    }
+    let still_here = current::try_with(|rt| {
+        rt.scheduler
+            .current()
+            .is_some_and(|now| std::ptr::eq(now, &**task))
+    });
+    if still_here != Some(true) {
+        // The poll was finished elsewhere: the future holds a waker of
+        // `task`, which may never run again. Poll again from here, so it
+        // gets the waker of where it is waited for now.
+        return Poll::Pending;
+    }
+    if target.wakes() != seen {
+        // Woken during the poll (a future that yields by waking itself):
+        // let the other tasks run first.
+        park::yield_now();
+        return Poll::Pending;
+    }
+    current::with("corio::block_on", |rt| {
         let _waiting = CrossThreadWait::begin(rt);
         while target.wakes() == seen {
             park::park_because(|| ParkReason::Future);
         }
-    }
+    });
+    Poll::Pending
 }
 
 /// Wakes a thread blocked in `block_on` outside any runtime. Wakes are
@@ -148,41 +178,61 @@ impl Wake for ThreadWaker {
     }
 }
 
-thread_local! {
-    /// This thread's waker target for `block_on` outside `run`, made once.
-    static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker {
-        thread: std::thread::current(),
-        wakes: AtomicU64::new(0),
-    });
-}
-
-/// `block_on` outside `run`: parks the thread between polls.
-fn on_thread<F: Future + ?Sized>(mut future: Pin<&mut F>) -> F::Output {
-    let target = THREAD_WAKER.with(Arc::clone);
-    let waker = Waker::from(target.clone());
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        let seen = target.wakes.load(Ordering::Acquire);
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-        // `unpark` before `park` makes `park` return at once, and `park`
-        // may return spuriously: the count is what counts.
-        while target.wakes.load(Ordering::Acquire) == seen {
-            std::thread::park();
+impl ThreadWaker {
+    fn for_this_thread() -> Self {
+        ThreadWaker {
+            thread: std::thread::current(),
+            wakes: AtomicU64::new(0),
         }
     }
+}
+
+thread_local! {
+    /// This thread's waker target for `block_on` outside `run`, made once.
+    static THREAD_WAKER: Arc<ThreadWaker> = Arc::new(ThreadWaker::for_this_thread());
+}
+
+/// One poll of `block_on` outside `run`, and the wait for its waker;
+/// `Pending` to poll again.
+fn poll_on_thread<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    // A thread-local destroyed already (a `block_on` in another
+    // thread-local's destructor, as the thread exits) is replaced by a
+    // target of this call's own.
+    let target = THREAD_WAKER
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| Arc::new(ThreadWaker::for_this_thread()));
+    let waker = Waker::from(target.clone());
+    let mut cx = Context::from_waker(&waker);
+    let seen = target.wakes.load(Ordering::Acquire);
+    if let Poll::Ready(output) = future.poll(&mut cx) {
+        return Poll::Ready(output);
+    }
+    if current::in_runtime() {
+        return Poll::Pending; // finished inside a runtime: poll again there
+    }
+    // `unpark` before `park` makes `park` return at once, and `park`
+    // may return spuriously: the count is what counts.
+    while target.wakes.load(Ordering::Acquire) == seen {
+        std::thread::park();
+    }
+    Poll::Pending
 }
 
 /// `block_on` on the loop's own stack: one poll, since it cannot wait.
-fn on_loop<F: Future + ?Sized>(future: Pin<&mut F>) -> F::Output {
+fn poll_on_loop<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
     let mut cx = Context::from_waker(Waker::noop());
-    match future.poll(&mut cx) {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!(
-            "corio: block_on on the event loop's own stack, outside any task (a destructor \
-             run by the loop?), with a future that is not ready: nothing could run while it \
-             waited"
-        ),
+    if let Poll::Ready(output) = future.poll(&mut cx) {
+        return Poll::Ready(output);
     }
+    let still_on_loop = current::try_with(|rt| rt.scheduler.current().is_none());
+    if still_on_loop != Some(true) {
+        // The poll was finished in a task or outside `run`: the noop
+        // waker it holds is replaced by the next poll's.
+        return Poll::Pending;
+    }
+    panic!(
+        "corio: block_on on the event loop's own stack, outside any task (a destructor \
+         run by the loop?), with a future that is not ready: nothing could run while it \
+         waited"
+    )
 }

@@ -64,7 +64,10 @@ impl Handle {
     /// to wait for its result from anywhere.
     ///
     /// The task first runs when its loop next looks at its inbox (at once
-    /// if the loop is idle: it is woken). Called on the runtime's own
+    /// if the loop is idle: it is woken); the loop starts remote spawns in
+    /// the order they came, only as fast as it runs tasks, so a flood of
+    /// them waits its turn instead of starving the tasks already ready.
+    /// Called on the runtime's own
     /// thread, it spawns directly. On a runtime that has ended, the handle
     /// resolves at once to `Err(JoinError::Cancelled)`.
     ///
@@ -239,6 +242,14 @@ impl<T: Send + 'static, F: FnOnce() -> T + Send + 'static> RemoteStart for Start
         }
         let resolver = Resolver(Some(job.clone()));
         let task = crate::spawn(move || resolver.run(body));
+        // The resolver lives on the task's stack: if the task is abandoned
+        // at the end of `run` (it kept catching its cancellation, or could
+        // never finish unwinding), that stack is leaked and the resolver
+        // with it, so the job is resolved from outside.
+        let abandoned = job.clone();
+        task.if_abandoned(Box::new(move || {
+            abandoned.finish(Err(JoinError::Cancelled))
+        }));
         // Under the lock taken before the abort check, so an `abort` sees
         // either "not started" (and this start sees its flag) or the task.
         state.task = Some(task.slot_and_id());

@@ -107,8 +107,25 @@ impl<T> Drop for DeliverOnDrop<T> {
     }
 }
 
-/// A job for the pool: it catches its own panics.
+/// A job for the pool: it catches the panics of the closure it runs, but
+/// not of the destructors of what it leaves behind (see [`run_job`]).
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs `job` on a pool thread, which must survive it: a thread that died
+/// would stay counted in `PoolState::threads`, and once 512 had, the pool
+/// would queue every later job forever.
+///
+/// A job catches the panic of its closure, but a result nobody waits for
+/// any more (its waiter was cancelled) is dropped here, with the job, and
+/// its destructor may panic too. That panic is dropped; if dropping its
+/// payload panics yet again, that payload is leaked rather than let loose.
+fn run_job(job: Job) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(job))
+        && let Err(again) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
+    {
+        std::mem::forget(again);
+    }
+}
 
 /// The process's blocking pool.
 struct Pool {
@@ -219,7 +236,7 @@ impl Pool {
         loop {
             if let Some(job) = state.jobs.pop_front() {
                 drop(state);
-                job();
+                run_job(job);
                 state = self.lock();
                 continue;
             }
