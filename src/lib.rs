@@ -183,6 +183,7 @@ compile_error!(
 );
 
 mod context;
+pub mod fs;
 mod generator;
 pub mod io;
 pub mod net;
