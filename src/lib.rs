@@ -189,6 +189,7 @@ pub mod io;
 pub mod net;
 mod reactor;
 mod runtime;
+pub mod signal;
 pub mod stack;
 pub mod sync;
 mod thread;

@@ -692,6 +692,27 @@ mod files {
     }
 }
 
+/// Unix signals: `corio::signal`.
+#[allow(dead_code)]
+mod signals {
+    use super::*;
+    use corio::signal::Signals;
+
+    pub fn new<I: IntoIterator<Item = i32>>(signals: I) -> io::Result<Signals> {
+        Signals::new(signals)
+    }
+
+    pub fn items() {
+        let _: fn() -> io::Result<()> = corio::signal::ctrl_c;
+        let _: fn(&mut Signals) -> Option<i32> = Signals::recv;
+        let _: fn(&mut Signals) -> Option<i32> = Signals::try_recv;
+        assert_iterator::<Signals, i32>();
+        assert_debug::<Signals>();
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<Signals>();
+    }
+}
+
 /// Synchronisation: the bounded channel, FIFO semaphore, mutex and event.
 #[allow(dead_code)]
 mod sync {
@@ -860,6 +881,7 @@ fn the_contract_compiles_and_its_names_work_together() {
     threads::items();
     shared_sync::items();
     files::methods();
+    signals::items();
 
     // The DESIGN.md generator example, through the pinned wrappers.
     let mut g = generators::new(|y: &Yielder<i32, u64>, first: i32| -> &'static str {
@@ -1024,4 +1046,9 @@ fn the_contract_compiles_and_its_names_work_together() {
     })
     .unwrap();
     assert_eq!((text.as_str(), names), ("files", 2));
+    // A signal through the pinned names.
+    let mut stop = signals::new([libc::SIGUSR1]).unwrap();
+    // SAFETY: kill(2) with our own pid; the handler was just installed.
+    unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
+    assert_eq!(runtime::run(|| stop.recv()), Some(libc::SIGUSR1));
 }

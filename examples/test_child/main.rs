@@ -6,6 +6,7 @@
 //! list and exits with status 2. The tests start it through
 //! `tests/util/process.rs`, e.g. `test_child overflow_default`.
 
+mod signals;
 mod soundness;
 mod support;
 mod unwinding;
@@ -81,6 +82,10 @@ const SCENARIOS: &[(&str, fn())] = &[
     (
         "task_local_of_an_abandoned_task",
         unwinding::task_local_of_an_abandoned_task,
+    ),
+    (
+        "ctrl_c_in_a_task_and_outside_run",
+        signals::ctrl_c_in_a_task_and_outside_run,
     ),
 ];
 
