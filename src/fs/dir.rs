@@ -117,7 +117,15 @@ impl DirEntry {
     ///
     /// # Examples
     ///
-    /// See [`DirEntry`].
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("corio-dep-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("x"), "")?;
+    /// let entry = corio::run(|| corio::fs::read_dir(&dir))?.next().unwrap()?;
+    /// assert_eq!(entry.path(), dir.join("x"));
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn path(&self) -> PathBuf {
         self.path.clone()
     }
@@ -126,7 +134,15 @@ impl DirEntry {
     ///
     /// # Examples
     ///
-    /// See [`read_dir`].
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("corio-den-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("name.txt"), "")?;
+    /// let entry = corio::run(|| corio::fs::read_dir(&dir))?.next().unwrap()?;
+    /// assert_eq!(entry.file_name(), "name.txt");
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn file_name(&self) -> OsString {
         self.file_name.clone()
     }
@@ -136,7 +152,14 @@ impl DirEntry {
     ///
     /// # Examples
     ///
-    /// See [`read_dir`].
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("corio-det-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(dir.join("inner"))?;
+    /// let entry = corio::run(|| corio::fs::read_dir(&dir))?.next().unwrap()?;
+    /// assert!(entry.file_type().is_dir());
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn file_type(&self) -> FileType {
         self.file_type
     }
@@ -150,7 +173,18 @@ impl DirEntry {
     ///
     /// # Examples
     ///
-    /// See [`DirEntry`].
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("corio-dem-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir)?;
+    /// std::fs::write(dir.join("four"), "1234")?;
+    /// let len = corio::run(|| -> std::io::Result<u64> {
+    ///     let entry = corio::fs::read_dir(&dir)?.next().unwrap()?;
+    ///     Ok(entry.metadata()?.len()) // one more hop
+    /// })?;
+    /// assert_eq!(len, 4);
+    /// std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn metadata(&self) -> io::Result<Metadata> {
         super::symlink_metadata(&self.path)
     }

@@ -81,7 +81,16 @@ impl OpenOptions {
     ///
     /// # Examples
     ///
-    /// See [`OpenOptions`].
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let path = std::env::temp_dir().join(format!("corio-app-doc-{}", std::process::id()));
+    /// std::fs::write(&path, "log:")?;
+    /// corio::run(|| corio::fs::OpenOptions::new().append(true).open(&path)?.write_all(b" more"))?;
+    /// assert_eq!(std::fs::read_to_string(&path)?, "log: more");
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn append(&mut self, append: bool) -> &mut Self {
         self.0.append(append);
         self
@@ -108,7 +117,14 @@ impl OpenOptions {
     ///
     /// # Examples
     ///
-    /// See [`OpenOptions`].
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("corio-mk-doc-{}", std::process::id()));
+    /// let _ = std::fs::remove_file(&path);
+    /// corio::run(|| corio::fs::OpenOptions::new().write(true).create(true).open(&path))?;
+    /// assert!(path.is_file());
+    /// std::fs::remove_file(&path)?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn create(&mut self, create: bool) -> &mut Self {
         self.0.create(create);
         self
@@ -171,7 +187,14 @@ impl OpenOptions {
     ///
     /// # Examples
     ///
-    /// See [`OpenOptions`].
+    /// ```
+    /// use std::io::Read;
+    ///
+    /// let mut zeros = [1u8; 4];
+    /// corio::run(|| corio::fs::OpenOptions::new().read(true).open("/dev/zero")?.read_exact(&mut zeros))?;
+    /// assert_eq!(zeros, [0; 4]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let (options, path) = (self.0.clone(), owned(path));
         hop(move || options.open(path)).map(File::from)

@@ -165,7 +165,11 @@ impl State {
 
 /// The action run in every handler of ours: async-signal-safe only.
 fn on_signal(signal: usize, fd: RawFd) {
-    PENDING[signal].store(true, Ordering::SeqCst);
+    // `signal` is below SLOTS (checked by `Signals::new`); `get` keeps
+    // even a broken promise from panicking inside a handler.
+    if let Some(flag) = PENDING.get(signal) {
+        flag.store(true, Ordering::SeqCst);
+    }
     let byte = 1u8;
     // SAFETY: write(2) is async-signal-safe; `byte` is one readable byte
     // for the call; `fd` is the pipe's write end, open for the rest of
