@@ -30,6 +30,17 @@
 //! stopped reading until its socket buffers and 128 queued lines filled up)
 //! is removed at once: its socket is shut down, the others hear
 //! `* <nick> left`, and a note goes to stderr.
+//!
+//! **Ctrl-C stops it gracefully** (so does `SIGTERM`). The signals are
+//! taken over with `corio::signal::Signals` before the server says it
+//! listens, so a Ctrl-C from then on is never missed nor fatal. On one,
+//! the main task stops accepting, and the room sends every connection,
+//! members and those still choosing a nickname alike, the line
+//! `* server shutting down`; each writer closes its socket after that
+//! line, which ends its reader, and the room ends once every client has
+//! left. Then `run` returns, every destructor has run, and the process
+//! exits with status 0. A client that cannot take the line within
+//! [`LINGER`] is cut off when `run` ends.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Write};
@@ -38,6 +49,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use corio::net::{TcpListener, TcpStream};
+use corio::signal::Signals;
 use corio::sync::{Receiver, Sender, TrySendError, channel};
 
 const MAX_LINE: usize = 1024;
@@ -48,27 +60,40 @@ const ROOM_QUEUE: usize = 256;
 const LINGER: Duration = Duration::from_secs(5);
 const TOO_LONG: &str = "! line too long";
 const BAD_UTF8: &str = "! invalid UTF-8";
+/// The last line every connection gets when the server stops. No line a
+/// client can make the room send looks like it: a member's words always
+/// come after `<nick>:`, and the room's own lines name a nick.
+const GOODBYE: &str = "* server shutting down\n";
 
 /// A line on its way to clients, newline included; shared by a broadcast.
 type Line = Rc<str>;
 
-/// What client tasks tell the room task; each names the client by its id.
+/// What client tasks (and, at the end, the main task) tell the room task;
+/// each names the client by its id.
 enum Event {
-    /// Asks to join; the room answers `true` on the sender if the nickname
-    /// was free, and the client is then a member.
-    Join(u64, Member, Sender<bool>),
+    /// A new connection, not a member yet (its `nick` is `None`): the room
+    /// knows it so that a shutdown can say goodbye to it too.
+    Connect(u64, Member),
+    /// Asks to join as the nickname; the room answers `true` on the sender
+    /// if it was free, and the client is then a member. While shutting
+    /// down, the room drops the sender unanswered.
+    Join(u64, String, Sender<bool>),
     Say(u64, String),
     Who(u64),
-    /// The client is gone; ignored if it never joined or was dropped.
+    /// The client is gone; ignored if it was dropped already.
     Leave(u64),
+    /// The server stops: tell every connection goodbye, admit nobody.
+    Shutdown,
 }
 
-/// The members by id, so in joining order.
+/// Every connection by id (so in connecting order), members and those at
+/// the nickname prompt.
 type Members = BTreeMap<u64, Member>;
 
-/// The room's view of one member.
+/// The room's view of one connection.
 struct Member {
-    nick: String,
+    /// `None` until it has joined.
+    nick: Option<String>,
     peer: SocketAddr,
     stream: Rc<TcpStream>,
     outbox: Sender<Line>,
@@ -84,14 +109,37 @@ fn main() {
     let local = listener
         .local_addr()
         .map_or(addr.to_string(), |a| a.to_string());
+    // Before saying we listen: from here on Ctrl-C is ours to handle.
+    let mut stop = Signals::new([libc::SIGINT, libc::SIGTERM]).unwrap_or_else(|e| {
+        eprintln!("chat: cannot handle Ctrl-C: {e}");
+        std::process::exit(1);
+    });
     println!("listening on {local}");
-    corio::run(|| serve(listener));
+    corio::run(|| serve(listener, &mut stop));
+    eprintln!("chat: stopped");
 }
 
-/// Runs the chat room on `listener` forever; call it inside `corio::run`.
-fn serve(listener: TcpListener) {
+/// Runs the chat room on `listener` until `stop` receives a signal, then
+/// shuts it down (see the module docs); call it inside `corio::run`.
+fn serve(listener: TcpListener, stop: &mut Signals) {
     let (events, inbox) = channel(ROOM_QUEUE);
-    corio::spawn(move || room(inbox));
+    let room = corio::spawn(move || room(inbox));
+    let acceptor = corio::spawn({
+        let events = events.clone();
+        move || accept(listener, events)
+    });
+    let signal = stop.recv(); // parks until Ctrl-C
+    eprintln!("chat: signal {}, shutting down", signal.unwrap_or_default());
+    acceptor.abort(); // no new connections; the listener closes as it unwinds
+    let _ = acceptor.join();
+    let _ = events.send(Event::Shutdown);
+    drop(events);
+    // The room ends when the last client has left.
+    let _ = corio::timeout(LINGER, move || room.join());
+}
+
+/// The acceptor task: a client task per connection.
+fn accept(listener: TcpListener, events: Sender<Event>) {
     for id in 1.. {
         match listener.accept() {
             Ok((stream, peer)) => {
@@ -109,34 +157,55 @@ fn serve(listener: TcpListener) {
 /// The room task: the only owner of the member list.
 fn room(inbox: Receiver<Event>) {
     let mut members = Members::new();
+    let mut closing = false;
     for event in inbox {
         match event {
-            Event::Join(id, member, reply) => {
-                let free = members.values().all(|m| m.nick != member.nick);
+            Event::Connect(id, member) => {
+                if closing {
+                    say_goodbye(&member);
+                }
+                members.insert(id, member);
+            }
+            Event::Join(_, _, reply) if closing => drop(reply),
+            Event::Join(id, nick, reply) => {
+                let free = members.values().all(|m| m.nick.as_ref() != Some(&nick));
                 let _ = reply.try_send(free);
-                if free {
-                    let line = format!("* {} joined", member.nick);
-                    members.insert(id, member);
+                if let Some(m) = members.get_mut(&id).filter(|_| free) {
+                    let line = format!("* {nick} joined");
+                    m.nick = Some(nick);
                     deliver(&mut members, line, |_| true);
                 }
             }
             Event::Say(id, text) => {
-                if let Some(m) = members.get(&id) {
-                    let line = format!("{}: {text}", m.nick);
+                if let Some(nick) = members.get(&id).and_then(|m| m.nick.as_ref()) {
+                    let line = format!("{nick}: {text}");
                     deliver(&mut members, line, |to| to != id);
                 }
             }
             Event::Who(id) => {
-                let nicks: Vec<&str> = members.values().map(|m| m.nick.as_str()).collect();
+                let nicks: Vec<&str> = members.values().filter_map(|m| m.nick.as_deref()).collect();
                 let line = format!("* online: {}", nicks.join(", ")); // in joining order
                 deliver(&mut members, line, |to| to == id);
             }
             Event::Leave(id) => {
-                if let Some(m) = members.remove(&id) {
-                    deliver(&mut members, format!("* {} left", m.nick), |_| true);
+                let left = members.remove(&id).and_then(|m| m.nick);
+                if let Some(nick) = left.filter(|_| !closing) {
+                    deliver(&mut members, format!("* {nick} left"), |_| true);
                 }
             }
+            Event::Shutdown => {
+                closing = true;
+                members.values().for_each(say_goodbye);
+            }
         }
+    }
+}
+
+/// Queues the goodbye line for a connection (its writer then closes the
+/// socket), or, if its outbox is full, closes the socket at once.
+fn say_goodbye(member: &Member) {
+    if member.outbox.try_send(Line::from(GOODBYE)).is_err() {
+        let _ = member.stream.shutdown(Shutdown::Both);
     }
 }
 
@@ -147,18 +216,22 @@ fn deliver(members: &mut Members, text: String, to: impl Fn(u64) -> bool) {
     let mut dropped = offer(members, &Line::from(text + "\n"), &to);
     while let Some(id) = dropped.pop() {
         if let Some(m) = members.remove(&id) {
-            eprintln!("chat: dropped {} ({}): outbox full", m.nick, m.peer);
+            let nick = m.nick.unwrap_or_default(); // only members are offered lines
+            eprintln!("chat: dropped {nick} ({}): outbox full", m.peer);
             let _ = m.stream.shutdown(Shutdown::Both); // ends its reader and writer
-            let left = Line::from(format!("* {} left\n", m.nick));
+            let left = Line::from(format!("* {nick} left\n"));
             dropped.extend(offer(members, &left, &|_| true));
         }
     }
 }
 
-/// Queues `line` for the members `to` selects; returns those it did not fit.
+/// Queues `line` for the members (connections that joined) `to` selects;
+/// returns those it did not fit.
 fn offer(members: &Members, line: &Line, to: &dyn Fn(u64) -> bool) -> Vec<u64> {
     let full = |m: &Member| matches!(m.outbox.try_send(line.clone()), Err(TrySendError::Full(_)));
-    let chosen = members.iter().filter(|&(&id, _)| to(id));
+    let chosen = members
+        .iter()
+        .filter(|&(&id, m)| m.nick.is_some() && to(id));
     chosen.filter(|(_, m)| full(m)).map(|(&id, _)| id).collect()
 }
 
@@ -170,7 +243,16 @@ fn client(id: u64, peer: SocketAddr, stream: TcpStream, events: &Sender<Event>) 
         let stream = Rc::clone(&stream);
         move || write_out(&stream, &queued)
     });
-    if let Err(e) = session(id, peer, &stream, &outbox, events) {
+    let connection = Member {
+        nick: None,
+        peer,
+        stream: Rc::clone(&stream),
+        outbox: outbox.clone(),
+    };
+    if events.send(Event::Connect(id, connection)).is_err() {
+        return; // the room is gone: the server is stopping
+    }
+    if let Err(e) = session(id, &stream, &outbox, events) {
         eprintln!("chat: connection {peer} ended: {e}");
     }
     let _ = events.send(Event::Leave(id));
@@ -182,15 +264,14 @@ fn client(id: u64, peer: SocketAddr, stream: TcpStream, events: &Sender<Event>) 
 /// One connection's conversation, from the nickname prompt to leaving.
 fn session(
     id: u64,
-    peer: SocketAddr,
-    stream: &Rc<TcpStream>,
+    stream: &TcpStream,
     outbox: &Sender<Line>,
     events: &Sender<Event>,
 ) -> io::Result<()> {
     let gone = || io::Error::new(io::ErrorKind::BrokenPipe, "connection closing");
     let tell = |text: &str| outbox.send(Line::from(text)).map_err(|_| gone());
     let event = |e: Event| events.send(e).map_err(|_| gone());
-    let reader = BufReader::new(&**stream);
+    let reader = BufReader::new(stream);
     let mut lines = Lines {
         reader,
         line: Vec::new(),
@@ -212,17 +293,12 @@ fn session(
             continue;
         }
         let (reply, answer) = channel(1);
-        let member = Member {
-            nick,
-            peer,
-            stream: Rc::clone(stream),
-            outbox: outbox.clone(),
-        };
-        event(Event::Join(id, member, reply))?;
-        if answer.recv() == Some(true) {
-            break;
+        event(Event::Join(id, nick, reply))?;
+        match answer.recv() {
+            Some(true) => break,
+            Some(false) => tell("! nickname taken\n")?,
+            None => return Ok(()), // shutting down: the goodbye is on its way
         }
-        tell("! nickname taken\n")?;
     }
     while let Some(line) = lines.next()? {
         match line.as_deref() {
@@ -257,18 +333,22 @@ fn check_nick(nick: &str) -> Result<(), &'static str> {
 }
 
 /// A writer task: copies queued lines to the socket, several per write when
-/// they pile up, until every sender is gone or the socket fails.
+/// they pile up, until every sender is gone, the socket fails, or it has
+/// written the goodbye line.
 fn write_out(stream: &TcpStream, queued: &Receiver<Line>) {
     let mut batch = Vec::new();
     while let Some(line) = queued.recv() {
         batch.clear();
         batch.extend_from_slice(line.as_bytes());
-        while batch.len() < 16 * 1024
+        let mut last = &*line == GOODBYE;
+        while !last
+            && batch.len() < 16 * 1024
             && let Ok(line) = queued.try_recv()
         {
             batch.extend_from_slice(line.as_bytes());
+            last = &*line == GOODBYE;
         }
-        if (&*stream).write_all(&batch).is_err() {
+        if (&*stream).write_all(&batch).is_err() || last {
             break;
         }
     }

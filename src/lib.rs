@@ -97,6 +97,16 @@
 //! file descriptor (a pipe, an eventfd, another crate's socket) the same
 //! parking I/O.
 //!
+//! # Files and signals
+//!
+//! [`fs`] is std's file API (`read`, `write`, `File`, `OpenOptions`,
+//! `read_dir`, ...) with each call one hop to the blocking pool, since
+//! epoll cannot wait for a regular file; buffers are owned, so nothing
+//! borrowed from a parked stack crosses to the pool. [`signal`] waits
+//! for Unix signals: [`signal::ctrl_c`] and [`signal::Signals`] park a
+//! task (or block a plain thread) until one arrives, and every waiter in
+//! every runtime of the process sees it.
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
 //! # Child processes
@@ -120,14 +130,16 @@
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | local or [`shared`](sync::shared) channel `recv` / `send`, [`oneshot`](sync::shared::oneshot) `recv`, that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
-//! | [`sync::Mutex::lock`], [`sync::Semaphore::acquire`], [`block_on`] | park as usual: their waits end on their own (cleanup like `room.lock().remove(id)` works) |
+//! | [`signal::ctrl_c`], [`signal::Signals::recv`] that would wait | an error / `None` at once (a signal already delivered is still received) |
+//! | [`sync::Mutex::lock`], [`sync::Semaphore::acquire`], [`block_on`], [`unblock`], [`fs`]`::*` | park as usual: their waits end on their own (cleanup like `room.lock().remove(id)` or `fs::remove_file(tmp)` works) |
 //! | [`scope`], [`gather`], [`join()`], [`race`], [`select`] called there | run their children as usual (fresh tasks, not cancelled) and park until they finish |
 //! | a [`scope`] (or combinator) already waiting when its task is cancelled | cancels its children and parks until they have unwound, then the unwinding goes on |
 //!
 //! On the event loop's own stack outside any task (destructors of a task
 //! that was cancelled before it ever ran), a call that would wait returns
-//! its error, `None` or at once where the table says so (shared channels
-//! and oneshots included: they never freeze the loop), and
+//! its error, `None` or at once where the table says so (shared channels,
+//! oneshots and signals included: they never freeze the loop), [`unblock`]
+//! and [`fs`] run their work right there, and
 //! `Mutex::lock` / `Semaphore::acquire` panic with a clear message, as
 //! does `block_on` of a future that is not ready at its first poll. None
 //! of them spins.
@@ -191,12 +203,14 @@ compile_error!(
 );
 
 mod context;
+pub mod fs;
 mod generator;
 pub mod io;
 pub mod net;
 pub mod process;
 mod reactor;
 mod runtime;
+pub mod signal;
 pub mod stack;
 pub mod sync;
 mod thread;

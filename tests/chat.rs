@@ -87,6 +87,31 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Sends the server `SIGINT`, as Ctrl-C in its terminal would.
+    fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill(2) on our own child, not waited for yet (so the pid
+        // is still its); the server handles SIGINT from before it printed
+        // its address.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    }
+
+    /// Waits for the server to exit on its own (killing it after a minute,
+    /// the harness's guard against a hang, not a timed assertion) and
+    /// returns how it ended and its stderr.
+    fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let limit = std::time::Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("poll the server") {
+                break status;
+            }
+            assert!(std::time::Instant::now() < limit, "the server did not exit");
+            thread::sleep(Duration::from_millis(10));
+        };
+        let stderr = self.stderr.take().expect("stderr not collected yet");
+        (status, stderr.join().expect("the stderr reader thread"))
+    }
 }
 
 impl Drop for Server {
@@ -375,4 +400,27 @@ fn a_client_that_stops_reading_is_dropped_not_waited_for() {
         stderr.contains("dropped slow"),
         "no note about dropping `slow` on stderr:\n{stderr}"
     );
+}
+
+#[test]
+fn ctrl_c_says_goodbye_to_every_connection_and_exits_with_0() {
+    let server = Server::start();
+    let mut alice = Client::join(&server, "alice");
+    let mut bob = Client::join(&server, "bob");
+    alice.expect("* bob joined");
+    alice.send("see you");
+    bob.expect("alice: see you");
+    // Still choosing a nickname: told as well.
+    let mut carol = Client::connect(&server);
+
+    server.interrupt();
+    for client in [&mut alice, &mut bob, &mut carol] {
+        client.expect("* server shutting down");
+        client.expect_closed();
+    }
+    let (status, stderr) = server.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}; stderr:\n{stderr}");
+    assert!(stderr.contains("shutting down"), "{stderr}");
+    // Printed after `run` returned: every task ended, destructors ran.
+    assert!(stderr.ends_with("chat: stopped\n"), "{stderr}");
 }

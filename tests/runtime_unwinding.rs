@@ -628,6 +628,100 @@ fn on_the_loops_own_stack_remote_join_and_block_on_do_not_wait() {
     thread.join().unwrap();
 }
 
+/// SIGINT's handler as `sigaction` reports it (to see that nothing was
+/// installed).
+fn sigint_handler() -> libc::sighandler_t {
+    // SAFETY: a zeroed sigaction is a valid value to be overwritten; a
+    // null new action only queries the current one.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        assert_eq!(libc::sigaction(libc::SIGINT, std::ptr::null(), &mut old), 0);
+        old.sa_sigaction
+    }
+}
+
+#[test]
+fn signal_waits_there_give_up_at_once_without_installing_anything() {
+    use corio::signal::{Signals, ctrl_c};
+    let before = sigint_handler();
+    // Made (and its handler installed) outside: making one never waits.
+    let mut made_before = Signals::new([libc::SIGUSR1]).unwrap();
+    let got = corio::run(|| {
+        let outcome = Rc::new(RefCell::new(String::new()));
+        let o = Rc::clone(&outcome);
+        cancel_while_holding(move || {
+            let interrupted = ctrl_c().map_err(|e| e.kind());
+            let received = made_before.recv();
+            let fresh = Signals::new([libc::SIGUSR2]).map(|mut s| s.recv());
+            *o.borrow_mut() = format!(
+                "ctrl_c {interrupted:?} recv {received:?} fresh {:?}",
+                fresh.map_err(|e| e.kind())
+            );
+        })
+        .unwrap_err();
+        // On the loop's own stack, likewise: a task dropped unrun.
+        let o = Rc::clone(&outcome);
+        let h = corio::spawn({
+            let guard = OnDrop(move || {
+                let interrupted = ctrl_c().map_err(|e| e.kind());
+                let fresh = Signals::new([libc::SIGUSR2]).map(|mut s| s.recv());
+                o.borrow_mut().push_str(&format!(
+                    " / loop: ctrl_c {interrupted:?} recv {:?}",
+                    fresh.map_err(|e| e.kind())
+                ));
+            });
+            move || drop(guard)
+        });
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+        outcome.take()
+    });
+    assert_eq!(
+        got,
+        "ctrl_c Err(Other) recv None fresh Ok(None) / loop: ctrl_c Err(Other) recv Ok(None)"
+    );
+    assert_eq!(
+        sigint_handler(),
+        before,
+        "ctrl_c installed no handler there"
+    );
+}
+
+#[test]
+fn fs_calls_there_park_as_usual_and_run_inline_on_the_loops_stack() {
+    let path = std::env::temp_dir().join(format!("corio-unwinding-fs-{}", std::process::id()));
+    let log = new_log();
+    corio::run(|| {
+        let (l, p) = (Rc::clone(&log), path.clone());
+        cancel_while_holding(move || {
+            corio::fs::write(&p, "cleanup state").unwrap();
+            let read = corio::fs::read_to_string(&p).unwrap();
+            corio::fs::remove_file(&p).unwrap();
+            note(&l, format!("in a cancelled destructor: {read}"));
+        })
+        .unwrap_err();
+        let (l, p) = (Rc::clone(&log), path.clone());
+        let h = corio::spawn({
+            let guard = OnDrop(move || {
+                corio::fs::write(&p, "on the loop").unwrap();
+                let read = corio::fs::read_to_string(&p).unwrap();
+                corio::fs::remove_file(&p).unwrap();
+                note(&l, format!("on the loop's stack: {read}"));
+            });
+            move || drop(guard)
+        });
+        h.abort();
+        assert!(h.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(
+        *log.borrow(),
+        [
+            "in a cancelled destructor: cleanup state",
+            "on the loop's stack: on the loop"
+        ]
+    );
+}
+
 // ---- Unwinding tracked per stack.
 
 #[test]

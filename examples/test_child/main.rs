@@ -6,6 +6,7 @@
 //! list and exits with status 2. The tests start it through
 //! `tests/util/process.rs`, e.g. `test_child overflow_default`.
 
+mod signals;
 mod soundness;
 mod support;
 mod threads;
@@ -94,6 +95,10 @@ const SCENARIOS: &[(&str, fn())] = &[
     (
         "catches_its_cancellation_in_a_loop",
         threads::catches_its_cancellation_in_a_loop,
+    ),
+    (
+        "ctrl_c_in_a_task_and_outside_run",
+        signals::ctrl_c_in_a_task_and_outside_run,
     ),
 ];
 
