@@ -625,7 +625,11 @@ fn main() {
         switch_row(&plan, &rt),
         round_trip_row(&plan, &rt),
     ];
-    rows.extend(cross_thread_rows(&plan, &rt));
+    // Every thread of these measures on one CPU (threads started inside
+    // inherit the pin): see the note printed under the table.
+    rows.extend(thread_workloads::on_one_cpu(|| {
+        cross_thread_rows(&plan, &rt)
+    }));
     drop(rt);
     rows.extend(sleeper_rows(&plan));
     print_table(&rows);
@@ -650,8 +654,9 @@ fn main() {
          plain threads;"
     );
     println!(
-        "  both threads pinned to one CPU: on this VM waking an idle second vCPU costs tens of \
-         microseconds, the same for all three, and would hide the runtimes' own cost."
+        "  every cross-thread row runs all its threads pinned to one CPU: on this VM waking an \
+         idle second vCPU costs tens of microseconds, the same for every contender, and would \
+         hide the runtimes' own cost."
     );
     println!(
         "  context: std::thread::spawn + join; a bare corosensei round-robin of \

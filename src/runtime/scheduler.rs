@@ -87,6 +87,7 @@ impl Scheduler {
 
     /// The task running now, if the caller runs on a task's stack (or on a
     /// generator a task is running).
+    #[inline]
     pub(crate) fn current(&self) -> Option<&Task> {
         // SAFETY: `current` is set only while `run_task` holds an `Rc` of
         // this task, so it is live now. Only the task's own code asks, and
@@ -121,6 +122,7 @@ impl Scheduler {
     }
 
     /// Wakes a parked task: it is queued to run.
+    #[inline]
     pub(crate) fn wake(&self, task: &TaskRef) {
         if task.header.wake() {
             trace::record(Some(task.header.id), || What::Woken);
@@ -137,6 +139,7 @@ impl Scheduler {
     }
 
     /// Appends `task` to the ready queue unless it is already in it.
+    #[inline]
     fn enqueue(&self, task: TaskRef) {
         if task.header.mark_queued() {
             self.ready.borrow_mut().push_back(task);
@@ -144,12 +147,14 @@ impl Scheduler {
     }
 
     /// The next queued task.
+    #[inline]
     pub(crate) fn pop_ready(&self) -> Option<TaskRef> {
         let task = self.ready.borrow_mut().pop_front()?;
         task.header.unqueue();
         Some(task)
     }
 
+    #[inline]
     pub(crate) fn has_ready(&self) -> bool {
         !self.ready.borrow().is_empty()
     }
@@ -268,6 +273,7 @@ thread_local! {
 
 /// Gives the task about to be resumed a full budget, until the guard
 /// drops (then nothing is spent: the loop's own stack has no budget).
+#[inline]
 fn fresh_budget() -> FreshBudget {
     FreshBudget(BUDGET_LEFT.replace(BUDGET))
 }

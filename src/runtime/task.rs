@@ -131,16 +131,19 @@ impl TaskHeader {
         self.locals.get_or_init(Box::default)
     }
 
+    #[inline]
     pub(crate) fn state(&self) -> TaskState {
         self.state.get()
     }
 
+    #[inline]
     pub(crate) fn is_done(&self) -> bool {
         self.state.get() == TaskState::Done
     }
 
     /// Ready or Parked -> Running; false (and no change) for a task that
     /// is running further up this thread's stack or is done.
+    #[inline]
     pub(crate) fn start_running(&self) -> bool {
         match self.state.get() {
             TaskState::Ready | TaskState::Parked => {
@@ -152,12 +155,14 @@ impl TaskHeader {
     }
 
     /// Running -> Parked, just before the task's stack is suspended.
+    #[inline]
     pub(crate) fn park(&self) {
         debug_assert_eq!(self.state.get(), TaskState::Running);
         self.state.set(TaskState::Parked);
     }
 
     /// Running -> Ready, for `yield_now`: the scheduler requeues it.
+    #[inline]
     pub(crate) fn yield_now(&self) {
         debug_assert_eq!(self.state.get(), TaskState::Running);
         self.state.set(TaskState::Ready);
@@ -165,6 +170,7 @@ impl TaskHeader {
 
     /// Parked -> Ready; true if the task must now be queued. Waking a task
     /// that is not parked does nothing.
+    #[inline]
     pub(crate) fn wake(&self) -> bool {
         if self.state.get() == TaskState::Parked {
             self.state.set(TaskState::Ready);
@@ -175,11 +181,13 @@ impl TaskHeader {
     }
 
     /// Sets `queued`; false if it was already set (do not queue twice).
+    #[inline]
     pub(crate) fn mark_queued(&self) -> bool {
         !self.queued.replace(true)
     }
 
     /// Clears `queued` as the queue entry is popped.
+    #[inline]
     pub(crate) fn unqueue(&self) {
         self.queued.set(false);
     }
@@ -217,11 +225,13 @@ impl TaskHeader {
     }
 
     /// The pending cancellation, if any.
+    #[inline]
     pub(crate) fn cancel_reason(&self) -> Option<CancelReason> {
         self.cancel.get()
     }
 
     /// The task's corosensei yielder.
+    #[inline]
     pub(crate) fn yielder(&self) -> NonNull<TaskYielder> {
         self.yielder.get().expect("a running task has a yielder")
     }
@@ -447,6 +457,7 @@ impl<T> Task<Output<T>> {
 impl<S: AnyOutput + ?Sized> Task<S> {
     /// Resumes the task until it parks or finishes; true when finished.
     /// The caller made it `Running` with `start_running`.
+    #[inline]
     pub(crate) fn step(&self) -> bool {
         // SAFETY: see the field's invariant: `start_running` succeeded, so
         // no other access to the cell is in progress.
