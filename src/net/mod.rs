@@ -56,6 +56,7 @@ pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
 
+use std::cell::Cell;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -96,4 +97,45 @@ fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
 /// When an operation started now with `timeout` must give up.
 fn deadline(timeout: Option<Duration>) -> Option<Instant> {
     timeout.and_then(|t| Instant::now().checked_add(t))
+}
+
+/// A socket handle's read and write timeouts. corio keeps them itself
+/// (they bound how long a task parks; they are not socket options), so a
+/// `try_clone` copies them once and each handle then keeps its own.
+#[derive(Clone, Debug, Default)]
+struct Timeouts {
+    read: Cell<Option<Duration>>,
+    write: Cell<Option<Duration>>,
+}
+
+impl Timeouts {
+    /// Sets the read timeout; `InvalidInput` for a zero one, as std.
+    fn set_read(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.read.set(check_timeout(timeout)?);
+        Ok(())
+    }
+
+    /// Sets the write timeout; `InvalidInput` for a zero one, as std.
+    fn set_write(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.write.set(check_timeout(timeout)?);
+        Ok(())
+    }
+
+    fn read(&self) -> Option<Duration> {
+        self.read.get()
+    }
+
+    fn write(&self) -> Option<Duration> {
+        self.write.get()
+    }
+
+    /// When a read started now must give up.
+    fn read_deadline(&self) -> Option<Instant> {
+        deadline(self.read.get())
+    }
+
+    /// When a write started now must give up.
+    fn write_deadline(&self) -> Option<Instant> {
+        deadline(self.write.get())
+    }
 }

@@ -1,6 +1,5 @@
 //! [`TcpStream`]: a TCP connection whose reads and writes park the task.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{self, Shutdown, SocketAddr};
@@ -8,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::io::Registered;
-use crate::net::{ToSocketAddrs, check_timeout, deadline, each_addr, sockopt};
+use crate::net::{Timeouts, ToSocketAddrs, check_timeout, deadline, each_addr, sockopt};
 use crate::reactor::Direction;
 use crate::runtime::current;
 
@@ -40,8 +39,7 @@ use crate::runtime::current;
 /// ```
 pub struct TcpStream {
     inner: Registered<net::TcpStream>,
-    read_timeout: Cell<Option<Duration>>,
-    write_timeout: Cell<Option<Duration>>,
+    timeouts: Timeouts,
 }
 
 impl TcpStream {
@@ -128,8 +126,7 @@ impl TcpStream {
     fn from_nonblocking(stream: net::TcpStream) -> Self {
         TcpStream {
             inner: Registered::from_nonblocking(stream),
-            read_timeout: Cell::new(None),
-            write_timeout: Cell::new(None),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -165,10 +162,10 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.get_ref().try_clone()?);
-        clone.read_timeout.set(self.read_timeout.get());
-        clone.write_timeout.set(self.write_timeout.get());
-        Ok(clone)
+        Ok(Self {
+            timeouts: self.timeouts.clone(),
+            ..Self::from_nonblocking(self.inner.get_ref().try_clone()?)
+        })
     }
 
     /// The remote address.
@@ -224,8 +221,7 @@ impl TcpStream {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.read_timeout.set(check_timeout(timeout)?);
-        Ok(())
+        self.timeouts.set_read(timeout)
     }
 
     /// Limits how long one write may wait; see [`TcpStream::set_read_timeout`].
@@ -234,8 +230,7 @@ impl TcpStream {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.write_timeout.set(check_timeout(timeout)?);
-        Ok(())
+        self.timeouts.set_write(timeout)
     }
 
     /// The read timeout.
@@ -244,7 +239,7 @@ impl TcpStream {
     ///
     /// Never; the `Result` mirrors std.
     pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.read_timeout.get())
+        Ok(self.timeouts.read())
     }
 
     /// The write timeout.
@@ -253,7 +248,7 @@ impl TcpStream {
     ///
     /// Never; the `Result` mirrors std.
     pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.write_timeout.get())
+        Ok(self.timeouts.write())
     }
 
     /// Reads without consuming, parking until data (or end of stream) arrives.
@@ -262,7 +257,7 @@ impl TcpStream {
     ///
     /// As `std::net::TcpStream::peek`, or `TimedOut`.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner.do_io(Direction::Read, until, |s| s.peek(buf))
     }
 
@@ -398,13 +393,13 @@ impl TcpStream {
 
 impl Read for &TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner
             .do_io(Direction::Read, until, |mut s| s.read(buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner
             .do_io(Direction::Read, until, |mut s| s.read_vectored(bufs))
     }
@@ -412,13 +407,13 @@ impl Read for &TcpStream {
 
 impl Write for &TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let until = deadline(self.write_timeout.get());
+        let until = self.timeouts.write_deadline();
         self.inner
             .do_io(Direction::Write, until, |mut s| s.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let until = deadline(self.write_timeout.get());
+        let until = self.timeouts.write_deadline();
         self.inner
             .do_io(Direction::Write, until, |mut s| s.write_vectored(bufs))
     }

@@ -1,6 +1,5 @@
 //! [`UnixDatagram`]: a Unix datagram socket whose receives park the task.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io;
 use std::net::Shutdown;
@@ -11,7 +10,7 @@ use std::time::Duration;
 
 use super::retry_with_backoff;
 use crate::io::Registered;
-use crate::net::{check_timeout, deadline};
+use crate::net::Timeouts;
 use crate::reactor::Direction;
 
 /// A Unix datagram socket; receives park the task until a datagram
@@ -40,8 +39,7 @@ use crate::reactor::Direction;
 /// ```
 pub struct UnixDatagram {
     inner: Registered<net::UnixDatagram>,
-    read_timeout: Cell<Option<Duration>>,
-    write_timeout: Cell<Option<Duration>>,
+    timeouts: Timeouts,
 }
 
 impl UnixDatagram {
@@ -96,8 +94,7 @@ impl UnixDatagram {
     fn from_nonblocking(socket: net::UnixDatagram) -> Self {
         UnixDatagram {
             inner: Registered::from_nonblocking(socket),
-            read_timeout: Cell::new(None),
-            write_timeout: Cell::new(None),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -109,10 +106,10 @@ impl UnixDatagram {
     ///
     /// If the descriptor cannot be duplicated (`EMFILE`).
     pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.get_ref().try_clone()?);
-        clone.read_timeout.set(self.read_timeout.get());
-        clone.write_timeout.set(self.write_timeout.get());
-        Ok(clone)
+        Ok(Self {
+            timeouts: self.timeouts.clone(),
+            ..Self::from_nonblocking(self.inner.get_ref().try_clone()?)
+        })
     }
 
     /// Sets the only peer `send` and `recv` talk to (it never waits).
@@ -140,7 +137,7 @@ impl UnixDatagram {
     ///
     /// As `std::os::unix::net::UnixDatagram::send`, or `TimedOut`.
     pub fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        let until = deadline(self.write_timeout.get());
+        let until = self.timeouts.write_deadline();
         self.inner.do_io(Direction::Write, until, |s| s.send(buf))
     }
 
@@ -177,7 +174,7 @@ impl UnixDatagram {
     ///
     /// As `std::os::unix::net::UnixDatagram::recv`, or `TimedOut`.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner.do_io(Direction::Read, until, |s| s.recv(buf))
     }
 
@@ -188,7 +185,7 @@ impl UnixDatagram {
     ///
     /// As `std::os::unix::net::UnixDatagram::recv_from`, or `TimedOut`.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner
             .do_io(Direction::Read, until, |s| s.recv_from(buf))
     }
@@ -235,8 +232,7 @@ impl UnixDatagram {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.read_timeout.set(check_timeout(timeout)?);
-        Ok(())
+        self.timeouts.set_read(timeout)
     }
 
     /// Limits how long one `send` may wait; `None` waits forever.
@@ -245,8 +241,7 @@ impl UnixDatagram {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.write_timeout.set(check_timeout(timeout)?);
-        Ok(())
+        self.timeouts.set_write(timeout)
     }
 
     /// The read timeout.
@@ -255,7 +250,7 @@ impl UnixDatagram {
     ///
     /// Never; the `Result` mirrors std.
     pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.read_timeout.get())
+        Ok(self.timeouts.read())
     }
 
     /// The write timeout.
@@ -264,7 +259,7 @@ impl UnixDatagram {
     ///
     /// Never; the `Result` mirrors std.
     pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.write_timeout.get())
+        Ok(self.timeouts.write())
     }
 }
 

@@ -1,7 +1,6 @@
 //! [`UnixStream`]: a Unix stream connection whose reads and writes park
 //! the task.
 
-use std::cell::Cell;
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
@@ -12,7 +11,7 @@ use std::time::Duration;
 
 use super::retry_with_backoff;
 use crate::io::Registered;
-use crate::net::{check_timeout, deadline};
+use crate::net::Timeouts;
 use crate::reactor::Direction;
 use crate::runtime::current;
 
@@ -41,8 +40,7 @@ use crate::runtime::current;
 /// ```
 pub struct UnixStream {
     inner: Registered<net::UnixStream>,
-    read_timeout: Cell<Option<Duration>>,
-    write_timeout: Cell<Option<Duration>>,
+    timeouts: Timeouts,
 }
 
 impl UnixStream {
@@ -102,8 +100,7 @@ impl UnixStream {
     fn from_nonblocking(stream: net::UnixStream) -> Self {
         UnixStream {
             inner: Registered::from_nonblocking(stream),
-            read_timeout: Cell::new(None),
-            write_timeout: Cell::new(None),
+            timeouts: Timeouts::default(),
         }
     }
 
@@ -116,10 +113,10 @@ impl UnixStream {
     ///
     /// If the descriptor cannot be duplicated (`EMFILE`).
     pub fn try_clone(&self) -> io::Result<Self> {
-        let clone = Self::from_nonblocking(self.inner.get_ref().try_clone()?);
-        clone.read_timeout.set(self.read_timeout.get());
-        clone.write_timeout.set(self.write_timeout.get());
-        Ok(clone)
+        Ok(Self {
+            timeouts: self.timeouts.clone(),
+            ..Self::from_nonblocking(self.inner.get_ref().try_clone()?)
+        })
     }
 
     /// The local address (unnamed, for a client that did not bind).
@@ -165,8 +162,7 @@ impl UnixStream {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.read_timeout.set(check_timeout(timeout)?);
-        Ok(())
+        self.timeouts.set_read(timeout)
     }
 
     /// Limits how long one write may wait; see
@@ -176,8 +172,7 @@ impl UnixStream {
     ///
     /// `InvalidInput` for a zero duration, as std.
     pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.write_timeout.set(check_timeout(timeout)?);
-        Ok(())
+        self.timeouts.set_write(timeout)
     }
 
     /// The read timeout.
@@ -186,7 +181,7 @@ impl UnixStream {
     ///
     /// Never; the `Result` mirrors std.
     pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.read_timeout.get())
+        Ok(self.timeouts.read())
     }
 
     /// The write timeout.
@@ -195,19 +190,19 @@ impl UnixStream {
     ///
     /// Never; the `Result` mirrors std.
     pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.write_timeout.get())
+        Ok(self.timeouts.write())
     }
 }
 
 impl Read for &UnixStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner
             .do_io(Direction::Read, until, |mut s| s.read(buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
-        let until = deadline(self.read_timeout.get());
+        let until = self.timeouts.read_deadline();
         self.inner
             .do_io(Direction::Read, until, |mut s| s.read_vectored(bufs))
     }
@@ -215,13 +210,13 @@ impl Read for &UnixStream {
 
 impl Write for &UnixStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let until = deadline(self.write_timeout.get());
+        let until = self.timeouts.write_deadline();
         self.inner
             .do_io(Direction::Write, until, |mut s| s.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        let until = deadline(self.write_timeout.get());
+        let until = self.timeouts.write_deadline();
         self.inner
             .do_io(Direction::Write, until, |mut s| s.write_vectored(bufs))
     }
