@@ -51,4 +51,4 @@ mod registered;
 mod wait;
 
 pub use registered::Registered;
-pub(crate) use wait::{is_fd_exhaustion, refuse_to_wait, wait_for_free_fd};
+pub(crate) use wait::{is_fd_exhaustion, refuse_to_wait, set_nonblocking, wait_for_free_fd};

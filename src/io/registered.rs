@@ -65,7 +65,7 @@ impl<T: AsFd> Registered<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new(io: T) -> io::Result<Self> {
-        set_nonblocking(io.as_fd())?;
+        set_nonblocking(io.as_fd(), true)?;
         Ok(Self::from_nonblocking(io))
     }
 

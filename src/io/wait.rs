@@ -116,19 +116,25 @@ pub(super) fn ready_now(fd: BorrowedFd<'_>, direction: Direction) -> io::Result<
     }
 }
 
-/// Sets `O_NONBLOCK` on `fd`'s open file description.
-pub(super) fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
+/// Sets (`nonblocking`) or clears `O_NONBLOCK` on `fd`'s open file
+/// description; nothing is changed if it is already so.
+pub(crate) fn set_nonblocking(fd: BorrowedFd<'_>, nonblocking: bool) -> io::Result<()> {
     let fd = fd.as_raw_fd();
     // SAFETY: F_GETFL takes no argument; `fd` is borrowed, so open.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
     if flags == -1 {
         return Err(io::Error::last_os_error());
     }
-    if flags & libc::O_NONBLOCK != 0 {
+    let wanted = if nonblocking {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    if wanted == flags {
         return Ok(());
     }
     // SAFETY: F_SETFL takes an int of flags; `fd` is open (as above).
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } == -1 {
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, wanted) } == -1 {
         return Err(io::Error::last_os_error());
     }
     Ok(())

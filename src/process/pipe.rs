@@ -301,16 +301,7 @@ impl TryFrom<ChildStdin> for Stdio {
 /// Deregisters `end`, clears its `O_NONBLOCK` and makes it a `Stdio`.
 fn into_stdio<T: AsFd + Into<OwnedFd>>(end: Registered<T>) -> io::Result<Stdio> {
     let fd: OwnedFd = end.into_inner().into();
-    let raw = fd.as_raw_fd();
-    // SAFETY: F_GETFL takes no argument; `fd` is owned here, so open.
-    let flags = unsafe { libc::fcntl(raw, libc::F_GETFL) };
-    if flags == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: F_SETFL takes an int of flags; `fd` is open (as above).
-    if unsafe { libc::fcntl(raw, libc::F_SETFL, flags & !libc::O_NONBLOCK) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
+    crate::io::set_nonblocking(fd.as_fd(), false)?;
     Ok(Stdio::from(fd))
 }
 

@@ -78,7 +78,8 @@ pub(super) fn dispatcher() -> io::Result<&'static Dispatcher> {
         return Ok(dispatcher);
     }
     let (reader, writer) = io::pipe()?;
-    set_nonblocking(writer.as_fd().as_raw_fd())?;
+    // Non-blocking, so a handler never blocks on a full pipe.
+    crate::io::set_nonblocking(writer.as_fd(), true)?;
     std::thread::Builder::new()
         .name("corio-signals".into())
         .spawn(move || serve(reader))?;
@@ -223,18 +224,4 @@ impl Dispatcher {
             waker.wake();
         }
     }
-}
-
-/// Sets `O_NONBLOCK` on `fd`, so a handler never blocks on a full pipe.
-fn set_nonblocking(fd: RawFd) -> io::Result<()> {
-    // SAFETY: F_GETFL takes no argument; `fd` is the pipe just made.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: F_SETFL takes an int of flags; `fd` is open (as above).
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
