@@ -203,6 +203,7 @@ compile_error!(
 );
 
 mod context;
+pub mod debug;
 pub mod fs;
 mod generator;
 pub mod io;
@@ -217,11 +218,12 @@ mod thread;
 pub mod trace;
 mod unstarted;
 
+pub use debug::{Dump, dump, dump_on_sigquit};
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{
     AccessError, Cancelled, Either, Elapsed, JoinError, JoinHandle, LocalKey, Scope,
-    ScopedJoinHandle, gather, join, race, run, scope, select, sleep, sleep_until, spawn,
-    spawn_with_stack_size, timeout, yield_now,
+    ScopedJoinHandle, TaskBuilder, gather, join, race, run, scope, select, sleep, sleep_until,
+    spawn, spawn_with_stack_size, timeout, yield_now,
 };
 #[doc(hidden)]
 pub use thread::retire_blocking_threads;

@@ -17,8 +17,9 @@ use mio::Token;
 
 use super::wait::{IoWaiter, block_until_ready, ready_now, refuse_to_wait, set_nonblocking};
 use crate::reactor::{Direction, Shared};
+use crate::runtime::waiting::Waiting;
 use crate::runtime::{current, park, time};
-use crate::trace::{self, ParkReason, What};
+use crate::trace::{self, What};
 
 /// A file descriptor in non-blocking mode whose operations park the task
 /// while they would block (tokio's `AsyncFd`, async-io's `Async`).
@@ -336,7 +337,7 @@ impl<T: AsFd> Registered<T> {
             Ok((waiter, task))
         })?;
         let _timer = deadline.map(|at| time::wake_at(at, task));
-        park::park_because(|| ParkReason::Io { fd, direction });
+        park::park_on(Waiting::Io { fd, direction });
         Ok(())
     }
 }

@@ -11,8 +11,8 @@ use mio::Token;
 use crate::context::Unwinding;
 use crate::reactor::Direction;
 use crate::runtime::unwind::{self, Place};
+use crate::runtime::waiting::Waiting;
 use crate::runtime::{current, park, time};
-use crate::trace::ParkReason;
 
 /// A task's place among a descriptor's waiters, removed when dropped.
 pub(super) struct IoWaiter {
@@ -167,7 +167,7 @@ pub(crate) fn wait_for_free_fd() {
         key: rt.reactor.add_fd_waiter(task.clone()),
     });
     let _timer = time::wake_at(Instant::now() + FD_BACKOFF, task);
-    park::park_because(|| ParkReason::Other);
+    park::park_on(Waiting::FreeFd);
     drop(waiter);
 }
 

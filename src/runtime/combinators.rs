@@ -3,14 +3,16 @@
 //! (`timeout` is in `time.rs`, with the rest of time.)
 
 use std::cell::{Cell, RefCell};
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 
 use super::current;
 use super::outcome::JoinError;
 use super::park;
 use super::scope::scope_named;
+use super::spawn::SpawnOptions;
 use super::task::TaskRef;
 use super::unwind;
+use super::waiting::Waiting as WaitingOn;
 
 /// Runs every closure as its own task and returns their results in input
 /// order once all have finished, like `asyncio.gather`. The closures may
@@ -40,12 +42,17 @@ use super::unwind;
 /// });
 /// assert_eq!(names, ["ANA", "BO", "CY"]);
 /// ```
+#[track_caller]
 pub fn gather<T, F>(work: Vec<F>) -> Vec<T>
 where
     F: FnOnce() -> T,
 {
+    let at = Location::caller();
     scope_named("corio::gather", |s| {
-        let handles: Vec<_> = work.into_iter().map(|f| s.spawn(f)).collect();
+        let handles: Vec<_> = work
+            .into_iter()
+            .map(|f| s.spawn_with(SpawnOptions::at(at), f))
+            .collect();
         handles
             .into_iter()
             .map(|h| unwrap_or_propagate(h.join()))
@@ -65,14 +72,16 @@ where
 /// let (a, b) = corio::run(|| corio::join(|| 1 + 1, || "two"));
 /// assert_eq!((a, b), (2, "two"));
 /// ```
+#[track_caller]
 pub fn join<A, B, FA, FB>(a: FA, b: FB) -> (A, B)
 where
     FA: FnOnce() -> A,
     FB: FnOnce() -> B,
 {
+    let at = Location::caller();
     scope_named("corio::join", |s| {
-        let a = s.spawn(a);
-        let b = s.spawn(b);
+        let a = s.spawn_with(SpawnOptions::at(at), a);
+        let b = s.spawn_with(SpawnOptions::at(at), b);
         (unwrap_or_propagate(a.join()), unwrap_or_propagate(b.join()))
     })
 }
@@ -109,16 +118,17 @@ fn unwrap_or_propagate<T>(result: Result<T, JoinError>) -> T {
 /// });
 /// assert_eq!((index, value), (1, "fast"));
 /// ```
+#[track_caller]
 pub fn race<T, F>(work: Vec<F>) -> (usize, T)
 where
     F: FnOnce() -> T,
 {
     assert!(!work.is_empty(), "corio::race needs at least one closure");
-    race_named("corio::race", work)
+    race_named("corio::race", Location::caller(), work)
 }
 
-/// [`race`], naming `what` in its panics.
-fn race_named<T, F>(what: &'static str, work: Vec<F>) -> (usize, T)
+/// [`race`], naming `what` in its panics, its children spawned `at`.
+fn race_named<T, F>(what: &'static str, at: &'static Location<'static>, work: Vec<F>) -> (usize, T)
 where
     F: FnOnce() -> T,
 {
@@ -129,7 +139,7 @@ where
             .enumerate()
             .map(|(index, f)| {
                 let finish = &finish;
-                s.spawn(move || {
+                s.spawn_with(SpawnOptions::at(at), move || {
                     // A closure that panics has finished too: it wins, and
                     // its panic comes out of `race`.
                     let value = panic::catch_unwind(AssertUnwindSafe(f));
@@ -183,6 +193,7 @@ pub enum Either<A, B> {
 /// });
 /// assert_eq!(first, Either::Left(42));
 /// ```
+#[track_caller]
 pub fn select<A, B, FA, FB>(a: FA, b: FB) -> Either<A, B>
 where
     FA: FnOnce() -> A,
@@ -192,7 +203,7 @@ where
         Box::new(|| Either::Left(a())),
         Box::new(|| Either::Right(b())),
     ];
-    race_named("corio::select", work).1
+    race_named("corio::select", Location::caller(), work).1
 }
 
 /// Where racing tasks report finishing; the first report wins.
@@ -222,7 +233,7 @@ impl FinishLine {
             }
             let me = current::current_task("corio::race");
             *self.waiter.borrow_mut() = Some(me);
-            park::park();
+            park::park_on(WaitingOn::Race);
         }
     }
 }

@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use super::remote::{Remote, RemoteStart};
 use super::scheduler::Scheduler;
@@ -38,6 +39,11 @@ pub(crate) struct Runtime {
     /// runs tasks (see `driver::deliver_mail`), so a flood of remote spawns
     /// cannot starve the tasks already ready.
     pub(crate) spawn_backlog: RefCell<VecDeque<Box<dyn RemoteStart>>>,
+    /// The time as the loop last read it (once per turn): what a park
+    /// records as its start, so that the park path reads no clock.
+    pub(crate) clock: Cell<Instant>,
+    /// Set by `corio::dump_on_sigquit`: prints a dump when SIGQUIT comes.
+    pub(crate) sigquit: RefCell<Option<crate::debug::SigquitWatch>>,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -56,6 +62,8 @@ impl Runtime {
             cross_thread_waits: Cell::new(0),
             shut_down_by_handle: Cell::new(false),
             spawn_backlog: RefCell::new(VecDeque::new()),
+            clock: Cell::new(Instant::now()),
+            sigquit: RefCell::new(None),
         })
     }
 }
@@ -138,6 +146,38 @@ pub(crate) fn current_task(what: &str) -> TaskRef {
     with(what, |rt| rt.scheduler.current_ref()).unwrap_or_else(|| {
         panic!("corio: {what} must be called from a task, not from the event loop itself")
     })
+}
+
+/// The id of the task running now, 0 outside tasks.
+#[inline]
+pub(crate) fn current_task_id() -> u64 {
+    try_with(|rt| rt.scheduler.current().map(|task| task.header.id))
+        .flatten()
+        .unwrap_or(0)
+}
+
+/// For corio's panic hook: inside a task, writes which task panicked and
+/// where it was spawned, before the previous hook prints the message.
+pub(crate) fn name_panicking_task(info: &std::panic::PanicHookInfo<'_>) {
+    let Some(line) = try_with(|rt| {
+        let task = rt.scheduler.current()?;
+        let mut line = format!(
+            "{} spawned at {} panicked",
+            task.header.label(),
+            task.header.about.spawned_at
+        );
+        if let Some(at) = info.location() {
+            line.push_str(&format!(" at {at}"));
+        }
+        line.push('\n');
+        Some(line)
+    })
+    .flatten() else {
+        return;
+    };
+    // Not `eprintln!`, which panics if stderr is gone: a panic in a panic
+    // hook aborts.
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 /// Makes `runtime` this thread's runtime until the guard drops.

@@ -14,11 +14,11 @@ use super::current::{self, Runtime};
 use super::outcome::{CancelReason, Cancelled, JoinError};
 use super::remote::Message;
 use super::scheduler::Spawned;
+use super::spawn::{SpawnOptions, make_task};
 use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::time;
 use crate::context::{DeadlineExpired, RaisedMarks};
 use crate::reactor::Readiness;
-use crate::stack::DEFAULT_STACK_SIZE;
 use crate::trace::{self, What};
 
 /// Ready tasks run per turn before I/O and timers are checked, so a busy
@@ -52,7 +52,9 @@ const TASKS_PER_TURN: usize = 128;
 /// });
 /// assert_eq!(answer, 42);
 /// ```
+#[track_caller]
 pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
+    let at = std::panic::Location::caller();
     if current::in_runtime() {
         panic!("corio: corio::run called inside corio::run; spawn a task instead");
     }
@@ -66,12 +68,16 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     // is refused there (its generator is not the stack executing).
     let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
+    let main_options = SpawnOptions {
+        name: Some("main".into()),
+        ..SpawnOptions::at(at)
+    };
     // SAFETY: `main` and `T` may borrow from our caller. This function does
     // not return or unwind past `_shutdown` (declared below, so dropped
     // first) before the task finished or was cancelled, and it takes the
     // output before returning; on unwinding, the output (only ever a
     // cancellation then, as `main` did not finish) is dropped with `task`.
-    let task = unsafe { Task::new(runtime.scheduler.next_task_id(), DEFAULT_STACK_SIZE, main) };
+    let task = unsafe { make_task(&runtime, main_options, 0, main) };
     let unsized_task: std::rc::Rc<Task<dyn AnyOutput + '_>> = task.clone();
     // SAFETY: as above.
     let task_ref = unsafe { erase(unsized_task) };
@@ -204,12 +210,25 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
             return;
         }
         if !turn(rt) {
-            panic!(
-                "corio: deadlock: the main task is parked and no task can ever wake \
-                 (nothing is ready, no timer is pending, no task waits for I/O)"
-            );
+            deadlock();
         }
     }
+}
+
+/// Panics for a deadlock, with a dump of every task (taken here, on the
+/// loop's stack, while they all stand where they parked) and the
+/// wait-for cycle, if there is one.
+#[cold]
+fn deadlock() -> ! {
+    let dump = crate::debug::dump();
+    let cycle = dump
+        .describe_cycle()
+        .map(|cycle| format!("; wait-for cycle: {cycle}"))
+        .unwrap_or_default();
+    panic!(
+        "corio: deadlock: the main task is parked and no task can ever wake \
+         (nothing is ready, no timer is pending, no task waits for I/O){cycle}\n{dump}"
+    );
 }
 
 /// Looks at the outside world once: polls for I/O (waiting until the next
@@ -218,6 +237,7 @@ fn run_until(rt: &Runtime, main: &TaskRef) {
 fn turn(rt: &Runtime) -> bool {
     {
         deliver_mail(rt);
+        rt.clock.set(Instant::now());
         let idle = !rt.scheduler.has_ready() && rt.spawn_backlog.borrow().is_empty();
         // A task parked on a cross-thread wake counts as waiting for I/O:
         // the waker's event is I/O to this loop.
@@ -245,6 +265,9 @@ fn turn(rt: &Runtime) -> bool {
             });
         };
         rt.reactor.poll(wait, seen, |task| rt.scheduler.wake(&task));
+        if wait != Some(Duration::ZERO) {
+            rt.clock.set(Instant::now()); // it may have waited long
+        }
         if timers {
             time::fire_due(Instant::now());
         }
@@ -278,6 +301,7 @@ fn deliver_mail(rt: &Runtime) {
                     rt.scheduler.cancel(&task, CancelReason::Aborted);
                 }
             }
+            Message::Dump => crate::debug::on_dump_message(rt),
             Message::Shutdown => {
                 rt.shut_down_by_handle.set(true);
                 rt.scheduler.begin_shutdown(CancelReason::RuntimeShutDown);

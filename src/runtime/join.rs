@@ -10,8 +10,8 @@ use super::outcome::{CancelReason, JoinError};
 use super::park;
 use super::task::{Output, Task, TaskHeader, TaskRef};
 use super::unwind::{self, Place};
+use super::waiting::Waiting;
 use crate::context::Unwinding;
-use crate::trace::ParkReason;
 
 /// Parks the calling task until `target` is done; true once it is.
 ///
@@ -36,8 +36,7 @@ pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancel
     target.add_joiner(waiter.clone());
     let _registration = JoinWait { target, waiter };
     while !target.is_done() {
-        let task = target.id;
-        park::park_because(|| ParkReason::Join { task });
+        park::park_on(Waiting::Join { task: target.id });
     }
     true
 }

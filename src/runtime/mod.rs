@@ -27,7 +27,9 @@
 //! | `inbox.rs` | the queue other threads post to, and its "loop has mail" handshake |
 //! | `remote.rs` | what other threads reach: messages (spawn, wake, abort, shut down), the loop's `mio::Waker`, a task's `Waker` target |
 //! | `locals.rs` | a task's own storage: the values of its `task_local!` keys, destroyed as it ends |
+//! | `waiting.rs` | what a parked task waits for, as its header records it (for dumps and traces) |
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
+//! | `spawn.rs` | `spawn`, `TaskBuilder`: every way to make a task, through one function that picks its stack size |
 //! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`, with a fresh coop budget); finish (`retire`: joiners woken); cancel requests; shutdown |
 //! | `current.rs` | the thread's runtime and current task, reached once per operation |
 //! | `task_local.rs` | `task_local!` and `LocalKey`: from a key to the current task's value (or the thread's, outside tasks) |
@@ -52,10 +54,14 @@ pub(crate) mod park;
 pub(crate) mod remote;
 mod scheduler;
 mod scope;
-mod task;
+mod spawn;
+pub(crate) mod task;
 mod task_local;
 pub(crate) mod unwind;
+pub(crate) mod waiting;
 
+pub(crate) use current::{current_task_id, name_panicking_task};
+pub(crate) use spawn::{SpawnOptions, spawn_detached};
 pub(crate) use task::TaskRef;
 pub(crate) mod time;
 
@@ -66,59 +72,6 @@ pub(crate) use outcome::CancelReason;
 pub use outcome::{Cancelled, JoinError};
 pub use park::yield_now;
 pub use scope::{Scope, ScopedJoinHandle, scope};
+pub use spawn::{TaskBuilder, spawn, spawn_with_stack_size};
 pub use task_local::{AccessError, LocalKey};
 pub use time::{Elapsed, sleep, sleep_until, timeout};
-
-use std::rc::Rc;
-
-use task::{AnyOutput, Task};
-
-/// Starts `f` as a new task (`asyncio.create_task`); it first runs when
-/// the current task parks or yields. Dropping the handle detaches it.
-///
-/// # Panics
-///
-/// Outside [`run`], with a message saying to call it inside `corio::run`.
-///
-/// # Examples
-///
-/// ```
-/// corio::run(|| {
-///     let h = corio::spawn(|| "from a task");
-///     assert_eq!(h.join().unwrap(), "from a task");
-/// });
-/// ```
-pub fn spawn<T: 'static, F: FnOnce() -> T + 'static>(f: F) -> JoinHandle<T> {
-    spawn_with_stack_size(crate::stack::DEFAULT_STACK_SIZE, f)
-}
-
-/// Like [`spawn`], on a stack of at least `bytes` usable bytes (rounded up
-/// to whole pages), for tasks that recurse deeply or keep large arrays on
-/// the stack. Stacks of one size share a pool.
-///
-/// # Panics
-///
-/// Outside [`run`]; if `bytes` exceeds [`crate::stack::MAX_STACK_SIZE`] or
-/// no stack can be mapped.
-///
-/// # Examples
-///
-/// ```
-/// fn depth(n: u64) -> u64 { if n == 0 { 0 } else { 1 + depth(n - 1) } }
-///
-/// let d = corio::run(|| corio::spawn_with_stack_size(8 << 20, || depth(50_000)).join().unwrap());
-/// assert_eq!(d, 50_000);
-/// ```
-pub fn spawn_with_stack_size<T: 'static, F: FnOnce() -> T + 'static>(
-    bytes: usize,
-    f: F,
-) -> JoinHandle<T> {
-    current::with("corio::spawn", |rt| {
-        // SAFETY: `f` and `T` are 'static; the task borrows nothing.
-        let task = unsafe { Task::new(rt.scheduler.next_task_id(), bytes, f) };
-        let task_ref: Rc<Task<dyn AnyOutput>> = task.clone();
-        rt.scheduler
-            .schedule_new(task_ref, scheduler::Spawned::Detached);
-        JoinHandle::new(task)
-    })
-}

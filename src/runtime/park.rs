@@ -3,7 +3,7 @@
 //! A blocking-style operation that cannot go on registers what would wake
 //! the task (a timer, an I/O waiter, a place in a wait queue: each an RAII
 //! registration that removes itself when the wait ends), then calls
-//! [`park`]. That suspends the task's stack, from wherever it is (on the
+//! [`park_on`]. That suspends the task's stack, from wherever it is (on the
 //! task's own stack, or inside generators the task is running), and the
 //! scheduler runs something else. A wake queues the task; when it runs
 //! again, `park` returns and the operation checks its condition again.
@@ -17,8 +17,9 @@ use super::current;
 use super::outcome::Cancelled;
 use super::scheduler;
 use super::task::{TaskHeader, TaskRef};
+use super::waiting::Waiting;
 use crate::context::{self, DeadlineExpired, Unwinding};
-use crate::trace::{self, ParkReason, What};
+use crate::trace::{self, What};
 
 /// Suspends the current task until something wakes it, or unwinds if it
 /// is cancelled or a `timeout` around the call (set on a stack in the
@@ -27,15 +28,14 @@ use crate::trace::{self, ParkReason, What};
 /// stack), and callers that should not wait there check
 /// [`super::unwind::place`] first.
 ///
+/// `waiting` says what the task waits for: kept in its header for
+/// `corio::dump` (one small write), and recorded in the trace when one is
+/// being recorded.
+///
 /// # Panics
 ///
 /// Outside a task.
-pub(crate) fn park() {
-    park_because(|| ParkReason::Other);
-}
-
-/// [`park`], recording `reason` in the trace when one is being recorded.
-pub(crate) fn park_because(reason: impl FnOnce() -> ParkReason) {
+pub(crate) fn park_on(waiting: Waiting) {
     current::with("parking a task", |rt| {
         let task = rt
             .scheduler
@@ -43,9 +43,10 @@ pub(crate) fn park_because(reason: impl FnOnce() -> ParkReason) {
             .expect("corio: only a task can park (called from the event loop?)");
         let header = &task.header;
         check_interrupts(header);
-        trace::record(Some(header.id), || What::Parked(reason()));
+        trace::record(Some(header.id), || What::Parked(waiting.park_reason()));
         header.park();
-        suspend_current_task(header);
+        header.suspended_at.set(Some(rt.clock.get()));
+        suspend_current_task(header, waiting);
         check_interrupts(header);
     });
 }
@@ -81,11 +82,14 @@ pub fn yield_now() {
             return true; // a cancelled task's destructors do not wait
         }
         check_interrupts(header);
-        trace::record(Some(header.id), || What::Parked(ParkReason::Yield));
+        trace::record(Some(header.id), || {
+            What::Parked(Waiting::Yield.park_reason())
+        });
         // `run_task` requeues the task when the switch lands there: it
         // already holds the `Rc`, so no reference count changes hands here.
         header.yield_now();
-        suspend_current_task(header);
+        header.suspended_at.set(Some(rt.clock.get()));
+        suspend_current_task(header, Waiting::Yield);
         check_interrupts(header);
         true
     });
@@ -129,7 +133,7 @@ fn raise_interrupts(header: &TaskHeader) {
             // switching away, freezing every other task and the end of
             // `run` (which abandons it after `MAX_CANCEL_RAISES`).
             header.yield_now();
-            suspend_current_task(header);
+            suspend_current_task(header, Waiting::Yield);
         }
         header.count_cancel_raise();
         let marks = context::raise_marks(&header.context);
@@ -147,8 +151,29 @@ fn raise_interrupts(header: &TaskHeader) {
 /// Switches to the scheduler as a park of the current task: from the
 /// bottom of the chain of executing stacks, which is the task's own, so
 /// generators the task is running stay suspended mid-call and resume
-/// transparently when the task does.
-fn suspend_current_task(header: &TaskHeader) {
+/// transparently when the task does. `waiting` says what for (see
+/// `TaskHeader::waiting`: every suspension writes it, so it always
+/// describes the one the task stands in).
+///
+/// A resume may be a dump's capture request rather than a wake: then the
+/// task answers it here, on the innermost stack (where the frames of the
+/// call that parked stand), and suspends again, before any of its own
+/// code runs; see `crate::debug::capture`.
+#[inline]
+fn suspend_current_task(header: &TaskHeader, waiting: Waiting) {
+    header.waiting.set(waiting);
+    loop {
+        suspend_once(header);
+        if !header.capture.get() {
+            return;
+        }
+        crate::debug::capture::answer(header);
+    }
+}
+
+/// One switch away from the task; see [`suspend_current_task`].
+#[inline]
+fn suspend_once(header: &TaskHeader) {
     if context::on_task_stack() {
         // SAFETY: no generator is active, so we run on the current task's
         // own stack, and `header` is that task's: its yielder (set by the

@@ -29,6 +29,8 @@ pub(crate) enum Message {
     Abort { slot: usize, id: u64 },
     /// Cancel every task, main included (`Handle::shutdown`).
     Shutdown,
+    /// A watched signal came: see `corio::dump_on_sigquit`.
+    Dump,
 }
 
 /// A spawn requested from another thread; dropping it unstarted must

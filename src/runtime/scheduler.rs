@@ -99,6 +99,15 @@ impl Scheduler {
         self.current.get().map(|task| unsafe { task.as_ref() })
     }
 
+    /// Runs `f` with `task` as the current task, then restores the one
+    /// before: for `crate::debug`'s capture resume, whose suspension path
+    /// looks the current task up as a park does.
+    pub(crate) fn while_current(&self, task: &TaskRef, f: impl FnOnce()) {
+        let previous = self.current.replace(Some(NonNull::from(&**task)));
+        f();
+        self.current.set(previous);
+    }
+
     /// A new reference to the running task.
     pub(crate) fn current_ref(&self) -> Option<TaskRef> {
         let task = self.current.get()?;

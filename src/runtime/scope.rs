@@ -11,9 +11,9 @@ use super::current;
 use super::join::{JoinHandle, wait_until_done};
 use super::outcome::{CancelReason, JoinError};
 use super::scheduler::Spawned;
+use super::spawn::{SpawnOptions, make_task};
 use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::unwind;
-use crate::stack::DEFAULT_STACK_SIZE;
 
 /// A set of tasks that must all finish before [`scope`] returns, so they
 /// may borrow anything that outlives the `scope` call. See [`scope`].
@@ -33,6 +33,8 @@ pub struct Scope<'scope, 'env: 'scope> {
     settled: Cell<usize>,
     /// `compact` runs when `children` reaches this length.
     compact_at: Cell<usize>,
+    /// The id of the task that called `scope`: its children's parent.
+    owner: u64,
     /// Invariant in `'scope`, like `std::thread::Scope`, so the closure
     /// cannot pick a shorter lifetime for the handles it hands out.
     _scope: PhantomData<&'scope mut &'scope ()>,
@@ -95,11 +97,12 @@ where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
     // A scope parks until its children finish: it needs a task to park.
-    drop(current::current_task(what));
+    let owner = current::current_task(what).header.id;
     let scope = Scope {
         children: RefCell::new(Vec::new()),
         settled: Cell::new(0),
         compact_at: Cell::new(MIN_COMPACT),
+        owner,
         _scope: PhantomData,
         _env: PhantomData,
     };
@@ -258,7 +261,24 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     ///     assert_eq!(sum, 6);
     /// });
     /// ```
+    ///
+    /// The caller's location is the task's spawn site; to name the task or
+    /// choose its stack size, use [`crate::TaskBuilder::spawn_scoped`].
+    #[track_caller]
     pub fn spawn<F, T>(&'scope self, f: F) -> ScopedJoinHandle<'scope, T>
+    where
+        F: FnOnce() -> T + 'scope,
+        T: 'scope,
+    {
+        self.spawn_with(SpawnOptions::at(std::panic::Location::caller()), f)
+    }
+
+    /// [`Scope::spawn`] with `options`.
+    pub(crate) fn spawn_with<F, T>(
+        &'scope self,
+        options: SpawnOptions,
+        f: F,
+    ) -> ScopedJoinHandle<'scope, T>
     where
         F: FnOnce() -> T + 'scope,
         T: 'scope,
@@ -271,7 +291,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             // before this task is done and its output taken or dropped
             // (`ScopeGuard`, `compact`), and `'scope` (which `f` and `T`
             // outlive) lasts until then.
-            let task = unsafe { Task::new(rt.scheduler.next_task_id(), DEFAULT_STACK_SIZE, f) };
+            let task = unsafe { make_task(rt, options, self.owner, f) };
             let unsized_task: Rc<Task<dyn AnyOutput + 'scope>> = task.clone();
             // SAFETY: as above.
             let task_ref = unsafe { erase(unsized_task) };

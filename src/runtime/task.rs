@@ -31,16 +31,18 @@ use std::any::Any;
 use std::cell::{Cell, OnceCell, RefCell, UnsafeCell};
 use std::fmt;
 use std::mem::ManuallyDrop;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::Instant;
 
 use corosensei::{Coroutine, CoroutineResult};
 
 use super::locals::TaskLocals;
 use super::outcome::{CancelReason, JoinError};
 use super::remote::TaskWaker;
+use super::waiting::Waiting;
 use crate::context::StackContext;
 use crate::stack::PooledStack;
 use crate::trace::Outcome;
@@ -105,10 +107,55 @@ pub(crate) struct TaskHeader {
     /// Boxed, so a task that never uses one pays a null pointer; freed by
     /// hand (see `Drop`), so the header's drop glue stays small.
     locals: ManuallyDrop<OnceCell<Box<TaskLocals>>>,
+    /// What the task waits for: written by every suspension of its stack
+    /// (`park::suspend_current_task`), just before it switches away.
+    ///
+    /// # Invariant
+    ///
+    /// While the task's stack is suspended (it is `Parked`, or `Ready`
+    /// after it started), this describes the call it is suspended in, and
+    /// whatever a pointer in it refers to is borrowed by that call's
+    /// frame, so it is live: `crate::debug` reads it only then.
+    pub(crate) waiting: Cell<Waiting>,
+    /// When the task last suspended, as the loop's clock read it at its
+    /// latest turn (`Runtime::clock`): no clock is read on the park path.
+    pub(crate) suspended_at: Cell<Option<Instant>>,
+    /// Set by `crate::debug` for exactly the duration of a capture resume
+    /// (see `crate::debug::capture`): the suspension the task is resumed
+    /// in answers it and suspends again, running none of its own code.
+    pub(crate) capture: Cell<bool>,
+    /// Name, spawn site, parent and stack bounds: what `crate::debug`
+    /// shows about the task.
+    pub(crate) about: About,
+}
+
+/// What a task is, for people reading a dump, a `Debug` or a panic.
+pub(crate) struct About {
+    /// Given with `TaskBuilder::name`.
+    pub(crate) name: Option<Box<str>>,
+    /// Where `spawn` (or `run`, `Scope::spawn`, `gather`...) was called.
+    pub(crate) spawned_at: &'static Location<'static>,
+    /// The task that spawned it (for a scope's child: the task whose
+    /// scope it is), 0 for none (`run`'s main, a spawn from the loop).
+    pub(crate) parent: u64,
+    /// The task's stack slot, `low..high` (guard page included): frames
+    /// whose stack pointer lies here are the task's own.
+    pub(crate) stack: (usize, usize),
+}
+
+impl About {
+    /// `task 7 'conn 127.0.0.1:5512'`, or `task 7` for a task without a
+    /// name.
+    pub(crate) fn label(&self, id: u64) -> String {
+        match &self.name {
+            Some(name) => format!("task {id} '{name}'"),
+            None => format!("task {id}"),
+        }
+    }
 }
 
 impl TaskHeader {
-    fn new(id: u64) -> Self {
+    fn new(id: u64, about: About) -> Self {
         TaskHeader {
             id,
             state: Cell::new(TaskState::Ready),
@@ -123,6 +170,26 @@ impl TaskHeader {
             more_joiners: RefCell::new(Vec::new()),
             waker: OnceCell::new(),
             locals: ManuallyDrop::new(OnceCell::new()),
+            waiting: Cell::new(Waiting::Nothing),
+            suspended_at: Cell::new(None),
+            capture: Cell::new(false),
+            about,
+        }
+    }
+
+    /// `task 7 'name'` (or `task 7`).
+    pub(crate) fn label(&self) -> String {
+        self.about.label(self.id)
+    }
+
+    /// True while the task's stack is suspended at one of its park points
+    /// (parked, or ready to run again), so its frames stand there.
+    pub(crate) fn is_suspended(&self) -> bool {
+        match self.state.get() {
+            TaskState::Parked => true,
+            // A ready task may not have started yet: the caller checks.
+            TaskState::Ready => true,
+            TaskState::Running | TaskState::Done => false,
         }
     }
 
@@ -304,10 +371,14 @@ fn free_locals(locals: Box<TaskLocals>) {
 
 impl fmt::Debug for TaskHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Task")
-            .field("id", &self.id)
-            .field("state", &self.state.get())
+        let mut d = f.debug_struct("Task");
+        d.field("id", &self.id);
+        if let Some(name) = &self.about.name {
+            d.field("name", name);
+        }
+        d.field("state", &self.state.get())
             .field("cancelled", &self.cancel.get().is_some())
+            .field("spawned_at", &format_args!("{}", self.about.spawned_at))
             .finish_non_exhaustive()
     }
 }
@@ -320,10 +391,15 @@ pub(crate) struct Task<S: ?Sized = dyn AnyOutput> {
     ///
     /// # Invariant
     ///
-    /// Accessed only by `step`, `discard_unstarted`, `build` and drop. The
-    /// scheduler calls `step`/`discard_unstarted` only after
-    /// `start_running` succeeded, which it cannot for a task already
-    /// running, so no access overlaps the one resuming the coroutine.
+    /// Accessed only by `step`, `discard_unstarted`, `build`, drop, and
+    /// `resume_for_capture` and `started`. The scheduler calls
+    /// `step`/`discard_unstarted` only after `start_running` succeeded,
+    /// which it cannot for a task already running, so no access overlaps
+    /// the one resuming the coroutine. `crate::debug` calls
+    /// `resume_for_capture` only for a task that is suspended (`Parked`
+    /// or `Ready`, never `Running`: see `TaskHeader::is_suspended`) and
+    /// not current, so no `step` is in progress for it either; and the
+    /// capture resume itself never calls `step` on that task.
     coroutine: UnsafeCell<Option<TaskCoroutine>>,
     output: S,
 }
@@ -389,14 +465,15 @@ impl<T> Task<Output<T>> {
     /// # Panics
     ///
     /// If no stack of that size can be mapped.
-    pub(crate) unsafe fn new<F>(id: u64, stack_size: usize, body: F) -> Rc<Self>
+    pub(crate) unsafe fn new<F>(id: u64, stack_size: usize, mut about: About, body: F) -> Rc<Self>
     where
         F: FnOnce() -> T,
     {
         let stack = PooledStack::take(stack_size)
             .unwrap_or_else(|e| panic!("corio: cannot map a {stack_size}-byte task stack: {e}"));
+        about.stack = stack.bounds();
         let task = Rc::new(Task {
-            header: TaskHeader::new(id),
+            header: TaskHeader::new(id, about),
             coroutine: UnsafeCell::new(None),
             output: Output(RefCell::new(None)),
         });
@@ -491,6 +568,40 @@ impl<S: AnyOutput + ?Sized> Task<S> {
             return true;
         }
         false
+    }
+
+    /// True once the task's body has started running on its stack.
+    pub(crate) fn started(&self) -> bool {
+        // SAFETY: a shared read of the coroutine's flags; see the field's
+        // invariant: callers ask about tasks that are not running (a
+        // `step` in progress would be on this thread's stack, and callers
+        // are not inside one for this task).
+        unsafe { (*self.coroutine.get()).as_ref() }.is_some_and(|c| c.started() && !c.done())
+    }
+
+    /// Resumes a suspended task so that the suspension it stands in
+    /// answers the capture request `crate::debug` set in its header, and
+    /// suspends again; see `crate::debug::capture` for what that resume
+    /// may touch. Does nothing to a task that has not started or is done.
+    ///
+    /// The caller made the task current and entered its chain, exactly
+    /// as `Scheduler::run_task` does, and set `header.capture`.
+    pub(crate) fn resume_for_capture(&self) {
+        debug_assert!(self.header.is_suspended() && self.header.capture.get());
+        // SAFETY: see the field's invariant: the task is suspended and not
+        // current, so no other access to the cell is in progress.
+        let slot = unsafe { &mut *self.coroutine.get() };
+        let Some(coroutine) = slot else { return };
+        if !coroutine.started() || coroutine.done() {
+            return;
+        }
+        if let CoroutineResult::Return(()) = coroutine.resume(()) {
+            // The suspension answers and suspends again without returning
+            // to the task's code: reaching the task's end is impossible,
+            // and going on would leave the scheduler's books wrong.
+            eprintln!("corio: a task finished during a dump's capture resume; aborting");
+            std::process::abort();
+        }
     }
 
     /// The output slot.

@@ -19,8 +19,8 @@ use super::current;
 use super::park::{self, yield_now};
 use super::task::TaskRef;
 use super::unwind::{self, Place};
+use super::waiting::Waiting;
 use crate::context::{self, Deadline, DeadlineExpired, Unwinding};
-use crate::trace::ParkReason;
 
 /// What happens when a timer fires.
 enum TimerAction {
@@ -209,9 +209,7 @@ pub fn sleep_until(deadline: Instant) {
     let mut parked = false;
     while Instant::now() < deadline {
         let _timer = add(deadline, TimerAction::Wake(task.clone()));
-        park::park_because(|| ParkReason::Timer {
-            until: crate::trace::since_start(deadline),
-        });
+        park::park_on(Waiting::Timer { deadline });
         parked = true;
     }
     if !parked {

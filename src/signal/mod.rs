@@ -72,6 +72,7 @@ use std::io;
 use crate::context::Unwinding;
 use crate::runtime::unwind::{self, Place};
 pub use signals::Signals;
+pub(crate) use signals::Watch;
 
 /// Waits for the next `SIGINT` (Ctrl-C in a terminal): parks the task, or
 /// blocks the thread outside [`run`](crate::run). The first call installs

@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::dispatch::{self, Dispatcher, SLOTS, State, bit};
 use super::refusal;
@@ -233,6 +233,46 @@ impl fmt::Debug for Signals {
         f.debug_struct("Signals")
             .field("signals", &signals)
             .finish_non_exhaustive()
+    }
+}
+
+/// A [`Signals`] that wakes a `Waker` instead of a waiting task: for the
+/// event loop's own watches (`corio::dump_on_sigquit`).
+pub(crate) struct Watch {
+    signals: Signals,
+    /// Our place among the dispatcher's waiters, once queued.
+    key: Option<u64>,
+}
+
+impl Watch {
+    /// A watch of `signal`, seeing deliveries from now on.
+    pub(crate) fn new(signal: i32) -> io::Result<Watch> {
+        Ok(Watch {
+            signals: Signals::new([signal])?,
+            key: None,
+        })
+    }
+
+    /// True if the signal came since the last call; either way `waker` is
+    /// woken (from the dispatcher thread) at the next delivery.
+    pub(crate) fn poll(&mut self, waker: &Waker) -> bool {
+        let dispatcher = self.signals.dispatcher;
+        let mut state = dispatcher.lock();
+        let delivered = Signals::take(&mut self.signals, &state).is_some();
+        let (key, old) = state.wait(self.key, self.signals.mask, waker);
+        self.key = Some(key);
+        drop(state);
+        drop(old);
+        delivered
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let old = self.signals.dispatcher.lock().forget(key);
+            drop(old);
+        }
     }
 }
 

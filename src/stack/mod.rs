@@ -145,6 +145,11 @@ impl PooledStack {
         self.top.as_ptr() as usize - self.stack_size - guard_size()
     }
 
+    /// The slot, `low..high`, guard page included.
+    pub(crate) fn bounds(&self) -> (usize, usize) {
+        (self.lowest_address(), self.top.as_ptr() as usize)
+    }
+
     /// The owner's header at the top of this slot, of type `H`, valid as
     /// long as the slot is held by this stack or the coroutine built on it.
     /// The bytes are uninitialised (or a previous owner's) until the owner
@@ -187,6 +192,21 @@ unsafe impl Stack for PooledStack {
         let start = self.top.as_ptr() as usize - self.stack_size - guard_size();
         StackPointer::new(start).expect("slot start is not null")
     }
+}
+
+/// How many bytes of the stack slot `low..high` (from
+/// [`PooledStack::bounds`], guard page left out) are resident; `None` if
+/// the kernel refuses to say.
+///
+/// # Safety
+///
+/// `low..high` must be the bounds of a slot that is still held (by a
+/// live coroutine's stack), so that it is mapped.
+pub(crate) unsafe fn resident_bytes(low: usize, high: usize) -> Option<usize> {
+    let usable = low + guard_size();
+    // SAFETY: a held slot lies inside its pool's reservation (the
+    // caller's contract), and slots are page aligned.
+    unsafe { sys::resident_bytes(usable, high.saturating_sub(usable)) }.ok()
 }
 
 thread_local! {

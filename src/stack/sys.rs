@@ -2,7 +2,7 @@
 //! `io::Result` so callers never look at `errno` themselves.
 //!
 //! This is the only file in corio that calls `mmap`, `munmap`, `madvise`,
-//! `mprotect`, `sigaction` or `sigaltstack`.
+//! `mprotect`, `mincore`, `sigaction` or `sigaltstack`.
 
 use std::io;
 use std::ptr;
@@ -209,6 +209,25 @@ pub(crate) fn clear_alt_stack() {
     };
     // SAFETY: disabling the alternate stack has no memory preconditions.
     unsafe { libc::sigaltstack(&stack, ptr::null_mut()) };
+}
+
+/// How many bytes of the page-aligned range `addr..addr + len` are
+/// resident in memory (`mincore`): for a stack, the pages it has touched
+/// and still holds, its high-water mark unless the pool discarded them.
+///
+/// # Safety
+///
+/// The range must lie inside a mapping from [`reserve`]. (`mincore` only
+/// reads the page tables; it neither touches nor changes the memory.)
+pub(crate) unsafe fn resident_bytes(addr: usize, len: usize) -> io::Result<usize> {
+    let page = page_size();
+    let pages = len.div_ceil(page);
+    // One byte per page; a stack slot has at most MAX_STACK_SIZE / page.
+    let mut vector = vec![0u8; pages];
+    // SAFETY: the range is mapped (our caller's contract) and page
+    // aligned; `vector` has one byte for each of its pages.
+    syscall!(mincore(addr as *mut libc::c_void, len, vector.as_mut_ptr()))?;
+    Ok(vector.iter().filter(|&&b| b & 1 != 0).count() * page)
 }
 
 /// Writes `bytes` to standard error with `write(2)`, which is

@@ -13,6 +13,7 @@ use std::fmt;
 use std::rc::Rc;
 
 use super::wait_queue::{Policy, WaitQueue};
+use crate::runtime::waiting::{Waiting, id_of};
 
 /// Creates a channel that buffers up to `capacity` values; `send` parks
 /// while it is full (backpressure), `recv` while it is empty.
@@ -182,9 +183,16 @@ impl<T> Sender<T> {
             Err(TrySendError::Full(value)) => value,
         };
         let chan = &*self.chan;
-        if !chan.send_waiters.wait("Sender::send", Policy::GiveUp, || {
-            chan.pass_on_reservation()
-        }) {
+        let waiting = Waiting::Channel {
+            channel: id_of(chan),
+            sending: true,
+        };
+        if !chan
+            .send_waiters
+            .wait("Sender::send", Policy::GiveUp, waiting, || {
+                chan.pass_on_reservation()
+            })
+        {
             return Err(SendError(value));
         }
         if !chan.receiver_alive.get() {
@@ -319,9 +327,13 @@ impl<T> Receiver<T> {
             let pass_on = || {
                 chan.recv_waiters.grant_one();
             };
+            let waiting = Waiting::Channel {
+                channel: id_of(chan),
+                sending: false,
+            };
             if !chan
                 .recv_waiters
-                .wait("Receiver::recv", Policy::GiveUp, pass_on)
+                .wait("Receiver::recv", Policy::GiveUp, waiting, pass_on)
             {
                 return None;
             }

@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use super::wait_queue::{Policy, WaitQueue};
+use crate::runtime::waiting::{Waiting, id_of};
 
 /// A flag that starts unset; [`wait`](Event::wait) parks until it is set,
 /// and [`set`](Event::set) wakes every waiting task at once.
@@ -147,7 +148,9 @@ impl Event {
         }
         // A set is for every waiter at once; a waiter that vanishes after
         // one has nothing to pass on.
-        self.waiters.wait("Event::wait", Policy::GiveUp, || {});
+        let waiting = Waiting::Event { event: id_of(self) };
+        self.waiters
+            .wait("Event::wait", Policy::GiveUp, waiting, || {});
     }
 }
 

@@ -1,11 +1,13 @@
 //! A mutex whose `lock` parks the task instead of the thread: a
 //! one-permit [`Semaphore`] guarding an `UnsafeCell`.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 
 use super::semaphore::{Semaphore, SemaphorePermit};
+use crate::runtime::waiting::Waiting;
 
 /// Mutual exclusion for a value shared by tasks, like `asyncio.Lock` with
 /// the data it protects inside: the guard may be held across parks
@@ -51,6 +53,10 @@ pub struct Mutex<T: ?Sized> {
     /// One permit; whoever holds it may touch `value`. Its `PhantomData`
     /// makes the mutex `!Send` and `!Sync`: waiters are this thread's tasks.
     lock: Semaphore,
+    /// The id of the task holding the guard, 0 when unlocked (or locked
+    /// outside any task): what a dump and the deadlock report name as the
+    /// one a waiter waits for.
+    holder: Cell<u64>,
     /// # Invariant
     ///
     /// Reached only through a [`MutexGuard`] (which holds `lock`'s single
@@ -73,6 +79,7 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
             lock: Semaphore::new(1),
+            holder: Cell::new(0),
             value: UnsafeCell::new(value),
         }
     }
@@ -123,10 +130,11 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        MutexGuard {
-            mutex: self,
-            _permit: self.lock.acquire_for("Mutex::lock"),
-        }
+        let waiting = Waiting::Mutex {
+            holder: NonNull::from(&self.holder),
+        };
+        let permit = self.lock.acquire_for("Mutex::lock", waiting);
+        MutexGuard::new(self, permit)
     }
 
     /// Locks the mutex if it is free and nobody is queued for it; never
@@ -145,10 +153,7 @@ impl<T: ?Sized> Mutex<T> {
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         let permit = self.lock.try_acquire()?;
-        Some(MutexGuard {
-            mutex: self,
-            _permit: permit,
-        })
+        Some(MutexGuard::new(self, permit))
     }
 
     /// The value, through an exclusive borrow of the mutex: no locking is
@@ -212,6 +217,25 @@ pub struct MutexGuard<'a, T: ?Sized> {
     /// The only permit of `mutex.lock`: while this guard lives, no other
     /// guard exists. Dropped (released) after the guard's last use.
     _permit: SemaphorePermit<'a>,
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The guard of `mutex`, whose only permit is `permit`; records the
+    /// running task as the holder.
+    fn new(mutex: &'a Mutex<T>, permit: SemaphorePermit<'a>) -> Self {
+        mutex.holder.set(crate::runtime::current_task_id());
+        MutexGuard {
+            mutex,
+            _permit: permit,
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    /// Clears the holder; the permit, dropped right after, unlocks.
+    fn drop(&mut self) {
+        self.mutex.holder.set(0);
+    }
 }
 
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {

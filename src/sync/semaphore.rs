@@ -6,6 +6,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use super::wait_queue::{Policy, WaitQueue};
+use crate::runtime::waiting::{Waiting, id_of};
 
 /// A pool of permits that tasks take and give back, like
 /// `asyncio.Semaphore`: at most `permits` holders at once.
@@ -121,18 +122,24 @@ impl Semaphore {
     /// });
     /// ```
     pub fn acquire(&self) -> SemaphorePermit<'_> {
-        self.acquire_for("Semaphore::acquire")
+        let waiting = Waiting::Semaphore {
+            semaphore: id_of(self),
+        };
+        self.acquire_for("Semaphore::acquire", waiting)
     }
 
-    /// [`acquire`](Semaphore::acquire), naming `what` in its panics.
-    pub(super) fn acquire_for(&self, what: &str) -> SemaphorePermit<'_> {
+    /// [`acquire`](Semaphore::acquire), naming `what` in its panics and
+    /// `waiting` in a dump.
+    pub(super) fn acquire_for(&self, what: &str, waiting: Waiting) -> SemaphorePermit<'_> {
         crate::runtime::park::spend_budget();
         if let Some(permit) = self.try_acquire() {
             return permit;
         }
         // A permit granted to us while we sit in the ready queue is ours;
         // if we unwind before taking it, it goes to whoever is next.
-        let granted = self.waiters.wait(what, Policy::Wait, || self.release(1));
+        let granted = self
+            .waiters
+            .wait(what, Policy::Wait, waiting, || self.release(1));
         debug_assert!(granted, "a Policy::Wait wait returns only once granted");
         SemaphorePermit::new(self)
     }

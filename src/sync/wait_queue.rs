@@ -31,6 +31,7 @@ use std::rc::Rc;
 use crate::context::Unwinding;
 use crate::runtime::TaskRef;
 use crate::runtime::unwind::{self, Place};
+use crate::runtime::waiting::Waiting;
 use crate::runtime::{current, park};
 
 /// Tasks parked until something is granted to them, oldest first.
@@ -91,7 +92,7 @@ impl WaitQueue {
     }
 
     /// Parks the current task at the back of the queue until it is
-    /// granted; true once it is.
+    /// granted; true once it is. `waiting` says what for, for a dump.
     ///
     /// Returns false, without a grant and without waiting, where waiting
     /// would be wrong: on a cancel-unwinding stack (a destructor of a
@@ -108,6 +109,7 @@ impl WaitQueue {
         &self,
         what: &str,
         policy: Policy,
+        waiting: Waiting,
         on_abandoned_grant: impl FnOnce(),
     ) -> bool {
         match unwind::place() {
@@ -138,7 +140,7 @@ impl WaitQueue {
             .borrow_mut()
             .push_back(Rc::clone(&registration.waiter));
         loop {
-            park::park_because(|| crate::trace::ParkReason::Sync);
+            park::park_on(waiting);
             if registration.waiter.granted.get() {
                 registration.on_abandoned_grant = None; // ours now
                 return true;

@@ -17,7 +17,7 @@ use crate::runtime::TaskRef;
 use crate::runtime::current::{self, CrossThreadWait, Runtime};
 use crate::runtime::park;
 use crate::runtime::remote::{BorrowedWaker, TaskWaker};
-use crate::trace::ParkReason;
+use crate::runtime::waiting::Waiting;
 
 /// Runs `future` to completion from plain code and returns its output
 /// (Python's `asyncio.run_coroutine_threadsafe(...).result()` seen from
@@ -154,7 +154,7 @@ fn poll_in_task<F: Future + ?Sized>(task: &TaskRef, future: Pin<&mut F>) -> Poll
     current::with("corio::block_on", |rt| {
         let _waiting = CrossThreadWait::begin(rt);
         while target.wakes() == seen {
-            park::park_because(|| ParkReason::Future);
+            park::park_on(Waiting::Future);
         }
     });
     Poll::Pending

@@ -98,6 +98,7 @@ impl Handle {
     /// runtime.shutdown();
     /// server.join().unwrap();
     /// ```
+    #[track_caller]
     pub fn spawn<T, F>(&self, f: F) -> RemoteJoinHandle<T>
     where
         T: Send + 'static,
@@ -111,6 +112,7 @@ impl Handle {
         let start = Box::new(Start {
             job: job.clone(),
             body: Some(f),
+            spawned_at: std::panic::Location::caller(),
         });
         if self.is_current() {
             start.start();
@@ -225,6 +227,8 @@ impl<T> Job<T> {
 struct Start<T, F> {
     job: Arc<Job<T>>,
     body: Option<F>,
+    /// Where `Handle::spawn` was called: the task's spawn site.
+    spawned_at: &'static std::panic::Location<'static>,
 }
 
 impl<T: Send + 'static, F: FnOnce() -> T + Send + 'static> RemoteStart for Start<T, F> {
@@ -241,7 +245,8 @@ impl<T: Send + 'static, F: FnOnce() -> T + Send + 'static> RemoteStart for Start
             return;
         }
         let resolver = Resolver(Some(job.clone()));
-        let task = crate::spawn(move || resolver.run(body));
+        let options = crate::runtime::SpawnOptions::at(self.spawned_at);
+        let task = crate::runtime::spawn_detached(options, move || resolver.run(body));
         // The resolver lives on the task's stack: if the task is abandoned
         // at the end of `run` (it kept catching its cancellation, or could
         // never finish unwinding), that stack is leaked and the resolver

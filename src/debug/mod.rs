@@ -1,0 +1,191 @@
+//! Seeing inside a running program: [`dump`] lists every task of the
+//! runtime with what it waits on, for how long, where it was spawned, how
+//! much of its stack is resident, and a real backtrace of the place it is
+//! parked at; [`dump_on_sigquit`] prints that on `SIGQUIT` (Ctrl-\ in a
+//! terminal), as Go does; a deadlock panic of [`crate::run`] carries it,
+//! and names the wait-for cycle when there is one.
+//!
+//! A stackful runtime can do this where a stackless one cannot: a parked
+//! task's frames are all still standing on its stack. Nothing is recorded
+//! on the park path but one small value (what the task waits on); the
+//! backtraces are taken inside `dump()`, by resuming each parked task just
+//! long enough for its park point to walk its own frames and suspend
+//! again, without running any of its code (see `capture.rs` for what that
+//! resume may touch). Frames are resolved to names once per distinct
+//! address, and tasks standing in the same place are printed together.
+//!
+//! | Python | Go | corio |
+//! |---|---|---|
+//! | `faulthandler.dump_traceback(all_threads=True)` | `SIGQUIT`, `runtime.Stack(buf, true)` | `corio::dump()`, `corio::dump_on_sigquit()` |
+//! | `asyncio.all_tasks()` + `Task.get_stack()` (the coroutine's frames only) | goroutine dump | `dump().tasks()` with `backtrace()` |
+//! | `Task.get_name()` | — (goroutines have no names) | `TaskBuilder::name`, `TaskDump::name` |
+
+pub(crate) mod capture;
+mod cycle;
+mod report;
+mod sigquit;
+mod socket;
+mod symbols;
+
+pub use report::{Direction, Dump, Frame, State, TaskDump, WaitsOn};
+pub use sigquit::dump_on_sigquit;
+pub(crate) use sigquit::{SigquitWatch, on_message as on_dump_message};
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::runtime::current::{self, Runtime};
+use crate::runtime::task::TaskState;
+use crate::runtime::waiting::Waiting;
+use capture::RawTrace;
+use report::TaskDump as Record;
+
+/// Every task of this thread's runtime, now: see [`Dump`]. Called from a
+/// task, that task is in it too (as [`State::Running`], with the
+/// backtrace of this call); called outside [`crate::run`], the dump is
+/// empty.
+///
+/// Nothing a task does is disturbed: no task's code runs, none is woken,
+/// cancelled or charged for it, and the trace records nothing. It takes
+/// time proportional to the number of tasks (a few microseconds each,
+/// plus resolving each distinct frame once), during which the loop does
+/// nothing else.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// #[inline(never)]
+/// fn nap() {
+///     corio::sleep(Duration::from_millis(20));
+/// }
+///
+/// corio::run(|| {
+///     let napper = corio::TaskBuilder::new().name("napper").spawn(nap);
+///     corio::yield_now(); // it starts, and parks in `sleep`
+///     let dump = corio::dump();
+///     let task = dump.task(napper.id()).unwrap();
+///     assert_eq!(task.state(), corio::debug::State::Parked);
+///     assert!(matches!(task.waits_on(), Some(corio::debug::WaitsOn::Timer { .. })));
+///     let frames: Vec<_> = task.backtrace().iter().filter_map(|f| f.function()).collect();
+///     assert!(frames.iter().any(|f| f.ends_with("nap")), "{frames:?}");
+///     napper.join().unwrap();
+/// });
+/// ```
+pub fn dump() -> Dump {
+    let taken_at = Instant::now();
+    current::try_with(|rt| collect(rt, taken_at)).unwrap_or_else(|| Dump {
+        tasks: Vec::new(),
+        groups: Vec::new(),
+        cycle: None,
+        taken_at,
+    })
+}
+
+/// [`dump`] of runtime `rt`.
+fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
+    let mut tasks = rt.scheduler.unfinished();
+    tasks.sort_by_key(|t| t.header.id);
+    let me = rt.scheduler.current_ref();
+    let clock = rt.clock.get().max(taken_at);
+    let mut raw = Box::new(RawTrace::new());
+    let mut traces = Vec::with_capacity(tasks.len());
+    let mut records = Vec::with_capacity(tasks.len());
+    for task in &tasks {
+        let header = &task.header;
+        let is_me = me.as_ref().is_some_and(|me| Rc::ptr_eq(me, task));
+        let state = if is_me {
+            State::Running
+        } else {
+            match header.state() {
+                TaskState::Parked | TaskState::Ready if !task.started() => State::NotStarted,
+                TaskState::Parked => State::Parked,
+                TaskState::Ready => State::Ready,
+                // Running further up this thread's stack (not us), or done.
+                TaskState::Running | TaskState::Done => State::Running,
+            }
+        };
+        raw.len = 0;
+        raw.truncated = false;
+        raw.generators = 0;
+        match state {
+            State::Running if is_me => capture::capture_here(header.about.stack, &mut raw),
+            State::Parked | State::Ready => capture::capture_parked(rt, task, &mut raw),
+            State::Running | State::NotStarted => {}
+        }
+        traces.push(raw.frames().to_vec());
+        let suspended = matches!(state, State::Parked | State::Ready);
+        let (low, high) = header.about.stack;
+        records.push(Record {
+            id: header.id,
+            name: header.about.name.as_deref().map(Arc::from),
+            state,
+            cancelled: header.cancel_reason().is_some(),
+            waits_on: suspended.then(|| waits_on(header.waiting.get())),
+            since: if suspended {
+                header
+                    .suspended_at
+                    .get()
+                    .map(|at| clock.saturating_duration_since(at))
+            } else {
+                None
+            },
+            spawned_at: header.about.spawned_at,
+            parent: (header.about.parent != 0).then_some(header.about.parent),
+            scope_child: header.is_scope_child(),
+            // SAFETY: the task is unfinished, so its coroutine, which
+            // holds this stack slot, is alive.
+            stack_resident: unsafe { crate::stack::resident_bytes(low, high) },
+            generators: raw.generators,
+            backtrace: Arc::from(Vec::new()),
+            truncated: raw.truncated,
+        });
+    }
+    drop(me);
+    let (group_of, frames) = symbols::symbolise(&traces);
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); frames.len()];
+    for (i, record) in records.iter_mut().enumerate() {
+        record.backtrace = frames[group_of[i]].clone();
+        groups[group_of[i]].push(i);
+    }
+    // Groups in the order of their first task; tasks are in id order.
+    let cycle = cycle::find(&records);
+    Dump {
+        tasks: records,
+        groups,
+        cycle,
+        taken_at,
+    }
+}
+
+/// The public view of what a suspended task waits on.
+fn waits_on(waiting: Waiting) -> WaitsOn {
+    match waiting {
+        Waiting::Io { fd, direction } => WaitsOn::Socket {
+            fd,
+            direction,
+            peer: socket::address(fd, socket::End::Peer),
+            local: socket::address(fd, socket::End::Local),
+        },
+        Waiting::Timer { deadline } => WaitsOn::Timer { deadline },
+        Waiting::Join { task } => WaitsOn::Task { id: task },
+        Waiting::Channel { channel, sending } => WaitsOn::Channel { channel, sending },
+        Waiting::Semaphore { semaphore } => WaitsOn::Semaphore { semaphore },
+        Waiting::Mutex { holder } => {
+            // SAFETY: the task is suspended in `Mutex::lock`, whose frame
+            // borrows the mutex (see `TaskHeader::waiting`'s invariant).
+            let id = unsafe { holder.as_ref() }.get();
+            WaitsOn::Mutex {
+                holder: (id != 0).then_some(id),
+            }
+        }
+        Waiting::Event { event } => WaitsOn::Event { event },
+        Waiting::Future => WaitsOn::Future,
+        Waiting::Race => WaitsOn::Race,
+        Waiting::FreeFd => WaitsOn::FreeFd,
+        Waiting::Yield => WaitsOn::Yield,
+        Waiting::Nothing => WaitsOn::Other,
+    }
+}

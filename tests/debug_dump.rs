@@ -1,0 +1,337 @@
+//! `corio::dump`: every task with what it waits on and a backtrace of its
+//! real park point, taken at dump time without running the task's code;
+//! and the adversarial places a task can be parked in (inside nested
+//! generators, mid-unwind in a destructor, never started, the caller).
+
+mod util;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use corio::debug::{State, TaskDump, WaitsOn};
+use corio::sync::{Event, Mutex, channel};
+use corio::{Generator, GeneratorState, TaskBuilder};
+
+/// The function names of a task's backtrace.
+fn functions(task: &TaskDump) -> Vec<String> {
+    task.backtrace()
+        .iter()
+        .map(|f| f.function().unwrap_or("?").to_string())
+        .collect()
+}
+
+fn has_frame(task: &TaskDump, name: &str) -> bool {
+    functions(task).iter().any(|f| f.ends_with(name))
+}
+
+#[inline(never)]
+fn parks_in_first_spot(event: &Event) {
+    event.wait();
+}
+
+#[inline(never)]
+fn parks_in_second_spot(event: &Event) {
+    event.wait();
+}
+
+#[test]
+fn the_function_that_parked_is_in_the_tasks_backtrace() {
+    corio::run(|| {
+        let event = Rc::new(Event::new());
+        let e = event.clone();
+        let task = TaskBuilder::new()
+            .name("waiter")
+            .spawn(move || parks_in_first_spot(&e));
+        corio::yield_now();
+        let dump = corio::dump();
+        let dumped = dump.task(task.id()).expect("the task is in the dump");
+        assert_eq!(dumped.name(), Some("waiter"));
+        assert_eq!(dumped.state(), State::Parked);
+        assert!(matches!(dumped.waits_on(), Some(WaitsOn::Event { .. })));
+        assert!(
+            has_frame(dumped, "parks_in_first_spot"),
+            "{:?}",
+            functions(dumped)
+        );
+        // The first frame is the corio call the user made.
+        let first = &functions(dumped)[0];
+        assert!(first.contains("Event::wait"), "first frame: {first}");
+        assert!(dumped.spawned_at().file().ends_with("debug_dump.rs"));
+        assert!(dumped.stack_resident().is_some_and(|bytes| bytes > 0));
+        event.set();
+        task.join().unwrap();
+    });
+}
+
+#[test]
+fn the_same_task_dumped_at_two_park_points_shows_two_different_frames() {
+    corio::run(|| {
+        let first = Rc::new(Event::new());
+        let second = Rc::new(Event::new());
+        let (a, b) = (first.clone(), second.clone());
+        let task = corio::spawn(move || {
+            parks_in_first_spot(&a);
+            parks_in_second_spot(&b);
+        });
+        corio::yield_now();
+        let at_first = corio::dump();
+        first.set();
+        corio::yield_now();
+        let at_second = corio::dump();
+        let (one, two) = (
+            at_first.task(task.id()).unwrap(),
+            at_second.task(task.id()).unwrap(),
+        );
+        assert!(has_frame(one, "parks_in_first_spot") && !has_frame(one, "parks_in_second_spot"));
+        assert!(has_frame(two, "parks_in_second_spot") && !has_frame(two, "parks_in_first_spot"));
+        second.set();
+        task.join().unwrap();
+    });
+}
+
+#[inline(never)]
+fn dumps_itself() -> corio::Dump {
+    corio::dump()
+}
+
+#[test]
+fn the_task_calling_dump_is_in_it_with_its_own_backtrace() {
+    corio::run(|| {
+        let dump = dumps_itself();
+        let me = dump
+            .tasks()
+            .iter()
+            .find(|t| t.state() == State::Running)
+            .unwrap();
+        assert_eq!(me.name(), Some("main"));
+        assert!(has_frame(me, "dumps_itself"), "{:?}", functions(me));
+        assert!(me.waits_on().is_none());
+    });
+}
+
+#[test]
+fn a_task_that_never_started_is_listed_without_frames_and_still_runs() {
+    corio::run(|| {
+        let ran = Rc::new(Cell::new(false));
+        let r = ran.clone();
+        let task = corio::spawn(move || r.set(true));
+        let dump = corio::dump();
+        let dumped = dump.task(task.id()).unwrap();
+        assert_eq!(dumped.state(), State::NotStarted);
+        assert!(dumped.backtrace().is_empty());
+        assert!(!ran.get());
+        task.join().unwrap();
+        assert!(ran.get());
+    });
+}
+
+#[inline(never)]
+fn inner_generator_parks(event: &Event) -> u32 {
+    event.wait();
+    7
+}
+
+#[test]
+fn a_task_parked_inside_nested_generators_shows_their_frames_and_resumes_unchanged() {
+    corio::run(|| {
+        let event = Rc::new(Event::new());
+        let e = event.clone();
+        let task = corio::spawn(move || {
+            let mut outer = Generator::<(), u32, u32>::new(move |y, ()| {
+                let mut inner = Generator::<(), u32, u32>::new(move |y, ()| {
+                    y.yield_(1);
+                    inner_generator_parks(&e) // parks the whole task from two generators deep
+                });
+                let mut sum = 0;
+                loop {
+                    match inner.resume(()) {
+                        GeneratorState::Yielded(v) => {
+                            y.yield_(v);
+                            sum += v;
+                        }
+                        GeneratorState::Complete(v) => return sum + v,
+                    }
+                }
+            });
+            let mut seen = Vec::new();
+            loop {
+                match outer.resume(()) {
+                    GeneratorState::Yielded(v) => seen.push(v),
+                    GeneratorState::Complete(v) => return (seen, v),
+                }
+            }
+        });
+        corio::yield_now();
+        // Dump twice: the capture resume leaves the chain of generators as
+        // it was, so a second capture and the real resume both work.
+        for _ in 0..2 {
+            let dump = corio::dump();
+            let dumped = dump.task(task.id()).unwrap();
+            assert_eq!(dumped.generators(), 2, "{dumped}");
+            assert!(
+                has_frame(dumped, "inner_generator_parks"),
+                "{:?}",
+                functions(dumped)
+            );
+            if std::env::var_os("SHOW_DUMP").is_some() {
+                eprintln!("{dump}");
+            }
+            assert!(functions(dumped).iter().any(|f| f.contains("Generator")));
+        }
+        event.set();
+        assert_eq!(task.join().unwrap(), (vec![1], 8));
+    });
+}
+
+struct LocksInDrop(Rc<Mutex<Vec<u32>>>);
+
+impl Drop for LocksInDrop {
+    #[inline(never)]
+    fn drop(&mut self) {
+        self.0.lock().push(1); // parks while the task is cancel-unwinding
+    }
+}
+
+#[test]
+fn a_task_parked_in_a_destructor_while_cancelled_is_captured_and_finishes_unwinding() {
+    corio::run(|| {
+        let mutex = Rc::new(Mutex::new(Vec::new()));
+        let guard = mutex.lock();
+        let m = mutex.clone();
+        let task = corio::spawn(move || {
+            let _cleanup = LocksInDrop(m);
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now(); // it sleeps
+        task.abort();
+        corio::yield_now(); // it unwinds, and parks on the mutex in `drop`
+        for _ in 0..2 {
+            let dump = corio::dump();
+            let dumped = dump.task(task.id()).unwrap();
+            assert!(dumped.cancelled());
+            assert_eq!(
+                dumped.waits_on(),
+                Some(&WaitsOn::Mutex {
+                    holder: Some(dump.tasks()[0].id())
+                })
+            );
+            assert!(has_frame(dumped, "drop"), "{:?}", functions(dumped));
+        }
+        drop(guard);
+        assert!(task.join().unwrap_err().is_cancelled());
+        assert_eq!(*mutex.lock(), [1]);
+    });
+}
+
+#[test]
+fn a_dump_does_not_deliver_a_pending_cancellation_or_wake_anyone() {
+    corio::run(|| {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        let (tx, rx) = channel::<u32>(1);
+        let task = corio::spawn(move || {
+            let got = rx.recv();
+            l.borrow_mut().push(format!("{got:?}"));
+        });
+        corio::yield_now();
+        task.abort(); // queued to unwind, not yet run
+        let dump = corio::dump();
+        let dumped = dump.task(task.id()).unwrap();
+        assert_eq!(dumped.state(), State::Ready);
+        assert!(dumped.cancelled());
+        assert!(log.borrow().is_empty(), "the capture ran the task's code");
+        assert!(!task.is_finished());
+        assert!(task.join().unwrap_err().is_cancelled());
+        assert!(log.borrow().is_empty());
+        drop(tx);
+    });
+}
+
+#[test]
+fn many_parked_tasks_are_dumped_grouped_and_all_finish_afterwards() {
+    let n = util::scaled(100_000);
+    let finished = corio::run(|| {
+        let event = Rc::new(Event::new());
+        let done = Rc::new(Cell::new(0usize));
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (event, done) = (event.clone(), done.clone());
+                corio::spawn(move || {
+                    parks_in_first_spot(&event);
+                    done.set(done.get() + 1);
+                    i
+                })
+            })
+            .collect();
+        corio::yield_now();
+        let dump = corio::dump();
+        assert_eq!(dump.tasks().len(), n + 1);
+        let parked = dump
+            .tasks()
+            .iter()
+            .filter(|t| has_frame(t, "parks_in_first_spot"))
+            .count();
+        assert_eq!(parked, n);
+        let text = dump.to_string();
+        assert!(
+            text.contains(&format!("{n} tasks with this stack")),
+            "{}",
+            &text[..2000.min(text.len())]
+        );
+        event.set();
+        let sum: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(sum, n * (n - 1) / 2);
+        done.get()
+    });
+    assert_eq!(finished, n);
+}
+
+#[test]
+fn names_spawn_sites_and_parents_are_recorded() {
+    corio::run(|| {
+        let event = Rc::new(Event::new());
+        let e = event.clone();
+        let line = line!() + 1;
+        let plain = corio::spawn(move || e.wait());
+        let e = event.clone();
+        corio::scope(|s| {
+            let child = TaskBuilder::new()
+                .name("scoped")
+                .stack_size(64 * 1024)
+                .spawn_scoped(s, || e.wait());
+            corio::yield_now();
+            let dump = corio::dump();
+            let main = dump
+                .tasks()
+                .iter()
+                .find(|t| t.name() == Some("main"))
+                .unwrap();
+            let p = dump.task(plain.id()).unwrap();
+            assert_eq!(p.spawned_at().line(), line);
+            assert_eq!(p.parent(), Some(main.id()));
+            assert!(!p.scope_child());
+            let c = dump
+                .tasks()
+                .iter()
+                .find(|t| t.name() == Some("scoped"))
+                .unwrap();
+            assert!(c.scope_child());
+            assert_eq!(c.parent(), Some(main.id()));
+            // main waits for its scope's child.
+            assert_eq!(main.waits_on(), None); // it is the one dumping
+            let debug = format!("{child:?}");
+            assert!(
+                debug.contains("scoped") && debug.contains("debug_dump.rs"),
+                "{debug}"
+            );
+            event.set();
+        });
+        plain.join().unwrap();
+    });
+}
+
+#[test]
+fn a_dump_outside_run_is_empty() {
+    assert!(corio::dump().tasks().is_empty());
+}
