@@ -141,6 +141,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
             generators: raw.generators,
             backtrace: Arc::from(Vec::new()),
             truncated: raw.truncated,
+            taken_at,
         });
     }
     drop(me);

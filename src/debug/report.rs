@@ -59,6 +59,8 @@ pub struct TaskDump {
     pub(super) generators: usize,
     pub(super) backtrace: Arc<[Frame]>,
     pub(super) truncated: bool,
+    /// When the dump was taken: what "due in" is counted from.
+    pub(super) taken_at: Instant,
 }
 
 /// Where a task is in its life at the moment of a dump.
@@ -373,8 +375,13 @@ impl fmt::Display for TaskDump {
                 if let Some(since) = self.since {
                     write!(f, " {}", Short(since))?;
                 }
-                if let Some(waits) = &self.waits_on {
-                    write!(f, ", waits for {waits}")?;
+                match &self.waits_on {
+                    Some(WaitsOn::Timer { deadline }) => {
+                        let left = deadline.saturating_duration_since(self.taken_at);
+                        write!(f, ", waits for a timer, due in {}", Short(left))?;
+                    }
+                    Some(waits) => write!(f, ", waits for {waits}")?,
+                    None => {}
                 }
             }
         }
@@ -408,6 +415,11 @@ impl fmt::Display for Dump {
         if let Some(cycle) = self.describe_cycle() {
             writeln!(f, "wait-for cycle: {cycle}")?;
         }
+        // Files under the working directory are shown relative to it, as
+        // spawn sites are.
+        let cwd = std::env::current_dir()
+            .ok()
+            .and_then(|dir| dir.to_str().map(|dir| format!("{dir}/")));
         for group in &self.groups {
             writeln!(f)?;
             if group.len() > 1 {
@@ -447,6 +459,10 @@ impl fmt::Display for Dump {
                 let function = frame.function.as_deref().unwrap_or("<unknown>");
                 writeln!(f, "  {function}")?;
                 if let (Some(file), Some(line)) = (&frame.file, frame.line) {
+                    let file = cwd
+                        .as_deref()
+                        .and_then(|cwd| file.strip_prefix(cwd))
+                        .unwrap_or(file);
                     writeln!(f, "      at {file}:{line}")?;
                 }
             }
