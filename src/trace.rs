@@ -47,6 +47,9 @@ pub struct Event {
 pub enum What {
     /// The task was created (`spawn`, `scope`, `gather`, or `run`'s main).
     Spawned,
+    /// The task has this name ([`crate::TaskBuilder::name`]; `run`'s task
+    /// is `main`): recorded right after its `Spawned`.
+    Named(String),
     /// The scheduler switched to the task's stack.
     Resumed,
     /// The task's stack was suspended; control went back to the loop.
@@ -231,6 +234,7 @@ impl fmt::Display for What {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             What::Spawned => f.write_str("spawned"),
+            What::Named(name) => write!(f, "is named '{name}'"),
             What::Resumed => f.write_str("resumed (the loop switches to its stack)"),
             What::Parked(reason) => {
                 write!(f, "parked: {reason} (yields control to the event loop)")
@@ -273,7 +277,8 @@ impl fmt::Display for ParkReason {
 }
 
 /// Renders one lane per task, `width` columns for the whole recording:
-/// `#` running, `.` parked or ready, blank before spawn and after finish.
+/// `#` running, `.` parked or ready, blank before spawn and after finish;
+/// a named task's name follows its lane.
 ///
 /// # Examples
 ///
@@ -338,7 +343,15 @@ pub fn timeline(events: &[Event], width: usize) -> String {
                 }
             }
         }
-        let _ = writeln!(out, "task {task:<4} |{}|", String::from_utf8_lossy(&lane));
+        let name = events.iter().find_map(|e| match &e.what {
+            What::Named(name) if e.task == Some(task) => Some(name.as_str()),
+            _ => None,
+        });
+        let lane = String::from_utf8_lossy(&lane);
+        let _ = match name {
+            Some(name) => writeln!(out, "task {task:<4} |{lane}| {name}"),
+            None => writeln!(out, "task {task:<4} |{lane}|"),
+        };
     }
     out
 }

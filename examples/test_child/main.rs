@@ -6,6 +6,7 @@
 //! list and exits with status 2. The tests start it through
 //! `tests/util/process.rs`, e.g. `test_child overflow_default`.
 
+mod debug;
 mod signals;
 mod soundness;
 mod support;
@@ -100,6 +101,8 @@ const SCENARIOS: &[(&str, fn())] = &[
         "ctrl_c_in_a_task_and_outside_run",
         signals::ctrl_c_in_a_task_and_outside_run,
     ),
+    ("dump_on_sigquit", debug::dump_on_sigquit),
+    ("named_task_panics", debug::named_task_panics),
 ];
 
 fn main() {
