@@ -81,7 +81,7 @@ fn main() {
         per_task(best_dump)
     );
     println!(
-        "  anchor: spawn them and run each to its park: {:>6.1} ms  ({:.0} ns/task)",
+        "  anchor: spawn them, run each to its park:  {:>8.1} ms  ({:.0} ns/task)",
         best_park.as_secs_f64() * 1e3,
         per_task(best_park)
     );

@@ -77,6 +77,22 @@
 //! by every task of the thread), and [`trace`], which records each task's
 //! lifecycle from real events.
 //!
+//! # Seeing inside
+//!
+//! Every task has an id, an optional name ([`TaskBuilder`]) and the
+//! place it was spawned (every spawning function is `#[track_caller]`).
+//! [`dump()`] lists every task of the runtime with what it waits on (a
+//! socket and its peer, a channel, a `Mutex` and the task holding it, a
+//! task it joins, a timer), for how long, its spawn site, its stack's
+//! resident size, and a real backtrace of the line it is parked at, taken
+//! at the moment of the dump without running any of its code; tasks
+//! standing in the same place are printed together, as Go prints
+//! goroutines. [`dump_on_sigquit`] prints it on `SIGQUIT`; a deadlock
+//! panic of [`run`] carries it, and names the wait-for cycle ("task 1
+//! 'main' joins task 2 'wants-the-lock'; task 2 'wants-the-lock' waits for
+//! the Mutex held by task 1 'main'"). A panic in a task is printed with the
+//! task's name and spawn site. See [`debug`].
+//!
 //! # Other threads and `Future`s
 //!
 //! A runtime's [`Handle`] ([`handle()`]) is `Send + Sync`: any thread spawns

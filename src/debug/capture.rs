@@ -155,7 +155,7 @@ pub(crate) fn answer(header: &TaskHeader) {
     // frame for the duration of the resume that brought us here; the
     // dumping stack is suspended below us, so nothing else uses it now.
     let into = unsafe { &mut *into };
-    walk(into, header.about.stack);
+    walk(into, header.about.stack());
     into.generators = context::generator_depth();
 }
 

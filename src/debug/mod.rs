@@ -33,11 +33,11 @@ pub(crate) use sigquit::{SigquitWatch, on_message as on_dump_message};
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::runtime::current::{self, Runtime};
 use crate::runtime::task::TaskState;
-use crate::runtime::waiting::Waiting;
+use crate::runtime::waiting::{self, Waiting};
 use capture::RawTrace;
 use report::TaskDump as Record;
 
@@ -89,7 +89,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
     let mut tasks = rt.scheduler.unfinished();
     tasks.sort_by_key(|t| t.header.id);
     let me = rt.scheduler.current_ref();
-    let clock = rt.clock.get().max(taken_at);
+    let clock = rt.clock.get().max(waiting::ticks(taken_at));
     let mut raw = Box::new(RawTrace::new());
     let mut traces = Vec::with_capacity(tasks.len());
     let mut records = Vec::with_capacity(tasks.len());
@@ -111,26 +111,23 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
         raw.truncated = false;
         raw.generators = 0;
         match state {
-            State::Running if is_me => capture::capture_here(header.about.stack, &mut raw),
+            State::Running if is_me => capture::capture_here(header.about.stack(), &mut raw),
             State::Parked | State::Ready => capture::capture_parked(rt, task, &mut raw),
             State::Running | State::NotStarted => {}
         }
         traces.push(raw.frames().to_vec());
         let suspended = matches!(state, State::Parked | State::Ready);
-        let (low, high) = header.about.stack;
+        let (low, high) = header.about.stack();
         records.push(Record {
             id: header.id,
-            name: header.about.name.as_deref().map(Arc::from),
+            name: header.about.name().map(Arc::from),
             state,
             cancelled: header.cancel_reason().is_some(),
             waits_on: suspended.then(|| waits_on(header.waiting.get())),
-            since: if suspended {
-                header
-                    .suspended_at
-                    .get()
-                    .map(|at| clock.saturating_duration_since(at))
-            } else {
-                None
+            since: match header.suspended_at.get() {
+                0 => None,
+                at if suspended => Some(Duration::from_nanos(clock.saturating_sub(at))),
+                _ => None,
             },
             spawned_at: header.about.spawned_at,
             parent: (header.about.parent != 0).then_some(header.about.parent),
@@ -145,7 +142,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
         });
     }
     drop(me);
-    let (group_of, frames) = symbols::symbolise(&traces);
+    let (group_of, frames) = symbolise_on_a_big_stack(traces);
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); frames.len()];
     for (i, record) in records.iter_mut().enumerate() {
         record.backtrace = frames[group_of[i]].clone();
@@ -161,6 +158,23 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
     }
 }
 
+/// Bytes of stack that resolving symbols gets: parsing debug info goes
+/// deep, and `dump()` may be called from a task with a small stack.
+const SYMBOLS_STACK_SIZE: usize = 1 << 20;
+
+/// [`symbols::symbolise`], run in a generator of its own so that the
+/// caller's stack size does not matter.
+fn symbolise_on_a_big_stack(traces: Vec<Vec<usize>>) -> (Vec<usize>, Vec<Arc<[report::Frame]>>) {
+    let mut work =
+        crate::Generator::<(), (), _>::with_stack_size(SYMBOLS_STACK_SIZE, move |_, ()| {
+            symbols::symbolise(&traces)
+        });
+    match work.resume(()) {
+        crate::GeneratorState::Complete(result) => result,
+        crate::GeneratorState::Yielded(()) => unreachable!("the body never yields"),
+    }
+}
+
 /// The public view of what a suspended task waits on.
 fn waits_on(waiting: Waiting) -> WaitsOn {
     match waiting {
@@ -170,9 +184,18 @@ fn waits_on(waiting: Waiting) -> WaitsOn {
             peer: socket::address(fd, socket::End::Peer),
             local: socket::address(fd, socket::End::Local),
         },
-        Waiting::Timer { deadline } => WaitsOn::Timer { deadline },
+        Waiting::Timer { deadline } => WaitsOn::Timer {
+            deadline: waiting::instant(deadline),
+        },
         Waiting::Join { task } => WaitsOn::Task { id: task },
-        Waiting::Channel { channel, sending } => WaitsOn::Channel { channel, sending },
+        Waiting::ChannelSend { channel } => WaitsOn::Channel {
+            channel,
+            sending: true,
+        },
+        Waiting::ChannelRecv { channel } => WaitsOn::Channel {
+            channel,
+            sending: false,
+        },
         Waiting::Semaphore { semaphore } => WaitsOn::Semaphore { semaphore },
         Waiting::Mutex { holder } => {
             // SAFETY: the task is suspended in `Mutex::lock`, whose frame

@@ -54,11 +54,11 @@ impl Wake for DumpWaker {
 ///
 /// # Examples
 ///
-/// ```no_run
-/// corio::run(|| {
+/// ```
+/// corio::run(|| -> std::io::Result<()> {
 ///     corio::dump_on_sigquit()?;
 ///     // ... serve; `kill -QUIT <pid>` prints every task and where it waits.
-///     # Ok::<(), std::io::Error>(())
+///     Ok(())
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```

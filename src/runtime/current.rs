@@ -39,9 +39,10 @@ pub(crate) struct Runtime {
     /// runs tasks (see `driver::deliver_mail`), so a flood of remote spawns
     /// cannot starve the tasks already ready.
     pub(crate) spawn_backlog: RefCell<VecDeque<Box<dyn RemoteStart>>>,
-    /// The time as the loop last read it (once per turn): what a park
-    /// records as its start, so that the park path reads no clock.
-    pub(crate) clock: Cell<Instant>,
+    /// The time as the loop last read it (once per turn), in
+    /// `waiting::ticks`: what a park records as its start, so that the
+    /// park path reads no clock.
+    pub(crate) clock: Cell<u64>,
     /// Set by `corio::dump_on_sigquit`: prints a dump when SIGQUIT comes.
     pub(crate) sigquit: RefCell<Option<crate::debug::SigquitWatch>>,
 }
@@ -62,7 +63,7 @@ impl Runtime {
             cross_thread_waits: Cell::new(0),
             shut_down_by_handle: Cell::new(false),
             spawn_backlog: RefCell::new(VecDeque::new()),
-            clock: Cell::new(Instant::now()),
+            clock: Cell::new(super::waiting::ticks(Instant::now())),
             sigquit: RefCell::new(None),
         })
     }

@@ -17,6 +17,7 @@ use super::scheduler::Spawned;
 use super::spawn::{SpawnOptions, make_task};
 use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::time;
+use super::waiting;
 use crate::context::{DeadlineExpired, RaisedMarks};
 use crate::reactor::Readiness;
 use crate::trace::{self, What};
@@ -69,7 +70,7 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
     let main_options = SpawnOptions {
-        name: Some("main".into()),
+        name: Some(Box::new("main".into())),
         ..SpawnOptions::at(at)
     };
     // SAFETY: `main` and `T` may borrow from our caller. This function does
@@ -237,7 +238,7 @@ fn deadlock() -> ! {
 fn turn(rt: &Runtime) -> bool {
     {
         deliver_mail(rt);
-        rt.clock.set(Instant::now());
+        rt.clock.set(waiting::ticks(Instant::now()));
         let idle = !rt.scheduler.has_ready() && rt.spawn_backlog.borrow().is_empty();
         // A task parked on a cross-thread wake counts as waiting for I/O:
         // the waker's event is I/O to this loop.
@@ -266,7 +267,7 @@ fn turn(rt: &Runtime) -> bool {
         };
         rt.reactor.poll(wait, seen, |task| rt.scheduler.wake(&task));
         if wait != Some(Duration::ZERO) {
-            rt.clock.set(Instant::now()); // it may have waited long
+            rt.clock.set(waiting::ticks(Instant::now())); // it may have waited long
         }
         if timers {
             time::fire_due(Instant::now());

@@ -45,7 +45,7 @@ pub(crate) fn park_on(waiting: Waiting) {
         check_interrupts(header);
         trace::record(Some(header.id), || What::Parked(waiting.park_reason()));
         header.park();
-        header.suspended_at.set(Some(rt.clock.get()));
+        header.suspended_at.set(rt.clock.get());
         suspend_current_task(header, waiting);
         check_interrupts(header);
     });
@@ -88,7 +88,7 @@ pub fn yield_now() {
         // `run_task` requeues the task when the switch lands there: it
         // already holds the `Rc`, so no reference count changes hands here.
         header.yield_now();
-        header.suspended_at.set(Some(rt.clock.get()));
+        header.suspended_at.set(rt.clock.get());
         suspend_current_task(header, Waiting::Yield);
         check_interrupts(header);
         true

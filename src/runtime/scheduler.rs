@@ -70,7 +70,7 @@ impl Scheduler {
     pub(crate) fn schedule_new(&self, task: TaskRef, kind: Spawned) {
         task.header.set_scope_child(kind == Spawned::ScopeChild);
         trace::record(Some(task.header.id), || What::Spawned);
-        if let Some(name) = &task.header.about.name {
+        if let Some(name) = task.header.about.name() {
             trace::record(Some(task.header.id), || What::Named(name.to_string()));
         }
         let slot = self.free_slots.borrow_mut().pop().unwrap_or_else(|| {

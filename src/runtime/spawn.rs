@@ -16,7 +16,9 @@ use super::task::{About, AnyOutput, Output, Task};
 /// How to make a task: what [`TaskBuilder`] collects, and what the plain
 /// spawning functions fill in with defaults.
 pub(crate) struct SpawnOptions {
-    pub(crate) name: Option<Box<str>>,
+    /// Boxed as `About::name` keeps it.
+    #[allow(clippy::box_collection)]
+    pub(crate) name: Option<Box<String>>,
     /// `None`: the default size.
     pub(crate) stack_size: Option<usize>,
     pub(crate) spawned_at: &'static Location<'static>,
@@ -63,7 +65,8 @@ where
         name: options.name,
         spawned_at: options.spawned_at,
         parent,
-        stack: (0, 0),
+        stack_high: 0,
+        stack_len: 0,
     };
     // SAFETY: forwarded from our caller.
     unsafe { Task::new(rt.scheduler.next_task_id(), stack_size, about, body) }
@@ -214,7 +217,7 @@ impl TaskBuilder {
     #[track_caller]
     fn options(self) -> SpawnOptions {
         SpawnOptions {
-            name: self.name.map(String::into_boxed_str),
+            name: self.name.map(Box::new),
             stack_size: self.stack_size,
             spawned_at: Location::caller(),
         }

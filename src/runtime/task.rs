@@ -35,7 +35,6 @@ use std::panic::{self, AssertUnwindSafe, Location};
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Instant;
 
 use corosensei::{Coroutine, CoroutineResult};
 
@@ -117,9 +116,10 @@ pub(crate) struct TaskHeader {
     /// whatever a pointer in it refers to is borrowed by that call's
     /// frame, so it is live: `crate::debug` reads it only then.
     pub(crate) waiting: Cell<Waiting>,
-    /// When the task last suspended, as the loop's clock read it at its
-    /// latest turn (`Runtime::clock`): no clock is read on the park path.
-    pub(crate) suspended_at: Cell<Option<Instant>>,
+    /// When the task last suspended (in `waiting::ticks`, 0 for never),
+    /// as the loop's clock read it at its latest turn (`Runtime::clock`):
+    /// no clock is read on the park path.
+    pub(crate) suspended_at: Cell<u64>,
     /// Set by `crate::debug` for exactly the duration of a capture resume
     /// (see `crate::debug::capture`): the suspension the task is resumed
     /// in answers it and suspends again, running none of its own code.
@@ -131,23 +131,38 @@ pub(crate) struct TaskHeader {
 
 /// What a task is, for people reading a dump, a `Debug` or a panic.
 pub(crate) struct About {
-    /// Given with `TaskBuilder::name`.
-    pub(crate) name: Option<Box<str>>,
+    /// Given with `TaskBuilder::name`. Boxed twice so that an unnamed
+    /// task pays one pointer (a `Box<str>` is two), on every one of a
+    /// million sleeping tasks.
+    #[allow(clippy::box_collection)]
+    pub(crate) name: Option<Box<String>>,
     /// Where `spawn` (or `run`, `Scope::spawn`, `gather`...) was called.
     pub(crate) spawned_at: &'static Location<'static>,
     /// The task that spawned it (for a scope's child: the task whose
     /// scope it is), 0 for none (`run`'s main, a spawn from the loop).
     pub(crate) parent: u64,
-    /// The task's stack slot, `low..high` (guard page included): frames
-    /// whose stack pointer lies here are the task's own.
-    pub(crate) stack: (usize, usize),
+    /// The end of the task's stack slot, and the slot's length (guard
+    /// page included): see [`About::stack`].
+    pub(crate) stack_high: usize,
+    pub(crate) stack_len: u32,
 }
 
 impl About {
+    /// The task's stack slot, `low..high` (guard page included): frames
+    /// whose stack pointer lies here are the task's own.
+    pub(crate) fn stack(&self) -> (usize, usize) {
+        (self.stack_high - self.stack_len as usize, self.stack_high)
+    }
+
+    /// The task's name, if it has one.
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref().map(String::as_str)
+    }
+
     /// `task 7 'conn 127.0.0.1:5512'`, or `task 7` for a task without a
     /// name.
     pub(crate) fn label(&self, id: u64) -> String {
-        match &self.name {
+        match self.name() {
             Some(name) => format!("task {id} '{name}'"),
             None => format!("task {id}"),
         }
@@ -171,7 +186,7 @@ impl TaskHeader {
             waker: OnceCell::new(),
             locals: ManuallyDrop::new(OnceCell::new()),
             waiting: Cell::new(Waiting::Nothing),
-            suspended_at: Cell::new(None),
+            suspended_at: Cell::new(0),
             capture: Cell::new(false),
             about,
         }
@@ -373,8 +388,8 @@ impl fmt::Debug for TaskHeader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Task");
         d.field("id", &self.id);
-        if let Some(name) = &self.about.name {
-            d.field("name", name);
+        if let Some(name) = self.about.name() {
+            d.field("name", &name);
         }
         d.field("state", &self.state.get())
             .field("cancelled", &self.cancel.get().is_some())
@@ -471,7 +486,10 @@ impl<T> Task<Output<T>> {
     {
         let stack = PooledStack::take(stack_size)
             .unwrap_or_else(|e| panic!("corio: cannot map a {stack_size}-byte task stack: {e}"));
-        about.stack = stack.bounds();
+        let (low, high) = stack.bounds();
+        about.stack_high = high;
+        // A slot is at most MAX_STACK_SIZE (1 GiB) plus a guard page.
+        about.stack_len = u32::try_from(high - low).expect("a stack slot is under 4 GiB");
         let task = Rc::new(Task {
             header: TaskHeader::new(id, about),
             coroutine: UnsafeCell::new(None),

@@ -19,7 +19,7 @@ use super::current;
 use super::park::{self, yield_now};
 use super::task::TaskRef;
 use super::unwind::{self, Place};
-use super::waiting::Waiting;
+use super::waiting::{self, Waiting};
 use crate::context::{self, Deadline, DeadlineExpired, Unwinding};
 
 /// What happens when a timer fires.
@@ -209,7 +209,9 @@ pub fn sleep_until(deadline: Instant) {
     let mut parked = false;
     while Instant::now() < deadline {
         let _timer = add(deadline, TimerAction::Wake(task.clone()));
-        park::park_on(Waiting::Timer { deadline });
+        park::park_on(Waiting::Timer {
+            deadline: waiting::ticks(deadline),
+        });
         parked = true;
     }
     if !parked {

@@ -7,7 +7,8 @@
 use std::cell::Cell;
 use std::os::fd::RawFd;
 use std::ptr::NonNull;
-use std::time::Instant;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use crate::reactor::Direction;
 use crate::trace::ParkReason;
@@ -29,12 +30,14 @@ pub(crate) enum Waiting {
     Yield,
     /// A socket, pipe or other descriptor.
     Io { fd: RawFd, direction: Direction },
-    /// `sleep` (or a wait with a deadline) until `deadline`.
-    Timer { deadline: Instant },
+    /// `sleep` (or a wait with a deadline) until `deadline` (in [`ticks`]).
+    Timer { deadline: u64 },
     /// Another task's end (`JoinHandle::join`, a scope waiting for a child).
     Join { task: u64 },
-    /// A local channel: room to send, or a value to receive.
-    Channel { channel: usize, sending: bool },
+    /// Room to send on a local channel.
+    ChannelSend { channel: usize },
+    /// A value to receive from a local channel.
+    ChannelRecv { channel: usize },
     /// A permit of a `Semaphore`.
     Semaphore { semaphore: usize },
     /// A `Mutex`, whose holder's task id (0: none known) is in `holder`.
@@ -56,11 +59,12 @@ impl Waiting {
         match self {
             Waiting::Io { fd, direction } => ParkReason::Io { fd, direction },
             Waiting::Timer { deadline } => ParkReason::Timer {
-                until: crate::trace::since_start(deadline),
+                until: crate::trace::since_start(instant(deadline)),
             },
             Waiting::Join { task } => ParkReason::Join { task },
             Waiting::Yield => ParkReason::Yield,
-            Waiting::Channel { .. }
+            Waiting::ChannelSend { .. }
+            | Waiting::ChannelRecv { .. }
             | Waiting::Semaphore { .. }
             | Waiting::Mutex { .. }
             | Waiting::Event { .. } => ParkReason::Sync,
@@ -73,4 +77,20 @@ impl Waiting {
 /// The address of `object`, to tell objects apart in a dump.
 pub(crate) fn id_of<T: ?Sized>(object: &T) -> usize {
     (object as *const T).cast::<u8>() as usize
+}
+
+/// The instant [`ticks`] count from: the first time anyone asked.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// `at` as nanoseconds since [`EPOCH`], at least 1 (0 means "never" where
+/// a tick count is optional): 8 bytes where an `Instant` takes 16, so a
+/// parked task's header stays small.
+pub(crate) fn ticks(at: Instant) -> u64 {
+    let nanos = at.saturating_duration_since(*EPOCH).as_nanos();
+    u64::try_from(nanos).unwrap_or(u64::MAX).max(1)
+}
+
+/// The instant of a tick count from [`ticks`].
+pub(crate) fn instant(ticks: u64) -> Instant {
+    *EPOCH + Duration::from_nanos(ticks)
 }

@@ -183,9 +183,8 @@ impl<T> Sender<T> {
             Err(TrySendError::Full(value)) => value,
         };
         let chan = &*self.chan;
-        let waiting = Waiting::Channel {
+        let waiting = Waiting::ChannelSend {
             channel: id_of(chan),
-            sending: true,
         };
         if !chan
             .send_waiters
@@ -327,9 +326,8 @@ impl<T> Receiver<T> {
             let pass_on = || {
                 chan.recv_waiters.grant_one();
             };
-            let waiting = Waiting::Channel {
+            let waiting = Waiting::ChannelRecv {
                 channel: id_of(chan),
-                sending: false,
             };
             if !chan
                 .recv_waiters
