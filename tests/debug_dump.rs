@@ -335,3 +335,191 @@ fn names_spawn_sites_and_parents_are_recorded() {
 fn a_dump_outside_run_is_empty() {
     assert!(corio::dump().tasks().is_empty());
 }
+
+struct LocksOnClose(Rc<Mutex<Vec<u32>>>);
+
+impl Drop for LocksOnClose {
+    #[inline(never)]
+    fn drop(&mut self) {
+        self.0.lock().push(2); // parks the task from the generator being closed
+    }
+}
+
+#[test]
+fn a_task_parked_in_a_destructor_of_a_generator_being_closed_is_captured() {
+    corio::run(|| {
+        let mutex = Rc::new(Mutex::new(Vec::new()));
+        let guard = mutex.lock();
+        let m = mutex.clone();
+        let task = corio::spawn(move || {
+            let mut g = Generator::<(), u32, ()>::new(move |y, ()| {
+                let _on_close = LocksOnClose(m);
+                loop {
+                    y.yield_(1);
+                }
+            });
+            assert_eq!(g.resume(()), GeneratorState::Yielded(1));
+            drop(g); // closes it: its destructor parks on the mutex
+            "closed"
+        });
+        corio::yield_now();
+        for _ in 0..2 {
+            let dump = corio::dump();
+            let dumped = dump.task(task.id()).unwrap();
+            assert!(matches!(dumped.waits_on(), Some(WaitsOn::Mutex { .. })));
+            assert_eq!(dumped.generators(), 1, "{dumped}");
+            assert!(has_frame(dumped, "drop"), "{:?}", functions(dumped));
+        }
+        drop(guard);
+        assert_eq!(task.join().unwrap(), "closed");
+        assert_eq!(*mutex.lock(), [2]);
+    });
+}
+
+struct LocksWhilePanicking(Rc<Mutex<Vec<u32>>>);
+
+impl Drop for LocksWhilePanicking {
+    fn drop(&mut self) {
+        self.0.lock().push(3); // the task's own panic is unwinding through here
+    }
+}
+
+#[test]
+fn a_task_parked_in_a_destructor_of_its_own_panic_is_captured_and_panics_as_before() {
+    corio::run(|| {
+        let mutex = Rc::new(Mutex::new(Vec::new()));
+        let guard = mutex.lock();
+        let m = mutex.clone();
+        let task = corio::spawn(move || {
+            let _cleanup = LocksWhilePanicking(m);
+            panic!("the task's own panic");
+        });
+        corio::yield_now();
+        let dump = corio::dump();
+        let dumped = dump.task(task.id()).unwrap();
+        assert_eq!(dumped.state(), State::Parked);
+        assert!(!dumped.cancelled());
+        assert!(has_frame(dumped, "drop"), "{:?}", functions(dumped));
+        drop(guard);
+        let error = task.join().unwrap_err();
+        assert_eq!(error.panic_message(), Some("the task's own panic"));
+        assert_eq!(*mutex.lock(), [3]);
+    });
+}
+
+#[test]
+fn dump_from_inside_a_generator_sees_the_generator_and_captures_the_others() {
+    corio::run(|| {
+        let event = Rc::new(Event::new());
+        let e = event.clone();
+        let other = corio::spawn(move || parks_in_first_spot(&e));
+        corio::yield_now();
+        let mut g = Generator::<(), (), corio::Dump>::new(|_, ()| dumps_itself());
+        let GeneratorState::Complete(dump) = g.resume(()) else {
+            panic!("the body returns at once");
+        };
+        let me = dump
+            .tasks()
+            .iter()
+            .find(|t| t.state() == State::Running)
+            .unwrap();
+        assert_eq!(me.generators(), 1);
+        assert!(has_frame(me, "dumps_itself"), "{:?}", functions(me));
+        assert!(has_frame(
+            dump.task(other.id()).unwrap(),
+            "parks_in_first_spot"
+        ));
+        event.set();
+        other.join().unwrap();
+    });
+}
+
+struct DumpsInDrop(Rc<RefCell<Option<corio::Dump>>>);
+
+impl Drop for DumpsInDrop {
+    fn drop(&mut self) {
+        *self.0.borrow_mut() = Some(corio::dump());
+    }
+}
+
+#[test]
+fn dump_from_a_destructor_of_a_cancelled_task_works() {
+    corio::run(|| {
+        let slot = Rc::new(RefCell::new(None));
+        let s = slot.clone();
+        let event = Rc::new(Event::new());
+        let e = event.clone();
+        let waiter = corio::spawn(move || parks_in_first_spot(&e));
+        let dumper = corio::spawn(move || {
+            let _dumps = DumpsInDrop(s);
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now();
+        dumper.abort();
+        assert!(dumper.join().unwrap_err().is_cancelled());
+        let dump = slot.borrow_mut().take().expect("the destructor dumped");
+        let me = dump
+            .tasks()
+            .iter()
+            .find(|t| t.state() == State::Running)
+            .unwrap();
+        assert!(me.cancelled());
+        assert!(has_frame(
+            dump.task(waiter.id()).unwrap(),
+            "parks_in_first_spot"
+        ));
+        event.set();
+        waiter.join().unwrap();
+    });
+}
+
+#[test]
+fn dump_from_a_task_with_the_smallest_stack_works() {
+    corio::run(|| {
+        let small = TaskBuilder::new()
+            .stack_size(corio::stack::MIN_STACK_SIZE)
+            .spawn(|| corio::dump().tasks().len());
+        assert_eq!(small.join().unwrap(), 2);
+    });
+}
+
+#[test]
+fn a_dump_does_not_raise_an_expired_timeout_or_record_trace_events() {
+    corio::run(|| {
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = log.clone();
+        let event = Rc::new(Event::new());
+        let e = event.clone();
+        let task = corio::spawn(move || {
+            let outcome = corio::timeout(Duration::from_millis(1), || e.wait());
+            l.borrow_mut().push(outcome.is_err());
+        });
+        corio::yield_now(); // it waits, under a 1 ms deadline
+        std::thread::sleep(Duration::from_millis(5)); // the deadline passes
+        // Yield until the loop has fired the deadline's timer and queued
+        // the task (main runs first: it was queued before).
+        let mut state = State::Parked;
+        for _ in 0..1000 {
+            corio::yield_now();
+            state = corio::dump().task(task.id()).unwrap().state();
+            if state == State::Ready {
+                break;
+            }
+        }
+        assert_eq!(state, State::Ready);
+        corio::trace::start();
+        let dump = corio::dump();
+        let events = corio::trace::finish();
+        assert!(
+            events.iter().all(|e| e.task != Some(task.id())),
+            "the capture was traced: {events:?}"
+        );
+        assert!(has_frame(dump.task(task.id()).unwrap(), "Event::wait"));
+        assert!(
+            log.borrow().is_empty(),
+            "the deadline was raised by the dump"
+        );
+        task.join().unwrap();
+        assert_eq!(*log.borrow(), [true]);
+    });
+}

@@ -353,6 +353,25 @@ impl fmt::Display for Short {
     }
 }
 
+/// `file` as a person wants to read it: relative to the working
+/// directory when under it; std's sources from `library/` on
+/// (`std/src/io/mod.rs`); a registry crate's from its own directory on.
+fn short_path<'a>(file: &'a str, cwd: Option<&str>) -> &'a str {
+    if let Some(relative) = cwd.and_then(|cwd| file.strip_prefix(cwd)) {
+        return relative;
+    }
+    if file.starts_with("/rustc/")
+        && let Some((_, rest)) = file.split_once("/library/")
+    {
+        return rest;
+    }
+    if let Some((_, rest)) = file.split_once("/registry/src/") {
+        // `index.crates.io-<hash>/corosensei-0.3.4/src/...`
+        return rest.split_once('/').map_or(rest, |(_, in_crate)| in_crate);
+    }
+    file
+}
+
 /// At most this many tasks of one group are listed one by one; the rest
 /// are counted.
 const LISTED_PER_GROUP: usize = 10;
@@ -459,10 +478,7 @@ impl fmt::Display for Dump {
                 let function = frame.function.as_deref().unwrap_or("<unknown>");
                 writeln!(f, "  {function}")?;
                 if let (Some(file), Some(line)) = (&frame.file, frame.line) {
-                    let file = cwd
-                        .as_deref()
-                        .and_then(|cwd| file.strip_prefix(cwd))
-                        .unwrap_or(file);
+                    let file = short_path(file, cwd.as_deref());
                     writeln!(f, "      at {file}:{line}")?;
                 }
             }
