@@ -440,6 +440,30 @@ fn chain() -> impl Iterator<Item = &'static StackContext> {
     })
 }
 
+/// How many bytes of stack are left below the caller on the stack
+/// executing now, inside a task: the task's own (whose slot starts at
+/// `task_slot_low`) or the active generator's.
+#[inline(never)]
+pub(crate) fn stack_room(task_slot_low: usize) -> usize {
+    let here = 0u8;
+    let here = std::hint::black_box(&here) as *const u8 as usize;
+    let top = ACTIVE.get();
+    let slot_low = if outside_tasks(top) {
+        task_slot_low
+    } else {
+        // SAFETY: inside a task the active context is live (the type's
+        // invariant).
+        let top = unsafe { &*top };
+        if top.is_task_stack() {
+            task_slot_low
+        } else {
+            // SAFETY: a context with a parent switch is a generator's.
+            unsafe { crate::generator::slot_low_of(top) }
+        }
+    };
+    here.saturating_sub(slot_low + crate::stack::guard_size())
+}
+
 /// How many generators are active above the task's own stack (0 on the
 /// task's stack itself, and outside tasks).
 pub(crate) fn generator_depth() -> usize {

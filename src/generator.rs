@@ -252,6 +252,10 @@ impl Drop for LeaveOnExit {
 
 /// A generator's state at the top of its stack slot, reached both by the
 /// `Generator` (which may move) and by code on the generator's stack.
+///
+/// `repr(C)` with `context` first, so that a generator's `StackContext`
+/// is also the address of its header: [`slot_low_of`] relies on it.
+#[repr(C)]
 struct GeneratorHeader {
     /// The generator's link in the chain of executing stacks.
     context: StackContext,
@@ -261,6 +265,21 @@ struct GeneratorHeader {
     /// Lowest address of the generator's stack; the header itself sits at
     /// its top.
     stack_limit: usize,
+}
+
+/// The lowest address of the stack slot of the generator whose context
+/// is `context` (guard page included).
+///
+/// # Safety
+///
+/// `context` must be a generator's context (one with a parent switch:
+/// only `build` above sets one, on the `context` field of a
+/// `GeneratorHeader`), live while the call runs.
+pub(crate) unsafe fn slot_low_of(context: &StackContext) -> usize {
+    let header = (context as *const StackContext).cast::<GeneratorHeader>();
+    // SAFETY: by our contract `context` is the first field of a live
+    // `GeneratorHeader`, which is `repr(C)`: the same address.
+    unsafe { (*header).stack_limit }
 }
 
 impl<I, Y, R> Generator<I, Y, R> {

@@ -523,3 +523,55 @@ fn a_dump_does_not_raise_an_expired_timeout_or_record_trace_events() {
         assert_eq!(*log.borrow(), [true]);
     });
 }
+
+/// Recurses with 1 KiB frames until less than `leave` bytes of stack are
+/// left below (as far as a local's address tells), then parks.
+#[inline(never)]
+fn recurse_then_park(event: &Event, low: usize, leave: usize) -> u8 {
+    let frame = [1u8; 1024];
+    let here = std::hint::black_box(&frame) as *const _ as usize;
+    if here < low + leave {
+        event.wait();
+        return frame[0];
+    }
+    recurse_then_park(event, low, leave) + std::hint::black_box(frame)[1] - 1
+}
+
+#[test]
+fn a_task_parked_near_the_end_of_a_small_stack_is_dumped_without_overflowing() {
+    // Tasks parked with less and less stack left below: those with room
+    // are walked, those without are listed with no frames; none
+    // overflows, and each finishes.
+    let mut walked = Vec::new();
+    for leave in (6..=24).rev().step_by(2).map(|kib| kib * 1024) {
+        let dumped = corio::run(|| {
+            let event = Rc::new(Event::new());
+            let e = event.clone();
+            let size = 64 * 1024;
+            let task = TaskBuilder::new().stack_size(size).spawn(move || {
+                let marker = 0u8;
+                let top = std::hint::black_box(&marker) as *const u8 as usize;
+                // At most a few KiB of the slot are above this local.
+                let low = top + 2048 - size;
+                recurse_then_park(&e, low, leave)
+            });
+            corio::yield_now();
+            let dump = corio::dump();
+            let dumped = dump.task(task.id()).unwrap().clone();
+            event.set();
+            assert_eq!(task.join().unwrap(), 1);
+            dumped
+        });
+        let was_walked = has_frame(&dumped, "recurse_then_park");
+        if !was_walked {
+            assert!(dumped.to_string().contains("too little stack"), "{dumped}");
+        }
+        walked.push(was_walked);
+    }
+    // Walked with room to spare, not walked once it ran short, and never
+    // walked again below that.
+    assert!(walked[0], "{walked:?}");
+    assert!(!walked[walked.len() - 1], "{walked:?}");
+    let first_refused = walked.iter().position(|w| !w).unwrap();
+    assert!(walked[first_refused..].iter().all(|w| !w), "{walked:?}");
+}

@@ -81,6 +81,8 @@ pub(super) struct RawTrace {
     pub(super) truncated: bool,
     /// How many generators the task was running at its park point.
     pub(super) generators: usize,
+    /// Too little stack was left at the park point to walk it safely.
+    pub(super) no_room: bool,
 }
 
 impl RawTrace {
@@ -90,6 +92,7 @@ impl RawTrace {
             len: 0,
             truncated: false,
             generators: 0,
+            no_room: false,
         }
     }
 
@@ -105,6 +108,14 @@ thread_local! {
     static CAPTURE_INTO: Cell<*mut RawTrace> = const { Cell::new(ptr::null_mut()) };
 }
 
+/// Stack the walk may use: `_Unwind_Backtrace` keeps its cursor and a
+/// frame's unwind state (a few hundred bytes each) on the stack it walks,
+/// and reads unwind tables through the dynamic loader. A task parked with
+/// less room than this left (deep recursion on a small stack) is not
+/// walked, rather than overflow into its guard page. (Measured: a walk in
+/// a debug build completed with 2.2 KiB left; this is four times that.)
+const WALK_HEADROOM: usize = 8 * 1024;
+
 /// Walks the frames of the stack executing now into `into`, keeping those
 /// of the task whose stack slot is `stack` (and of the generators above
 /// it): the walk stops at the first frame past the task's root, which
@@ -112,6 +123,11 @@ thread_local! {
 fn walk(into: &mut RawTrace, stack: (usize, usize)) {
     into.len = 0;
     into.truncated = false;
+    into.no_room = false;
+    if context::stack_room(stack.0) < WALK_HEADROOM {
+        into.no_room = true;
+        return;
+    }
     let on_task_stack = |sp: usize| (stack.0..stack.1).contains(&sp);
     let mut seen_task_stack = false;
     // SAFETY: `trace_unsynchronized` is unsafe only because some

@@ -110,6 +110,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
         raw.len = 0;
         raw.truncated = false;
         raw.generators = 0;
+        raw.no_room = false;
         match state {
             State::Running if is_me => capture::capture_here(header.about.stack(), &mut raw),
             State::Parked | State::Ready => capture::capture_parked(rt, task, &mut raw),
@@ -138,6 +139,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
             generators: raw.generators,
             backtrace: Arc::from(Vec::new()),
             truncated: raw.truncated,
+            no_room: raw.no_room,
             taken_at,
         });
     }

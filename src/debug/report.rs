@@ -59,6 +59,8 @@ pub struct TaskDump {
     pub(super) generators: usize,
     pub(super) backtrace: Arc<[Frame]>,
     pub(super) truncated: bool,
+    /// Not walked: too little stack was left at its park point.
+    pub(super) no_room: bool,
     /// When the dump was taken: what "due in" is counted from.
     pub(super) taken_at: Instant,
 }
@@ -276,7 +278,9 @@ impl TaskDump {
     }
 
     /// Its backtrace at its park point, innermost first, starting at the
-    /// corio call it parked in; empty for a task that has not started.
+    /// corio call it parked in; empty for a task that has not started, and
+    /// for one parked with less than 8 KiB of its stack left (walking the
+    /// frames needs that much room on the stack walked).
     pub fn backtrace(&self) -> &[Frame] {
         &self.backtrace
     }
@@ -409,6 +413,9 @@ impl fmt::Display for TaskDump {
         }
         if self.generators > 0 {
             write!(f, " (inside {} generator(s))", self.generators)?;
+        }
+        if self.no_room {
+            f.write_str(" (no backtrace: too little stack left to walk it)")?;
         }
         write!(f, "\n    spawned at {}", self.spawned_at)?;
         match (self.parent, self.scope_child) {

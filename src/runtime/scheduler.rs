@@ -32,8 +32,9 @@ pub(crate) struct Scheduler {
     /// `queued` flag), possibly as a stale entry of a task already done.
     ready: RefCell<VecDeque<TaskRef>>,
     /// The task whose stack is executing now, if any. A raw pointer, not
-    /// an `Rc`, because it is read on every switch; `run_task` holds the
-    /// `Rc` for exactly as long as this is set.
+    /// an `Rc`, because it is read on every switch; `run_task` (or
+    /// `while_current`, for a dump's capture resume) holds the `Rc` for
+    /// exactly as long as this is set.
     current: Cell<Option<NonNull<Task>>>,
     /// Every unfinished task, so `run` can cancel what is left and
     /// `abort` can find a parked task to queue. A task's index here is
@@ -92,8 +93,8 @@ impl Scheduler {
     /// generator a task is running).
     #[inline]
     pub(crate) fn current(&self) -> Option<&Task> {
-        // SAFETY: `current` is set only while `run_task` holds an `Rc` of
-        // this task, so it is live now. Only the task's own code asks, and
+        // SAFETY: `current` is set only while `run_task` (or
+        // `while_current`) holds an `Rc` of this task, so it is live now. Only the task's own code asks, and
         // it may keep the reference across its own park (`park_because`):
         // the task is unfinished then, so the task table holds an `Rc` too,
         // until the task finishes, on this very stack. (A task abandoned at

@@ -77,7 +77,7 @@ pub const MAX_STACK_SIZE: usize = 1 << 30;
 /// or 64 KiB on kernels built with larger pages). Slot sizes are multiples
 /// of it, so every slot and guard is page aligned.
 #[inline]
-fn guard_size() -> usize {
+pub(crate) fn guard_size() -> usize {
     sys::page_size()
 }
 
