@@ -248,6 +248,9 @@ mod seeing_inside {
         fn report<T: Display + Debug + Clone>() {}
         report::<Dump>();
         report::<TaskDump>();
+        // A dump can be handed to another thread to print or ship.
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Dump>();
 
         let _: fn(&TaskDump) -> u64 = TaskDump::id;
         let _: fn(&TaskDump) -> Option<&str> = TaskDump::name;
