@@ -27,6 +27,7 @@
 //! | `inbox.rs` | the queue other threads post to, and its "loop has mail" handshake |
 //! | `remote.rs` | what other threads reach: messages (spawn, wake, abort, shut down), the loop's `mio::Waker`, a task's `Waker` target |
 //! | `locals.rs` | a task's own storage: the values of its `task_local!` keys, destroyed as it ends |
+//! | `about.rs` | what a task is for people: name, spawn site, parent, stack bounds |
 //! | `waiting.rs` | what a parked task waits for, as its header records it (for dumps and traces) |
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
 //! | `spawn.rs` | `spawn`, `TaskBuilder`: every way to make a task, through one function that picks its stack size |
@@ -43,6 +44,7 @@
 //! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`,
 //! on other threads and futures in `crate::thread`.
 
+mod about;
 mod combinators;
 pub(crate) mod current;
 mod driver;
