@@ -10,6 +10,8 @@ use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::builder::Config;
+use super::group::Seat;
 use super::remote::{Remote, RemoteStart};
 use super::scheduler::Scheduler;
 use super::task::TaskRef;
@@ -38,12 +40,16 @@ pub(crate) struct Runtime {
     /// runs tasks (see `driver::deliver_mail`), so a flood of remote spawns
     /// cannot starve the tasks already ready.
     pub(crate) spawn_backlog: RefCell<VecDeque<Box<dyn RemoteStart>>>,
+    /// What its `Builder` asked for (the default stack size, ...).
+    pub(crate) config: Config,
+    /// Which thread of its `Builder::run` it is.
+    pub(crate) seat: Seat,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Runtime {
-    pub(crate) fn new() -> std::io::Result<Self> {
+    pub(crate) fn new(config: Config, seat: Seat) -> std::io::Result<Self> {
         let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let reactor = Reactor::new()?;
         let remote = Arc::new(Remote::new(id, reactor.waker()?, wake_here));
@@ -56,6 +62,8 @@ impl Runtime {
             cross_thread_waits: Cell::new(0),
             shut_down_by_handle: Cell::new(false),
             spawn_backlog: RefCell::new(VecDeque::new()),
+            config,
+            seat,
         })
     }
 }
@@ -122,6 +130,14 @@ pub(crate) fn with<R>(what: &str, f: impl FnOnce(&Runtime) -> R) -> R {
 #[inline(never)]
 fn no_runtime(what: &str) -> ! {
     panic!("corio: {what} needs a runtime; call it inside corio::run(|| ...)")
+}
+
+/// The stack size of a task or generator made without one: the current
+/// runtime's [`crate::Builder::stack_size`], or
+/// [`crate::stack::DEFAULT_STACK_SIZE`] outside any runtime.
+#[inline]
+pub(crate) fn default_stack_size() -> usize {
+    try_with(|rt| rt.config.stack_size).unwrap_or(crate::stack::DEFAULT_STACK_SIZE)
 }
 
 /// True inside [`crate::run`] (on any of its tasks, or in its loop).

@@ -10,7 +10,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::builder::Config;
 use super::current::{self, Runtime};
+use super::group::Seat;
 use super::outcome::{CancelReason, Cancelled, JoinError};
 use super::remote::Message;
 use super::scheduler::Spawned;
@@ -18,7 +20,6 @@ use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::time;
 use crate::context::{DeadlineExpired, RaisedMarks};
 use crate::reactor::Readiness;
-use crate::stack::DEFAULT_STACK_SIZE;
 use crate::trace::{self, What};
 
 /// Ready tasks run per turn before I/O and timers are checked, so a busy
@@ -53,25 +54,39 @@ const TASKS_PER_TURN: usize = 128;
 /// assert_eq!(answer, 42);
 /// ```
 pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
+    crate::Builder::new().run_local(main)
+}
+
+/// The body of [`run`] for any `Builder`: a runtime made with `config`,
+/// sitting in `seat`, runs `main` as its first task until it finishes.
+/// Blocks at the seat's roll call (before any task exists) until every
+/// runtime of its `Builder::run` exists.
+pub(crate) fn run_runtime<T, F: FnOnce() -> T>(config: &Config, seat: Seat, main: F) -> T {
     if current::in_runtime() {
         panic!("corio: corio::run called inside corio::run; spawn a task instead");
     }
     crate::context::install_panic_hook();
-    let runtime =
-        Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
+    let runtime = Runtime::new(config.clone(), seat)
+        .unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
     let _entered = current::enter(&runtime);
+    if !runtime.seat.take_seat(crate::handle()) {
+        // Another runtime of this `Builder::run` failed to start; its
+        // panic is the one `run` raises, so this one needs no message.
+        std::panic::resume_unwind(Box::new(StartAbandoned));
+    }
     let _timers = time::install(runtime.id);
     // The loop's own stack is a context of its own: generators resumed
     // there are tracked, and a `Yielder` of a generator that called `run`
     // is refused there (its generator is not the stack executing).
     let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
+    let stack_size = current::default_stack_size(); // the Builder's
     // SAFETY: `main` and `T` may borrow from our caller. This function does
     // not return or unwind past `_shutdown` (declared below, so dropped
     // first) before the task finished or was cancelled, and it takes the
     // output before returning; on unwinding, the output (only ever a
     // cancellation then, as `main` did not finish) is dropped with `task`.
-    let task = unsafe { Task::new(runtime.scheduler.next_task_id(), DEFAULT_STACK_SIZE, main) };
+    let task = unsafe { Task::new(runtime.scheduler.next_task_id(), stack_size, main) };
     let unsized_task: std::rc::Rc<Task<dyn AnyOutput + '_>> = task.clone();
     // SAFETY: as above.
     let task_ref = unsafe { erase(unsized_task) };
@@ -106,6 +121,10 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
         }
     }
 }
+
+/// The payload a runtime of `Builder::run` unwinds with when another one
+/// could not start: never the panic `run` re-raises.
+struct StartAbandoned;
 
 /// Cancels and unwinds every task still pending when dropped, also when
 /// `run` unwinds.

@@ -36,14 +36,18 @@
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
 //! | `join.rs` | `JoinHandle`: parks on another task |
 //! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
+//! | `builder.rs`, `group.rs`, `affinity.rs` | `Builder`: its `Config`; the threads of `Builder::run`, their roll call and first panic; pinning |
 //! | `driver.rs` | `run`: the loop (ready tasks, poll, timers, mail from other threads) and the shutdown at its end (cancel all, turn until all unwound) |
 //!
 //! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`,
 //! on other threads and futures in `crate::thread`.
 
+mod affinity;
+mod builder;
 mod combinators;
 pub(crate) mod current;
 mod driver;
+mod group;
 mod inbox;
 mod join;
 mod locals;
@@ -59,8 +63,10 @@ pub(crate) mod unwind;
 pub(crate) use task::TaskRef;
 pub(crate) mod time;
 
+pub use builder::Builder;
 pub use combinators::{Either, gather, join, race, select};
 pub use driver::run;
+pub use group::{handles, thread_count, thread_index};
 pub use join::JoinHandle;
 pub(crate) use outcome::CancelReason;
 pub use outcome::{Cancelled, JoinError};
@@ -74,7 +80,9 @@ use std::rc::Rc;
 use task::{AnyOutput, Task};
 
 /// Starts `f` as a new task (`asyncio.create_task`); it first runs when
-/// the current task parks or yields. Dropping the handle detaches it.
+/// the current task parks or yields. Dropping the handle detaches it. Its
+/// stack has the runtime's default size ([`Builder::stack_size`], or
+/// [`crate::stack::DEFAULT_STACK_SIZE`]).
 ///
 /// # Panics
 ///
@@ -89,7 +97,7 @@ use task::{AnyOutput, Task};
 /// });
 /// ```
 pub fn spawn<T: 'static, F: FnOnce() -> T + 'static>(f: F) -> JoinHandle<T> {
-    spawn_with_stack_size(crate::stack::DEFAULT_STACK_SIZE, f)
+    spawn_with_stack_size(current::default_stack_size(), f)
 }
 
 /// Like [`spawn`], on a stack of at least `bytes` usable bytes (rounded up

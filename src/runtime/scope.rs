@@ -13,7 +13,6 @@ use super::outcome::{CancelReason, JoinError};
 use super::scheduler::Spawned;
 use super::task::{AnyOutput, Task, TaskRef, erase};
 use super::unwind;
-use crate::stack::DEFAULT_STACK_SIZE;
 
 /// A set of tasks that must all finish before [`scope`] returns, so they
 /// may borrow anything that outlives the `scope` call. See [`scope`].
@@ -271,7 +270,13 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             // before this task is done and its output taken or dropped
             // (`ScopeGuard`, `compact`), and `'scope` (which `f` and `T`
             // outlive) lasts until then.
-            let task = unsafe { Task::new(rt.scheduler.next_task_id(), DEFAULT_STACK_SIZE, f) };
+            let task = unsafe {
+                Task::new(
+                    rt.scheduler.next_task_id(),
+                    current::default_stack_size(),
+                    f,
+                )
+            };
             let unsized_task: Rc<Task<dyn AnyOutput + 'scope>> = task.clone();
             // SAFETY: as above.
             let task_ref = unsafe { erase(unsized_task) };
