@@ -177,16 +177,19 @@ fn a_panic_on_one_loop_stops_the_others_and_run_raises_it() {
 
 #[test]
 fn a_loop_that_ends_early_does_not_stop_the_others() {
-    // Loop 0 returns at once; loop 1 still runs to its own end.
+    // Loop 0 returns at once; loop 1 goes on after loop 0 has ended (if
+    // that end stopped it, `run` would raise its cancellation instead).
     let results = Builder::new().threads(2).run(|| {
-        if corio::thread_index() == 1 {
-            corio::sleep(Duration::from_millis(20));
-            corio::handles()[0].is_closed()
-        } else {
-            false
+        if corio::thread_index() == 0 {
+            return "returned at once";
         }
+        while !corio::handles()[0].is_closed() {
+            corio::sleep(Duration::from_millis(1));
+        }
+        corio::sleep(Duration::from_millis(1)); // still alive: parks and wakes
+        "outlived loop 0"
     });
-    assert_eq!(results, [false, true]);
+    assert_eq!(results, ["returned at once", "outlived loop 0"]);
 }
 
 /// The CPUs the calling thread may run on, read with `sched_getaffinity`.
