@@ -130,7 +130,7 @@ bench() {
     [ "$threads" -le "$2" ] || threads=$2
     local report
     report=$(pinned "$wrk_cpus" wrk -t "$threads" -c "$2" -d "${seconds}s" --latency \
-        "http://$1$path" 2>&1)
+        "http://$1$path" 2>&1) || echo "http.sh: wrk failed: $report" >&2
     local rps p50 p99 errors
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$report")
     p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$report")")
