@@ -12,6 +12,13 @@
 //! collect with [`finish`]), or set `CORIO_TRACE=1` to have every
 //! [`crate::run`] print its events to stderr as they happen.
 //!
+//! A recording renders three ways: [`timeline`] (ASCII lanes for a
+//! terminal), [`html`] (a self-contained page with an SVG lane per task,
+//! coloured by what it waited for, wake arrows and the lifecycle steps of
+//! [`lifecycle`]) and [`chrome_json`] (for Perfetto). Setting
+//! `CORIO_TRACE_HTML=page.html` makes [`crate::run`] record and write that
+//! page when it returns, for any program, unchanged.
+//!
 //! # Examples
 //!
 //! ```
@@ -27,8 +34,15 @@
 //! assert!(json.starts_with('['));
 //! ```
 
+mod html;
+mod lifecycle;
+
+pub use html::{Html, html};
+pub use lifecycle::{LifecycleStep, lifecycle};
+
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// One recorded moment.
@@ -128,6 +142,8 @@ struct Recorder {
     events: Vec<Event>,
     /// Print each event to stderr as it is recorded (`CORIO_TRACE=1`).
     echo: bool,
+    /// Where `run` writes the HTML page when it ends (`CORIO_TRACE_HTML`).
+    html: Option<PathBuf>,
 }
 
 thread_local! {
@@ -141,10 +157,10 @@ thread_local! {
 /// Inside a `run` traced with `CORIO_TRACE=1`, events keep being printed.
 pub fn start() {
     let echo = RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.echo));
-    begin(echo);
+    begin(echo, None);
 }
 
-fn begin(echo: bool) -> u64 {
+fn begin(echo: bool, html: Option<PathBuf>) -> u64 {
     let id = NEXT_RECORDING.get();
     NEXT_RECORDING.set(id + 1);
     RECORDER.set(Some(Recorder {
@@ -152,6 +168,7 @@ fn begin(echo: bool) -> u64 {
         start: Instant::now(),
         events: Vec::new(),
         echo,
+        html,
     }));
     ENABLED.set(true);
     id
@@ -168,20 +185,36 @@ pub fn is_recording() -> bool {
     ENABLED.get()
 }
 
-/// Called by `run`: with `CORIO_TRACE=1` and no recording under way, start
-/// one that echoes to stderr, returning its id for [`end_from_env`].
+/// Called by `run`: with `CORIO_TRACE=1` or `CORIO_TRACE_HTML=path` and no
+/// recording under way, start one (echoing to stderr for the former),
+/// returning its id for [`end_from_env`].
 pub(crate) fn begin_from_env() -> Option<u64> {
-    if is_recording() || std::env::var_os("CORIO_TRACE").is_none_or(|v| v == "0") {
+    if is_recording() {
         return None;
     }
-    Some(begin(true))
+    let echo = std::env::var_os("CORIO_TRACE").is_some_and(|v| v != "0");
+    let html = std::env::var_os("CORIO_TRACE_HTML")
+        .filter(|path| !path.is_empty())
+        .map(PathBuf::from);
+    (echo || html.is_some()).then(|| begin(echo, html))
 }
 
-/// Ends the recording `run` began for `CORIO_TRACE`, unless the program
-/// replaced it with its own (`start` inside `run`), which it keeps.
+/// Ends the recording `run` began from the environment, unless the program
+/// replaced it with its own (`start` inside `run`), which it keeps; writes
+/// its HTML page if one was asked for.
 pub(crate) fn end_from_env(id: u64) {
-    if RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.id == id)) {
-        finish(); // every event was already printed
+    if !RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.id == id)) {
+        return;
+    }
+    let html = RECORDER.with_borrow_mut(|r| r.as_mut().and_then(|r| r.html.take()));
+    let events = finish(); // every event was already printed, if echoed
+    if let Some(path) = html
+        && let Err(e) = std::fs::write(&path, self::html(&events))
+    {
+        eprintln!(
+            "corio: cannot write CORIO_TRACE_HTML={}: {e}",
+            path.display()
+        );
     }
 }
 
