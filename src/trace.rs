@@ -19,6 +19,23 @@
 //! `CORIO_TRACE_HTML=page.html` makes [`crate::run`] record and write that
 //! page when it returns, for any program, unchanged.
 //!
+//! # The `tracing` feature
+//!
+//! With `features = ["tracing"]`, every task is also a span of the
+//! [`tracing`](https://docs.rs/tracing) crate (`task`, target
+//! `corio::task`, field `task.id`), created where the task is spawned (so
+//! it nests under the spawning task's span), entered exactly while the task
+//! runs and exited when it parks; events mark its spawn, park (with the
+//! reason), wake and finish. So a subscriber shows a task's own log lines
+//! inside its span, across parks, as it would for a thread. This is fed
+//! whether or not a recording is under way.
+//!
+//! One rule follows from `tracing` keeping the entered spans per thread:
+//! a span the task's code enters itself with a guard (`span.enter()`) and
+//! holds across a park stays entered while *other* tasks run, so their
+//! events would appear inside it. Enter spans around code that does not
+//! park (`span.in_scope(|| ...)`), or rely on the task's own span.
+//!
 //! # Examples
 //!
 //! ```
@@ -34,6 +51,8 @@
 //! assert!(json.starts_with('['));
 //! ```
 
+#[cfg(feature = "tracing")]
+pub(crate) mod bridge;
 mod html;
 mod lifecycle;
 
@@ -221,6 +240,15 @@ pub(crate) fn end_from_env(id: u64) {
 /// Records `what` for `task` if this thread is recording.
 #[inline]
 pub(crate) fn record(task: Option<u64>, what: impl FnOnce() -> What) {
+    #[cfg(feature = "tracing")]
+    {
+        let what = what();
+        bridge::forward(task, &what);
+        if ENABLED.get() {
+            record_slow(task, what);
+        }
+    }
+    #[cfg(not(feature = "tracing"))]
     if ENABLED.get() {
         record_slow(task, what());
     }

@@ -66,6 +66,8 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
     // is refused there (its generator is not the stack executing).
     let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
+    #[cfg(feature = "tracing")]
+    let _task_spans = crate::trace::bridge::RuntimeSpans::new();
     // SAFETY: `main` and `T` may borrow from our caller. This function does
     // not return or unwind past `_shutdown` (declared below, so dropped
     // first) before the task finished or was cancelled, and it takes the
