@@ -975,7 +975,7 @@ mod shared_sync {
 #[allow(dead_code)]
 mod stack_and_trace {
     use super::*;
-    use corio::trace::{self, Direction, Event, Outcome, ParkReason, What};
+    use corio::trace::{self, Direction, Event, Html, LifecycleStep, Outcome, ParkReason, What};
 
     pub fn items() {
         let _: usize = corio::stack::DEFAULT_STACK_SIZE;
@@ -990,6 +990,18 @@ mod stack_and_trace {
         let _: fn() -> bool = trace::is_recording;
         let _: fn(&[Event], usize) -> String = trace::timeline;
         let _: fn(&[Event]) -> String = trace::chrome_json;
+        let _: fn(&[Event]) -> String = trace::html;
+        let _: fn(&[Event], u64) -> Vec<LifecycleStep> = trace::lifecycle;
+        let _ = |step: LifecycleStep| -> (&'static str, &'static str, Option<usize>) {
+            (step.name, step.detail, step.event)
+        };
+        let _ = |events: &[Event]| -> String {
+            Html::new(events)
+                .title("title")
+                .name(1, "main")
+                .lifecycle_of(1)
+                .render()
+        };
         let _ =
             |event: Event| -> (Duration, Option<u64>, What) { (event.at, event.task, event.what) };
         let _ = [

@@ -80,6 +80,8 @@ pub(crate) fn run_runtime<T, F: FnOnce() -> T>(config: &Config, seat: Seat, main
     // is refused there (its generator is not the stack executing).
     let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
+    #[cfg(feature = "tracing")]
+    let _task_spans = crate::trace::bridge::RuntimeSpans::new();
     let stack_size = current::default_stack_size(); // the Builder's
     // SAFETY: `main` and `T` may borrow from our caller. This function does
     // not return or unwind past `_shutdown` (declared below, so dropped
