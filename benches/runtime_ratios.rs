@@ -40,6 +40,10 @@ const SPAWN_TARGET: f64 = 0.3;
 /// Design target: a corio channel round trip costs at most this times tokio's.
 const ROUND_TRIP_TARGET: f64 = 0.3;
 
+/// Goal for a burst of spawns then joins, against tokio (DESIGN.md): no
+/// re-fault of the slots the previous burst freed.
+const BURST_TARGET: f64 = 1.0;
+
 /// Design target: the cross-thread measures cost at most this times tokio's.
 const CROSS_THREAD_TARGET: f64 = 1.0;
 
@@ -63,6 +67,8 @@ struct Plan {
     spawns: u64,
     /// Spawn + join cycles per repetition with OS threads (each ~10+ us).
     thread_spawns: u64,
+    /// Tasks alive at once in one spawn-all-then-join-all burst.
+    burst: u64,
     /// Yield switches per repetition.
     switches: u64,
     /// Channel round trips per repetition.
@@ -87,6 +93,7 @@ impl Plan {
         let plan = if quick {
             Plan {
                 spawns: 20_000,
+                burst: 10_000,
                 thread_spawns: 200,
                 switches: 100_000,
                 round_trips: 40_000,
@@ -99,6 +106,7 @@ impl Plan {
         } else {
             Plan {
                 spawns: 200_000,
+                burst: 100_000,
                 thread_spawns: 2_000,
                 switches: 2_000_000,
                 round_trips: 400_000,
@@ -224,6 +232,26 @@ fn spawn_join_row(plan: &Plan, rt: &tokio::runtime::Runtime) -> Row {
         tokio: ns(tokio),
         may: ns(may),
         other: format!("thread {thread:.0}"),
+        ratio,
+        target,
+    }
+}
+
+fn burst_row(plan: &Plan, rt: &tokio::runtime::Runtime) -> Row {
+    let best = race(vec![
+        Contender::new(plan.burst, workloads::corio_burst),
+        Contender::new(plan.burst, |n| workloads::tokio_burst(rt, n)),
+    ]);
+    let [corio, tokio] = best[..] else {
+        unreachable!("two contenders")
+    };
+    let (ratio, target) = ratio_target(corio / tokio, BURST_TARGET);
+    Row {
+        what: format!("spawn {}k then join all, ns/task", plan.burst / 1000),
+        corio: ns(corio),
+        tokio: ns(tokio),
+        may: "-".into(),
+        other: String::new(),
         ratio,
         target,
     }
@@ -622,6 +650,7 @@ fn main() {
     let rt = workloads::tokio_runtime();
     let mut rows = vec![
         spawn_join_row(&plan, &rt),
+        burst_row(&plan, &rt),
         switch_row(&plan, &rt),
         round_trip_row(&plan, &rt),
     ];

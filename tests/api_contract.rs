@@ -983,6 +983,9 @@ mod stack_and_trace {
         let _: usize = corio::stack::MAX_STACK_SIZE;
         let _: fn() -> GuardKind = corio::stack::guard_kind;
         let _: fn() -> (usize, usize) = corio::stack::default_pool_counts;
+        let _: fn(Duration) = corio::stack::set_decay;
+        let _: fn() -> Duration = corio::stack::decay;
+        let _: Duration = corio::stack::DEFAULT_DECAY;
         let _ = [GuardKind::Madvise, GuardKind::Mprotect];
 
         let _: fn() = trace::start;

@@ -255,6 +255,13 @@ fn turn(rt: &Runtime) -> bool {
         if idle && wait.is_none() && !io_waits {
             return false;
         }
+        // Before waiting, free stacks whose decay time is up go back to the
+        // kernel, and the wait ends when the next would.
+        let wait = if idle {
+            crate::stack::release_while_idle(wait)
+        } else {
+            wait
+        };
         if wait != Some(Duration::ZERO) {
             trace::record(None, || What::LoopWaits { timeout: wait });
         }
