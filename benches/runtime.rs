@@ -66,6 +66,21 @@ fn channel_ping_pong(c: &mut Criterion) {
     group.finish();
 }
 
+/// Tasks alive at once in one burst; each criterion iteration is a burst.
+const BURST: u64 = 10_000;
+
+fn burst(c: &mut Criterion) {
+    let mut group = c.benchmark_group("burst_10k_spawn_then_join");
+    let rt = workloads::tokio_runtime();
+    group.bench_function("corio", |b| {
+        b.iter_custom(|n| (0..n).map(|_| workloads::corio_burst(BURST)).sum())
+    });
+    group.bench_function("tokio_current_thread", |b| {
+        b.iter_custom(|n| (0..n).map(|_| workloads::tokio_burst(&rt, BURST)).sum())
+    });
+    group.finish();
+}
+
 fn short_config() -> Criterion {
     workloads::may_single_worker();
     Criterion::default()
@@ -77,6 +92,6 @@ fn short_config() -> Criterion {
 criterion_group! {
     name = benches;
     config = short_config();
-    targets = spawn_join, yield_switch, channel_ping_pong
+    targets = spawn_join, burst, yield_switch, channel_ping_pong
 }
 criterion_main!(benches);

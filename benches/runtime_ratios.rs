@@ -40,6 +40,14 @@ const SPAWN_TARGET: f64 = 0.3;
 /// Design target: a corio channel round trip costs at most this times tokio's.
 const ROUND_TRIP_TARGET: f64 = 0.3;
 
+/// Goal for spawning on never-used stack slots, against the floor probe
+/// (fresh guarded slots made in batches, measured in the same run).
+const FRESH_SLOT_TARGET: f64 = 1.5;
+
+/// Goal for a burst of spawns then joins, against tokio (DESIGN.md): no
+/// re-fault of the slots the previous burst freed.
+const BURST_TARGET: f64 = 1.0;
+
 /// Design target: the cross-thread measures cost at most this times tokio's.
 const CROSS_THREAD_TARGET: f64 = 1.0;
 
@@ -63,6 +71,8 @@ struct Plan {
     spawns: u64,
     /// Spawn + join cycles per repetition with OS threads (each ~10+ us).
     thread_spawns: u64,
+    /// Tasks alive at once in one spawn-all-then-join-all burst.
+    burst: u64,
     /// Yield switches per repetition.
     switches: u64,
     /// Channel round trips per repetition.
@@ -87,6 +97,7 @@ impl Plan {
         let plan = if quick {
             Plan {
                 spawns: 20_000,
+                burst: 10_000,
                 thread_spawns: 200,
                 switches: 100_000,
                 round_trips: 40_000,
@@ -99,6 +110,7 @@ impl Plan {
         } else {
             Plan {
                 spawns: 200_000,
+                burst: 100_000,
                 thread_spawns: 2_000,
                 switches: 2_000_000,
                 round_trips: 400_000,
@@ -224,6 +236,26 @@ fn spawn_join_row(plan: &Plan, rt: &tokio::runtime::Runtime) -> Row {
         tokio: ns(tokio),
         may: ns(may),
         other: format!("thread {thread:.0}"),
+        ratio,
+        target,
+    }
+}
+
+fn burst_row(plan: &Plan, rt: &tokio::runtime::Runtime) -> Row {
+    let best = race(vec![
+        Contender::new(plan.burst, workloads::corio_burst),
+        Contender::new(plan.burst, |n| workloads::tokio_burst(rt, n)),
+    ]);
+    let [corio, tokio] = best[..] else {
+        unreachable!("two contenders")
+    };
+    let (ratio, target) = ratio_target(corio / tokio, BURST_TARGET);
+    Row {
+        what: format!("spawn {}k then join all, ns/task", plan.burst / 1000),
+        corio: ns(corio),
+        tokio: ns(tokio),
+        may: "-".into(),
+        other: String::new(),
         ratio,
         target,
     }
@@ -476,6 +508,97 @@ fn tokio_sleepers(tasks: usize, sleep: Duration) -> Sleepers {
     report
 }
 
+/// The floor under spawning `tasks` tasks on fresh stacks: what any
+/// guarded-stack runtime pays the kernel per slot on this machine. Maps
+/// the same slots as corio's pool (256 KiB + a guard page, in 1 GiB
+/// reservations), installs every guard and populates every slot's top page
+/// with one `process_madvise` per 1,024 slots (per-slot `madvise` and a
+/// write where the kernel refuses it), and reports the time as `spawn_s`.
+fn floor_slots(tasks: usize) -> Sleepers {
+    const SLOT: usize = corio::stack::DEFAULT_STACK_SIZE + 4096;
+    const PER_CHUNK: usize = (1 << 30) / SLOT;
+    const BATCH: usize = 1024;
+    const MADV_GUARD_INSTALL: libc::c_int = 102;
+    const MADV_POPULATE_WRITE: libc::c_int = 23;
+    const PIDFD_SELF: libc::c_int = -10_000;
+    let mut report = Sleepers {
+        hwm_before_kib: status_kib("VmHWM"),
+        maps_before: mapping_count(),
+        ..Sleepers::default()
+    };
+    let start = Instant::now();
+    let mut chunks = Vec::new();
+    let mut left = tasks;
+    while left > 0 {
+        let slots = left.min(PER_CHUNK);
+        let len = slots * SLOT;
+        // SAFETY: a fresh anonymous mapping aliases nothing.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(base, libc::MAP_FAILED, "mmap");
+        let base = base.cast::<u8>();
+        // SAFETY: the range is the mapping just made.
+        unsafe { libc::madvise(base.cast(), len, libc::MADV_NOHUGEPAGE) };
+        for first in (0..slots).step_by(BATCH) {
+            let count = BATCH.min(slots - first);
+            let slot = |i: usize| base.wrapping_add((first + i) * SLOT);
+            let advise_all = |advice: libc::c_int, offset: usize, len: usize| {
+                let iov: Vec<libc::iovec> = (0..count)
+                    .map(|i| libc::iovec {
+                        iov_base: slot(i).wrapping_add(offset).cast(),
+                        iov_len: len,
+                    })
+                    .collect();
+                // SAFETY: every range is a page of the mapping just made,
+                // which holds no data yet; `iov` outlives the call.
+                let done = unsafe {
+                    libc::syscall(
+                        libc::SYS_process_madvise,
+                        PIDFD_SELF,
+                        iov.as_ptr(),
+                        iov.len(),
+                        advice,
+                        0,
+                    )
+                };
+                done == (count * len) as libc::c_long
+            };
+            if !advise_all(MADV_GUARD_INSTALL, 0, 4096) {
+                for i in 0..count {
+                    // SAFETY: as above, one slot's guard page.
+                    unsafe { libc::madvise(slot(i).cast(), 4096, MADV_GUARD_INSTALL) };
+                }
+            }
+            if !advise_all(MADV_POPULATE_WRITE, SLOT - 4096, 4096) {
+                for i in 0..count {
+                    // SAFETY: the slot's top page is mapped, writable and
+                    // not a guard.
+                    unsafe { slot(i).wrapping_add(SLOT - 64).write_volatile(1) };
+                }
+            }
+        }
+        chunks.push((base, len));
+        left -= slots;
+    }
+    report.spawn_s = start.elapsed().as_secs_f64();
+    report.total_s = report.spawn_s;
+    report.maps_asleep = mapping_count();
+    report.hwm_peak_kib = status_kib("VmHWM");
+    for (base, len) in chunks {
+        // SAFETY: each is a mapping made above that nothing refers to.
+        unsafe { libc::munmap(base.cast(), len) };
+    }
+    report
+}
+
 /// Runs in a child process: parses `runtime:tasks:sleep_ms`, measures,
 /// prints one `SLEEPERS` line.
 fn child_main(spec: &str) {
@@ -489,6 +612,7 @@ fn child_main(spec: &str) {
     let report = match runtime {
         "corio" => corio_sleepers(tasks, sleep),
         "tokio" => tokio_sleepers(tasks, sleep),
+        "floor" => floor_slots(tasks),
         other => panic!("unknown runtime {other:?}"),
     };
     println!("{}", report.to_line());
@@ -516,8 +640,17 @@ fn measure_sleepers(runtime: &str, plan: &Plan) -> Result<Sleepers, String> {
 }
 
 fn sleeper_rows(plan: &Plan) -> Vec<Row> {
+    // The VM's first touch of guest memory costs several times a warm
+    // one: a floor run first warms it for everyone, and the floor taken is
+    // the better of a run before and after the runtimes'.
+    let warm_floor = measure_sleepers("floor", plan);
     let corio = measure_sleepers("corio", plan);
     let tokio = measure_sleepers("tokio", plan);
+    let floor = match (warm_floor, measure_sleepers("floor", plan)) {
+        (Ok(a), Ok(b)) => Ok(if a.spawn_s <= b.spawn_s { a } else { b }),
+        (Ok(one), Err(_)) | (Err(_), Ok(one)) => Ok(one),
+        (Err(e), Err(_)) => Err(e),
+    };
     let n = plan.sleepers;
     let label = if n.is_multiple_of(1_000_000) {
         format!("{}M", n / 1_000_000)
@@ -557,13 +690,28 @@ fn sleeper_rows(plan: &Plan) -> Vec<Row> {
             format!("{:.3}x", c.spawn_s / t.spawn_s),
             String::new(),
         ),
-        row(
-            format!("{label} x sleep: spawn per task, us"),
-            format!("{:.2}", c.spawn_s * 1e6 / n as f64),
-            format!("{:.2}", t.spawn_s * 1e6 / n as f64),
-            String::new(),
-            String::new(),
-        ),
+        match &floor {
+            Ok(floor) => {
+                let (per_task, floor_per_slot) = (c.spawn_s / n as f64, floor.spawn_s / n as f64);
+                let (ratio, target) = ratio_target(per_task / floor_per_slot, FRESH_SLOT_TARGET);
+                Row {
+                    what: format!("{label} x sleep: spawn per task, us"),
+                    corio: format!("{:.2}", per_task * 1e6),
+                    tokio: format!("{:.2}", t.spawn_s * 1e6 / n as f64),
+                    may: "-".into(),
+                    other: format!("floor {:.2}", floor_per_slot * 1e6),
+                    ratio: format!("{ratio} fl"),
+                    target: format!("vs floor {target}"),
+                }
+            }
+            Err(e) => row(
+                format!("{label} x sleep: spawn per task, us (floor probe failed: {e})"),
+                format!("{:.2}", c.spawn_s * 1e6 / n as f64),
+                format!("{:.2}", t.spawn_s * 1e6 / n as f64),
+                String::new(),
+                String::new(),
+            ),
+        },
         row(
             format!("{label} x sleep: peak RSS per task, KiB"),
             format!("{c_kib:.2}"),
@@ -622,6 +770,7 @@ fn main() {
     let rt = workloads::tokio_runtime();
     let mut rows = vec![
         spawn_join_row(&plan, &rt),
+        burst_row(&plan, &rt),
         switch_row(&plan, &rt),
         round_trip_row(&plan, &rt),
     ];
@@ -667,7 +816,9 @@ fn main() {
     );
     println!(
         "  sleeping tasks: one child process per runtime; peak RSS is VmHWM growth / tasks \
-         (includes the JoinHandle Vec);"
+         (includes the JoinHandle Vec); floor: a child that only maps as many 256 KiB slots, \
+         installs their guards and populates their top pages, one process_madvise per 1,024 \
+         slots;"
     );
     println!(
         "  mappings sampled when the first task finishes, all others still asleep; \

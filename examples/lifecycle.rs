@@ -1,6 +1,6 @@
 //! The "visual lifecycle" of a coroutine from the asyncio article, taken
 //! from a real run instead of a drawing: run it with
-//! `cargo run --release --example lifecycle [trace.json]`.
+//! `cargo run --release --example lifecycle [trace.json] [--html page.html]`.
 //!
 //! The article draws one fetch as: start -> await I/O (yield control to the
 //! event loop) -> the event loop watches for the data -> I/O completes ->
@@ -11,7 +11,10 @@
 //! of the event loop, printing its time and the raw event. Then comes the
 //! ASCII timeline of the tasks started during the recording, and all the
 //! events as a Chrome trace file, which chrome://tracing and
-//! ui.perfetto.dev open.
+//! ui.perfetto.dev open. With `--html page.html` it also draws those tasks
+//! and the loop as a self-contained page (`corio::trace::Html`): a lane
+//! each, coloured by what they waited for, with the steps numbered on the
+//! fetch's lane.
 //!
 //! `examples/python/lifecycle.py` prints the same steps for one asyncio
 //! fetch, logged from a wrapped selector and a wrapped coroutine.
@@ -22,20 +25,41 @@ mod http_client;
 mod http_server;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use corio::trace::{self, Direction, Event, Outcome, ParkReason, What};
+use corio::trace::{self, Event, What};
 
 /// The width of the ASCII timeline, in columns.
 const TIMELINE_WIDTH: usize = 60;
 
-fn main() {
-    let trace_path = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "target/lifecycle.trace.json".to_owned()),
-    );
+/// Where the program writes its outputs: `[trace.json] [--html page.html]`.
+struct Outputs {
+    chrome_trace: PathBuf,
+    html: Option<PathBuf>,
+}
 
+fn parse_args() -> Outputs {
+    let mut outputs = Outputs {
+        chrome_trace: PathBuf::from("target/lifecycle.trace.json"),
+        html: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--html" {
+            let Some(path) = args.next() else {
+                eprintln!("usage: lifecycle [trace.json] [--html page.html]");
+                std::process::exit(2);
+            };
+            outputs.html = Some(PathBuf::from(path));
+        } else {
+            outputs.chrome_trace = PathBuf::from(arg);
+        }
+    }
+    outputs
+}
+
+fn main() {
+    let outputs = parse_args();
     let recorded = corio::run(|| -> io::Result<Vec<Event>> {
         let addr = http_server::start()?;
         let url = format!("http://{addr}/delay/1");
@@ -99,7 +123,8 @@ fn main() {
     print!("{}", trace::timeline(&charted, TIMELINE_WIDTH));
 
     println!();
-    match write_chrome_trace(&trace_path, &events) {
+    let trace_path = &outputs.chrome_trace;
+    match write_file(trace_path, &trace::chrome_json(&events)) {
         Ok(()) => println!(
             "Chrome trace written to {}: open it in chrome://tracing or https://ui.perfetto.dev",
             trace_path.display()
@@ -107,6 +132,24 @@ fn main() {
         Err(e) => {
             eprintln!("cannot write {}: {e}", trace_path.display());
             std::process::exit(1);
+        }
+    }
+    if let Some(html_path) = &outputs.html {
+        let page = trace::Html::new(&charted)
+            .title("corio: the lifecycle of one fetch")
+            .name(fetch_task, "the fetch")
+            .lifecycle_of(fetch_task);
+        let page = born
+            .iter()
+            .filter(|&&t| t != fetch_task)
+            .fold(page, |page, &t| page.name(t, "server: answers after 1 s"))
+            .render();
+        match write_file(html_path, &page) {
+            Ok(()) => println!("HTML timeline written to {}", html_path.display()),
+            Err(e) => {
+                eprintln!("cannot write {}: {e}", html_path.display());
+                std::process::exit(1);
+            }
         }
     }
     if !complete {
@@ -122,114 +165,39 @@ fn fetch_and_report(url: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// One stage of the article's drawing and how to recognise its event.
-struct Stage {
-    /// The article's name for the step.
-    name: &'static str,
-    /// What corio does at that point.
-    detail: &'static str,
-    /// Whether an event is this stage, given the fd the task waits on.
-    matches: fn(&Event, u64, Option<i32>) -> bool,
-}
-
-/// The article's steps, in order. The fd is the one of the first read the
-/// task waits for (the response), learnt at the "await I/O" stage.
-const STAGES: &[Stage] = &[
-    Stage {
-        name: "Start",
-        detail: "the task is created",
-        matches: |e, task, _| e.task == Some(task) && e.what == What::Spawned,
-    },
-    Stage {
-        name: "Start",
-        detail: "it runs for the first time and logs \"Starting\"",
-        matches: |e, task, _| e.task == Some(task) && e.what == What::Resumed,
-    },
-    Stage {
-        name: "await I/O",
-        detail: "the read would block: register interest with mio",
-        matches: |e, task, _| {
-            e.task == Some(task)
-                && matches!(
-                    e.what,
-                    What::IoInterest {
-                        direction: Direction::Read,
-                        ..
-                    }
-                )
-        },
-    },
-    Stage {
-        name: "yield control to the event loop",
-        detail: "the task's stack is suspended mid-read",
-        matches: |e, task, fd| {
-            e.task == Some(task)
-                && matches!(e.what, What::Parked(ParkReason::Io { fd: f, .. }) if Some(f) == fd)
-        },
-    },
-    Stage {
-        name: "event loop watches for the data",
-        detail: "nothing to run: the loop waits in epoll",
-        matches: |e, _, _| matches!(e.what, What::LoopWaits { .. }),
-    },
-    Stage {
-        name: "I/O completes",
-        detail: "epoll reports the socket readable",
-        matches: |e, _, fd| matches!(e.what, What::IoReady { fd: f, readable: true, .. } if Some(f) == fd),
-    },
-    Stage {
-        name: "resume coroutine",
-        detail: "the waiting task is made ready",
-        matches: |e, task, _| e.task == Some(task) && e.what == What::Woken,
-    },
-    Stage {
-        name: "resume coroutine",
-        detail: "its stack continues inside read(), which now returns data",
-        matches: |e, task, _| e.task == Some(task) && e.what == What::Resumed,
-    },
-    Stage {
-        name: "Done",
-        detail: "the task returned; it logged \"Done\" just before",
-        matches: |e, task, _| e.task == Some(task) && e.what == What::Finished(Outcome::Returned),
-    },
-];
-
-/// Prints each stage with the first event after the previous stage's that
-/// matches it. Returns whether every stage was found.
+/// Prints each step of the article's drawing ([`trace::lifecycle`] finds
+/// them) with its time and raw event. Returns whether every step was found.
 fn print_lifecycle(events: &[Event], task: u64) -> bool {
-    let mut next = 0;
-    let mut fd = None;
-    for (i, stage) in STAGES.iter().enumerate() {
+    for (i, step) in trace::lifecycle(events, task).iter().enumerate() {
         if i > 0 {
             println!("      |");
         }
-        let found = events[next..]
-            .iter()
-            .position(|e| (stage.matches)(e, task, fd));
-        let Some(offset) = found else {
-            println!("  {:<32} (no matching event recorded)", stage.name);
+        let Some(index) = step.event else {
+            println!("  {:<32} (no matching event recorded)", step.name);
             return false;
         };
-        let event = &events[next + offset];
-        next += offset + 1;
-        if let What::IoInterest { fd: f, .. } = event.what {
-            fd = Some(f);
-        }
+        let event = &events[index];
+        // The library's words, plus what this program's task logs there.
+        let note = match (i, step.name) {
+            (1, _) => " and logs \"Starting\"",
+            (_, "Done") => "; it logged \"Done\" just before",
+            _ => "",
+        };
         println!(
-            "  {:<32} {:>9.3} ms  {}",
-            stage.name,
+            "  {:<32} {:>9.3} ms  {}{note}",
+            step.name,
             event.at.as_secs_f64() * 1e3,
-            stage.detail
+            step.detail
         );
         println!("      event: {}", event.to_string().trim_start());
     }
     true
 }
 
-/// Writes the Chrome trace JSON, creating the directory if needed.
-fn write_chrome_trace(path: &PathBuf, events: &[Event]) -> io::Result<()> {
+/// Writes one output file, creating its directory if needed.
+fn write_file(path: &Path, contents: &str) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, trace::chrome_json(events))
+    std::fs::write(path, contents)
 }

@@ -17,7 +17,7 @@ use std::rc::Rc;
 use corosensei::{Coroutine, CoroutineResult};
 
 use crate::context::{self, ParentSwitch, StackContext};
-use crate::stack::{DEFAULT_STACK_SIZE, PooledStack};
+use crate::stack::PooledStack;
 use crate::unstarted::{MAX_INLINE_BODY, Unstarted};
 
 /// What a [`Generator::resume`] call produced.
@@ -104,9 +104,11 @@ pub struct Generator<I = (), Y = (), R = ()> {
 }
 
 impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
-    /// Makes a generator that runs `body` on a [`DEFAULT_STACK_SIZE`] stack
+    /// Makes a generator that runs `body` on a stack of the default size
     /// when first resumed; the first resume's input is `body`'s second
-    /// argument.
+    /// argument. The default is
+    /// [`DEFAULT_STACK_SIZE`](crate::stack::DEFAULT_STACK_SIZE), or inside
+    /// a runtime its [`Builder::stack_size`](crate::Builder::stack_size).
     ///
     /// # Panics
     ///
@@ -128,7 +130,7 @@ impl<I: 'static, Y: 'static, R: 'static> Generator<I, Y, R> {
     where
         F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     {
-        Self::with_stack_size(DEFAULT_STACK_SIZE, body)
+        Self::with_stack_size(crate::runtime::current::default_stack_size(), body)
     }
 
     /// Like [`Generator::new`] with a stack of at least `bytes` usable bytes

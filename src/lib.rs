@@ -104,6 +104,36 @@
 //! and async code pass values through them, each side waiting its own way
 //! (a task parks, a thread blocks, async code awaits).
 //!
+//! # Many cores
+//!
+//! Tasks never change threads, so a program that outgrows one core runs
+//! one loop per core, share-nothing: [`Builder`]`::new().threads(n)
+//! .run(main)` runs `main` on `n` threads, each the main task of a
+//! runtime of its own, and returns their results in thread order. Each
+//! loop binds its own listener with
+//! [`net::TcpListener::bind_reuseport`] and the kernel spreads the
+//! connections; [`thread_index`] says which loop code runs on and
+//! [`handles`] reaches the others. A panic on one loop shuts the others
+//! down and `run` re-raises it. [`run`] is
+//! `Builder::new().run_local(main)`; the builder also sets the default
+//! stack size of tasks and generators, and pins threads to cores.
+//!
+//! ```
+//! // Two loops; each sums its half of the work on its own core, and loop
+//! // 1 hands its part to loop 0 through a channel that crosses threads.
+//! let (tx, rx) = corio::sync::shared::channel(1);
+//! let totals = corio::Builder::new().threads(2).run(|| {
+//!     let me = corio::thread_index() as u64;
+//!     let mine: u64 = (0..1000).filter(|n| n % 2 == me).sum();
+//!     if me == 1 {
+//!         tx.send(mine).unwrap();
+//!         return 0;
+//!     }
+//!     mine + rx.recv().unwrap() // parks loop 0's main task only
+//! });
+//! assert_eq!(totals, [499_500, 0]);
+//! ```
+//!
 //! # Sockets and other descriptors
 //!
 //! [`net`] has TCP, UDP and Unix sockets shaped like std's, implementing
@@ -237,9 +267,9 @@ mod unstarted;
 pub use debug::{Dump, dump, dump_on_sigquit};
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{
-    AccessError, Cancelled, Either, Elapsed, JoinError, JoinHandle, LocalKey, Scope,
-    ScopedJoinHandle, TaskBuilder, gather, join, race, run, scope, select, sleep, sleep_until,
-    spawn, spawn_with_stack_size, timeout, yield_now,
+    AccessError, Builder, Cancelled, Either, Elapsed, JoinError, JoinHandle, LocalKey, Scope,
+    ScopedJoinHandle, TaskBuilder, gather, handles, join, race, run, scope, select, sleep,
+    sleep_until, spawn, spawn_with_stack_size, thread_count, thread_index, timeout, yield_now,
 };
 #[doc(hidden)]
 pub use thread::retire_blocking_threads;

@@ -12,6 +12,31 @@
 //! collect with [`finish`]), or set `CORIO_TRACE=1` to have every
 //! [`crate::run`] print its events to stderr as they happen.
 //!
+//! A recording renders three ways: [`timeline`] (ASCII lanes for a
+//! terminal), [`html`] (a self-contained page with an SVG lane per task,
+//! coloured by what it waited for, wake arrows and the lifecycle steps of
+//! [`lifecycle`]) and [`chrome_json`] (for Perfetto). Setting
+//! `CORIO_TRACE_HTML=page.html` makes [`crate::run`] record and write that
+//! page when it returns, for any program, unchanged (under
+//! [`crate::Builder::run`], one page per loop: `page-0.html`, ...).
+//!
+//! # The `tracing` feature
+//!
+//! With `features = ["tracing"]`, every task is also a span of the
+//! [`tracing`](https://docs.rs/tracing) crate (`task`, target
+//! `corio::task`, field `task.id`), created where the task is spawned (so
+//! it nests under the spawning task's span), entered exactly while the task
+//! runs and exited when it parks; events mark its spawn, park (with the
+//! reason), wake and finish. So a subscriber shows a task's own log lines
+//! inside its span, across parks, as it would for a thread. This is fed
+//! whether or not a recording is under way.
+//!
+//! One rule follows from `tracing` keeping the entered spans per thread:
+//! a span the task's code enters itself with a guard (`span.enter()`) and
+//! holds across a park stays entered while *other* tasks run, so their
+//! events would appear inside it. Enter spans around code that does not
+//! park (`span.in_scope(|| ...)`), or rely on the task's own span.
+//!
 //! # Examples
 //!
 //! ```
@@ -27,8 +52,17 @@
 //! assert!(json.starts_with('['));
 //! ```
 
+#[cfg(feature = "tracing")]
+pub(crate) mod bridge;
+mod html;
+mod lifecycle;
+
+pub use html::{Html, html};
+pub use lifecycle::{LifecycleStep, lifecycle};
+
 use std::cell::{Cell, RefCell};
 use std::fmt::{self, Write as _};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// One recorded moment.
@@ -131,6 +165,8 @@ struct Recorder {
     events: Vec<Event>,
     /// Print each event to stderr as it is recorded (`CORIO_TRACE=1`).
     echo: bool,
+    /// Where `run` writes the HTML page when it ends (`CORIO_TRACE_HTML`).
+    html: Option<PathBuf>,
 }
 
 thread_local! {
@@ -144,10 +180,10 @@ thread_local! {
 /// Inside a `run` traced with `CORIO_TRACE=1`, events keep being printed.
 pub fn start() {
     let echo = RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.echo));
-    begin(echo);
+    begin(echo, None);
 }
 
-fn begin(echo: bool) -> u64 {
+fn begin(echo: bool, html: Option<PathBuf>) -> u64 {
     let id = NEXT_RECORDING.get();
     NEXT_RECORDING.set(id + 1);
     RECORDER.set(Some(Recorder {
@@ -155,6 +191,7 @@ fn begin(echo: bool) -> u64 {
         start: Instant::now(),
         events: Vec::new(),
         echo,
+        html,
     }));
     ENABLED.set(true);
     id
@@ -171,26 +208,67 @@ pub fn is_recording() -> bool {
     ENABLED.get()
 }
 
-/// Called by `run`: with `CORIO_TRACE=1` and no recording under way, start
-/// one that echoes to stderr, returning its id for [`end_from_env`].
+/// Called by `run`: with `CORIO_TRACE=1` or `CORIO_TRACE_HTML=path` and no
+/// recording under way, start one (echoing to stderr for the former),
+/// returning its id for [`end_from_env`].
 pub(crate) fn begin_from_env() -> Option<u64> {
-    if is_recording() || std::env::var_os("CORIO_TRACE").is_none_or(|v| v == "0") {
+    if is_recording() {
         return None;
     }
-    Some(begin(true))
+    let echo = std::env::var_os("CORIO_TRACE").is_some_and(|v| v != "0");
+    let html = std::env::var_os("CORIO_TRACE_HTML")
+        .filter(|path| !path.is_empty())
+        .map(|path| per_thread_path(PathBuf::from(path)));
+    (echo || html.is_some()).then(|| begin(echo, html))
 }
 
-/// Ends the recording `run` began for `CORIO_TRACE`, unless the program
-/// replaced it with its own (`start` inside `run`), which it keeps.
+/// `CORIO_TRACE_HTML`'s path for this runtime: as given for one loop; for
+/// the loops of a `Builder::run`, each its own file, `page-0.html`,
+/// `page-1.html`, ... (recordings are per thread).
+fn per_thread_path(path: PathBuf) -> PathBuf {
+    if crate::thread_count() <= 1 {
+        return path;
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let mut name = format!("{stem}-{}", crate::thread_index());
+    if let Some(extension) = path.extension() {
+        name.push('.');
+        name.push_str(&extension.to_string_lossy());
+    }
+    path.with_file_name(name)
+}
+
+/// Ends the recording `run` began from the environment, unless the program
+/// replaced it with its own (`start` inside `run`), which it keeps; writes
+/// its HTML page if one was asked for.
 pub(crate) fn end_from_env(id: u64) {
-    if RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.id == id)) {
-        finish(); // every event was already printed
+    if !RECORDER.with_borrow(|r| r.as_ref().is_some_and(|r| r.id == id)) {
+        return;
+    }
+    let html = RECORDER.with_borrow_mut(|r| r.as_mut().and_then(|r| r.html.take()));
+    let events = finish(); // every event was already printed, if echoed
+    if let Some(path) = html
+        && let Err(e) = std::fs::write(&path, self::html(&events))
+    {
+        eprintln!(
+            "corio: cannot write CORIO_TRACE_HTML={}: {e}",
+            path.display()
+        );
     }
 }
 
 /// Records `what` for `task` if this thread is recording.
 #[inline]
 pub(crate) fn record(task: Option<u64>, what: impl FnOnce() -> What) {
+    #[cfg(feature = "tracing")]
+    {
+        let what = what();
+        bridge::forward(task, &what);
+        if ENABLED.get() {
+            record_slow(task, what);
+        }
+    }
+    #[cfg(not(feature = "tracing"))]
     if ENABLED.get() {
         record_slow(task, what());
     }

@@ -357,6 +357,42 @@ mod threads {
     }
 }
 
+/// Many cores: `Builder`, one loop per thread, which thread this is,
+/// every loop's handle, `SO_REUSEPORT` listeners.
+#[allow(dead_code)]
+mod many_cores {
+    use super::*;
+    use corio::{Builder, Handle};
+
+    pub fn run<T: Send, F: Fn() -> T + Send + Sync>(b: &Builder, main: F) -> Vec<T> {
+        b.run(main)
+    }
+
+    pub fn run_local<T, F: FnOnce() -> T>(b: &Builder, main: F) -> T {
+        b.run_local(main)
+    }
+
+    pub fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        TcpListener::bind_reuseport(addr)
+    }
+
+    pub fn udp_bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
+        UdpSocket::bind_reuseport(addr)
+    }
+
+    pub fn items() {
+        let _: fn() -> Builder = Builder::new;
+        let _: fn(&mut Builder, usize) -> &mut Builder = Builder::threads;
+        let _: fn(&mut Builder, usize) -> &mut Builder = Builder::stack_size;
+        let _: fn(&mut Builder, bool) -> &mut Builder = Builder::pin_threads;
+        let _: fn() -> usize = corio::thread_index;
+        let _: fn() -> usize = corio::thread_count;
+        let _: fn() -> Vec<Handle> = corio::handles;
+        fn clone_debug_default<T: Clone + Debug + Default>() {}
+        clone_debug_default::<Builder>();
+    }
+}
+
 /// Task-local storage: `task_local!` (std's `thread_local!` syntax),
 /// `LocalKey` and its `Cell` / `RefCell` conveniences, `AccessError`.
 #[allow(dead_code)]
@@ -1055,7 +1091,7 @@ mod shared_sync {
 #[allow(dead_code)]
 mod stack_and_trace {
     use super::*;
-    use corio::trace::{self, Direction, Event, Outcome, ParkReason, What};
+    use corio::trace::{self, Direction, Event, Html, LifecycleStep, Outcome, ParkReason, What};
 
     pub fn items() {
         let _: usize = corio::stack::DEFAULT_STACK_SIZE;
@@ -1063,6 +1099,9 @@ mod stack_and_trace {
         let _: usize = corio::stack::MAX_STACK_SIZE;
         let _: fn() -> GuardKind = corio::stack::guard_kind;
         let _: fn() -> (usize, usize) = corio::stack::default_pool_counts;
+        let _: fn(Duration) = corio::stack::set_decay;
+        let _: fn() -> Duration = corio::stack::decay;
+        let _: Duration = corio::stack::DEFAULT_DECAY;
         let _ = [GuardKind::Madvise, GuardKind::Mprotect];
 
         let _: fn() = trace::start;
@@ -1070,6 +1109,18 @@ mod stack_and_trace {
         let _: fn() -> bool = trace::is_recording;
         let _: fn(&[Event], usize) -> String = trace::timeline;
         let _: fn(&[Event]) -> String = trace::chrome_json;
+        let _: fn(&[Event]) -> String = trace::html;
+        let _: fn(&[Event], u64) -> Vec<LifecycleStep> = trace::lifecycle;
+        let _ = |step: LifecycleStep| -> (&'static str, &'static str, Option<usize>) {
+            (step.name, step.detail, step.event)
+        };
+        let _ = |events: &[Event]| -> String {
+            Html::new(events)
+                .title("title")
+                .name(1, "main")
+                .lifecycle_of(1)
+                .render()
+        };
         let _ =
             |event: Event| -> (Duration, Option<u64>, What) { (event.at, event.task, event.what) };
         let _ = [
@@ -1128,6 +1179,7 @@ fn the_contract_compiles_and_its_names_work_together() {
     files::methods();
     signals::items();
     process::items();
+    many_cores::items();
 
     // The DESIGN.md generator example, through the pinned wrappers.
     let mut g = generators::new(|y: &Yielder<i32, u64>, first: i32| -> &'static str {
@@ -1195,6 +1247,27 @@ fn the_contract_compiles_and_its_names_work_together() {
         threads::block_on(remote).unwrap() + threads::block_on(async { 1 }) + threads::unblock(|| 1)
     });
     assert_eq!(from_thread, 42);
+    // Many cores, through the pinned wrappers: two loops, each with a
+    // listener on one port, each telling which thread it is.
+    let mut builder = corio::Builder::new();
+    builder.threads(2).stack_size(512 * 1024).pin_threads(false);
+    let port = std::sync::OnceLock::new();
+    let seen = many_cores::run(&builder, || {
+        let first = many_cores::bind_reuseport("127.0.0.1:0").unwrap();
+        let listener_port = first.local_addr().unwrap().port();
+        let _ = port.set(listener_port); // one loop wins; the other binds beside it
+        let beside = many_cores::bind_reuseport(("127.0.0.1", *port.get().unwrap())).unwrap();
+        let udp = many_cores::udp_bind_reuseport("127.0.0.1:0").unwrap();
+        drop((beside, udp));
+        (
+            corio::thread_index(),
+            corio::thread_count(),
+            corio::handles().len(),
+        )
+    });
+    assert_eq!(seen, [(0, 2, 2), (1, 2, 2)]);
+    assert_eq!(many_cores::run_local(&builder, corio::thread_count), 1);
+
     // A shared channel and a oneshot between a plain thread and a task.
     let (tx, rx) = corio::sync::shared::channel(1);
     let (reply, answer) = corio::sync::shared::oneshot();

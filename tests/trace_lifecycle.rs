@@ -232,8 +232,11 @@ fn corio_trace_env_prints_events_to_stderr() {
 fn lifecycle_example_prints_every_stage_and_writes_the_trace() {
     let json_path =
         std::env::temp_dir().join(format!("corio-lifecycle-{}.trace.json", std::process::id()));
+    let html_path = json_path.with_extension("html");
     let output = Command::new(util::examples::example("lifecycle"))
         .arg(&json_path)
+        .arg("--html")
+        .arg(&html_path)
         .output()
         .expect("run the lifecycle example");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -266,6 +269,15 @@ fn lifecycle_example_prints_every_stage_and_writes_the_trace() {
     let _ = std::fs::remove_file(&json_path);
     let parsed: serde_json::Value = serde_json::from_str(&json).expect("the trace file is JSON");
     assert!(parsed.as_array().is_some_and(|a| !a.is_empty()));
+
+    // tests/trace_html.rs checks pages in depth; here, that the example's
+    // page has the fetch's nine steps and the two tasks' lanes.
+    assert!(stdout.contains("HTML timeline written to"), "{stdout}");
+    let page = std::fs::read_to_string(&html_path).expect("the page was written");
+    let _ = std::fs::remove_file(&html_path);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches(r#"<g class="stage""#).count(), 9, "{page}");
+    assert_eq!(page.matches(r#"<g class="lane""#).count(), 3, "{page}");
 }
 
 #[test]

@@ -87,6 +87,33 @@ pub fn tokio_spawn_join(rt: &tokio::runtime::Runtime, n: u64) -> Duration {
     })
 }
 
+/// Spawns `n` tasks, then joins them all: every task's stack is live at
+/// once, so each burst takes `n` slots, and the next burst (the next
+/// repetition, in the same process) finds them freed a moment ago.
+pub fn corio_burst(n: u64) -> Duration {
+    corio::run(|| {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..n).map(|i| corio::spawn(move || black_box(i))).collect();
+        for task in tasks {
+            black_box(task.join().expect("trivial task"));
+        }
+        start.elapsed()
+    })
+}
+
+pub fn tokio_burst(rt: &tokio::runtime::Runtime, n: u64) -> Duration {
+    rt.block_on(async move {
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..n)
+            .map(|i| tokio::spawn(async move { black_box(i) }))
+            .collect();
+        for task in tasks {
+            black_box(task.await.expect("trivial task"));
+        }
+        start.elapsed()
+    })
+}
+
 pub fn may_spawn_join(n: u64) -> Duration {
     in_may(move || {
         let start = Instant::now();

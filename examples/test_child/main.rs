@@ -9,6 +9,7 @@
 mod debug;
 mod signals;
 mod soundness;
+mod stacks;
 mod support;
 mod threads;
 mod unwinding;
@@ -28,6 +29,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("yield_in_destructor", yield_in_destructor),
     ("big_stacks", big_stacks),
     ("small_program", small_program),
+    ("stack_decay", stacks::stack_decay),
     ("own_recording", own_recording),
     ("yield_from_join_child", soundness::yield_from_join_child),
     (

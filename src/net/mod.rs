@@ -44,6 +44,7 @@
 //! ```
 
 mod addr;
+mod reuseport;
 mod sockopt;
 mod tcp;
 mod udp;

@@ -51,6 +51,45 @@ impl UdpSocket {
         each_addr(addr, |addr| Self::from_std(net::UdpSocket::bind(addr)?))
     }
 
+    /// Binds to `addr` with `SO_REUSEPORT` set first, so several sockets
+    /// (one per event loop) share one port; the kernel hands each
+    /// datagram to one of them, by a hash of the sender's address and
+    /// port (so one sender's datagrams all reach the same socket). Port 0
+    /// picks a free port for this socket alone; bind the others on the
+    /// port it got.
+    ///
+    /// # Errors
+    ///
+    /// The bind error of the last address tried (`AddrInUse` if a socket
+    /// without `SO_REUSEPORT` holds the port), or the lookup's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::net::UdpSocket;
+    ///
+    /// corio::run(|| -> std::io::Result<()> {
+    ///     let first = UdpSocket::bind_reuseport("127.0.0.1:0")?;
+    ///     let addr = first.local_addr()?;
+    ///     let second = UdpSocket::bind_reuseport(addr)?;
+    ///     let sender = UdpSocket::bind("127.0.0.1:0")?;
+    ///     sender.send_to(b"ping", addr)?;
+    ///     let mut buf = [0; 8];
+    ///     let (n, from) = match corio::select(|| first.recv_from(&mut [0; 8]), || second.recv_from(&mut buf)) {
+    ///         corio::Either::Left(got) | corio::Either::Right(got) => got?,
+    ///     };
+    ///     assert_eq!((n, from), (4, sender.local_addr()?));
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        each_addr(addr, |addr| {
+            let socket = crate::net::reuseport::bind(addr, libc::SOCK_DGRAM)?;
+            Self::from_std(net::UdpSocket::from(socket))
+        })
+    }
+
     /// Wraps a std socket, switching it to non-blocking mode.
     ///
     /// # Errors

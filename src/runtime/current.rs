@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use super::builder::Config;
+use super::group::Seat;
 use super::remote::{Remote, RemoteStart};
 use super::scheduler::Scheduler;
 use super::task::TaskRef;
@@ -45,12 +47,16 @@ pub(crate) struct Runtime {
     pub(crate) clock: Cell<u64>,
     /// Set by `corio::dump_on_sigquit`: prints a dump when SIGQUIT comes.
     pub(crate) sigquit: RefCell<Option<crate::debug::SigquitWatch>>,
+    /// What its `Builder` asked for (the default stack size, ...).
+    pub(crate) config: Config,
+    /// Which thread of its `Builder::run` it is.
+    pub(crate) seat: Seat,
 }
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Runtime {
-    pub(crate) fn new() -> std::io::Result<Self> {
+    pub(crate) fn new(config: Config, seat: Seat) -> std::io::Result<Self> {
         let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let reactor = Reactor::new()?;
         let remote = Arc::new(Remote::new(id, reactor.waker()?, wake_here));
@@ -65,6 +71,8 @@ impl Runtime {
             spawn_backlog: RefCell::new(VecDeque::new()),
             clock: Cell::new(super::waiting::ticks(Instant::now())),
             sigquit: RefCell::new(None),
+            config,
+            seat,
         })
     }
 }
@@ -131,6 +139,14 @@ pub(crate) fn with<R>(what: &str, f: impl FnOnce(&Runtime) -> R) -> R {
 #[inline(never)]
 fn no_runtime(what: &str) -> ! {
     panic!("corio: {what} needs a runtime; call it inside corio::run(|| ...)")
+}
+
+/// The stack size of a task or generator made without one: the current
+/// runtime's [`crate::Builder::stack_size`], or
+/// [`crate::stack::DEFAULT_STACK_SIZE`] outside any runtime.
+#[inline]
+pub(crate) fn default_stack_size() -> usize {
+    try_with(|rt| rt.config.stack_size).unwrap_or(crate::stack::DEFAULT_STACK_SIZE)
 }
 
 /// True inside [`crate::run`] (on any of its tasks, or in its loop).

@@ -10,7 +10,9 @@
 
 use std::time::{Duration, Instant};
 
+use super::builder::Config;
 use super::current::{self, Runtime};
+use super::group::Seat;
 use super::outcome::{CancelReason, Cancelled, JoinError};
 use super::remote::Message;
 use super::scheduler::Spawned;
@@ -55,20 +57,40 @@ const TASKS_PER_TURN: usize = 128;
 /// ```
 #[track_caller]
 pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
-    let at = std::panic::Location::caller();
+    crate::Builder::new().run_local(main)
+}
+
+/// The body of [`run`] for any `Builder`: a runtime made with `config`,
+/// sitting in `seat`, runs `main` as its first task until it finishes.
+/// Blocks at the seat's roll call (before any task exists) until every
+/// runtime of its `Builder::run` exists. `at` is where `run` (or
+/// `Builder::run`, `run_local`) was called: the main task's spawn site.
+pub(crate) fn run_runtime<T, F: FnOnce() -> T>(
+    config: &Config,
+    seat: Seat,
+    at: &'static std::panic::Location<'static>,
+    main: F,
+) -> T {
     if current::in_runtime() {
         panic!("corio: corio::run called inside corio::run; spawn a task instead");
     }
     crate::context::install_panic_hook();
-    let runtime =
-        Runtime::new().unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
+    let runtime = Runtime::new(config.clone(), seat)
+        .unwrap_or_else(|e| panic!("corio: cannot create the event loop: {e}"));
     let _entered = current::enter(&runtime);
+    if !runtime.seat.take_seat(crate::handle()) {
+        // Another runtime of this `Builder::run` failed to start; its
+        // panic is the one `run` raises, so this one needs no message.
+        std::panic::resume_unwind(Box::new(StartAbandoned));
+    }
     let _timers = time::install(runtime.id);
     // The loop's own stack is a context of its own: generators resumed
     // there are tracked, and a `Yielder` of a generator that called `run`
     // is refused there (its generator is not the stack executing).
     let _loop_stack = crate::context::enter_task(&runtime.loop_context);
     let traced_from_env = crate::trace::begin_from_env();
+    #[cfg(feature = "tracing")]
+    let _task_spans = crate::trace::bridge::RuntimeSpans::new();
     let main_options = SpawnOptions {
         name: Some(Box::new("main".into())),
         ..SpawnOptions::at(at)
@@ -113,6 +135,10 @@ pub fn run<T, F: FnOnce() -> T>(main: F) -> T {
         }
     }
 }
+
+/// The payload a runtime of `Builder::run` unwinds with when another one
+/// could not start: never the panic `run` re-raises.
+struct StartAbandoned;
 
 /// Cancels and unwinds every task still pending when dropped, also when
 /// `run` unwinds.
@@ -255,6 +281,13 @@ fn turn(rt: &Runtime) -> bool {
         if idle && wait.is_none() && !io_waits {
             return false;
         }
+        // Before waiting, free stacks whose decay time is up go back to the
+        // kernel, and the wait ends when the next would.
+        let wait = if idle {
+            crate::stack::release_while_idle(wait)
+        } else {
+            wait
+        };
         if wait != Some(Duration::ZERO) {
             trace::record(None, || What::LoopWaits { timeout: wait });
         }

@@ -39,15 +39,19 @@
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
 //! | `join.rs` | `JoinHandle`: parks on another task |
 //! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
+//! | `builder.rs`, `group.rs`, `affinity.rs` | `Builder`: its `Config`; the threads of `Builder::run`, their roll call and first panic; pinning |
 //! | `driver.rs` | `run`: the loop (ready tasks, poll, timers, mail from other threads) and the shutdown at its end (cancel all, turn until all unwound) |
 //!
 //! Parks on I/O are in `crate::io`, on sync primitives in `crate::sync`,
 //! on other threads and futures in `crate::thread`.
 
 mod about;
+mod affinity;
+mod builder;
 mod combinators;
 pub(crate) mod current;
 mod driver;
+mod group;
 mod inbox;
 mod join;
 mod locals;
@@ -67,8 +71,10 @@ pub(crate) use spawn::{SpawnOptions, spawn_detached};
 pub(crate) use task::TaskRef;
 pub(crate) mod time;
 
+pub use builder::Builder;
 pub use combinators::{Either, gather, join, race, select};
 pub use driver::run;
+pub use group::{handles, thread_count, thread_index};
 pub use join::JoinHandle;
 pub(crate) use outcome::CancelReason;
 pub use outcome::{Cancelled, JoinError};

@@ -34,9 +34,10 @@ impl SpawnOptions {
         }
     }
 
-    /// The size of the task's stack: the one place the default is chosen.
+    /// The size of the task's stack: the one place the default is chosen
+    /// (the runtime's `Builder::stack_size`).
     fn stack_size(&self) -> usize {
-        self.stack_size.unwrap_or(crate::stack::DEFAULT_STACK_SIZE)
+        self.stack_size.unwrap_or_else(current::default_stack_size)
     }
 }
 
@@ -92,7 +93,9 @@ pub(crate) fn spawn_detached<T: 'static, F: FnOnce() -> T + 'static>(
 }
 
 /// Starts `f` as a new task (`asyncio.create_task`); it first runs when
-/// the current task parks or yields. Dropping the handle detaches it.
+/// the current task parks or yields. Dropping the handle detaches it. Its
+/// stack has the runtime's default size ([`crate::Builder::stack_size`],
+/// or [`crate::stack::DEFAULT_STACK_SIZE`]).
 /// The caller's location is recorded as the task's spawn site (shown by
 /// [`crate::dump`] and in the task's panics).
 ///

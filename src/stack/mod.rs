@@ -28,9 +28,12 @@
 //!   `corio: coroutine stack overflow (stack size N KiB)` with how to raise
 //!   it, then aborts, instead of dying of an anonymous SIGSEGV.
 //! - Freed slots go on a LIFO free list, so the next coroutine reuses a
-//!   slot whose pages are still resident: no syscall. Past a warm cache of
-//!   64 free slots, the oldest free slots' pages are handed back to the
-//!   kernel in batches (`MADV_DONTNEED`), so memory falls after a burst.
+//!   slot whose pages are still resident: no syscall. Beyond a warm cache
+//!   of 64 free slots, a free slot keeps its pages for the *decay time*
+//!   ([`set_decay`], 10 s by default), so a burst of tasks that comes back
+//!   within it finds its memory still there; after it, the pages are
+//!   handed back to the kernel in batches (`MADV_DONTNEED`), when stacks
+//!   are freed or while the event loop waits, so memory falls after a burst.
 //! - The top 64 bytes of each slot are reserved for the owner's header:
 //!   per-coroutine state at an address that does not move while the
 //!   coroutine does. Nothing in the slot is touched by the pool itself.
@@ -47,6 +50,7 @@
 //! assert_eq!(corio::stack::DEFAULT_STACK_SIZE, 256 * 1024);
 //! ```
 
+mod decay;
 mod overflow;
 mod pool;
 mod sys;
@@ -55,9 +59,11 @@ use std::cell::RefCell;
 use std::io;
 use std::ptr::NonNull;
 use std::rc::Rc;
+use std::time::Duration;
 
 use corosensei::stack::{Stack, StackPointer};
 
+pub use decay::{DEFAULT_DECAY, decay, set_decay};
 pub use sys::GuardKind;
 
 use pool::StackPool;
@@ -264,6 +270,30 @@ pub fn guard_kind() -> GuardKind {
     // Carving a slot performs the probe; the slot goes straight back.
     drop(PooledStack::take(DEFAULT_STACK_SIZE));
     pool::guard_kind()
+}
+
+/// Returns the pages of this thread's expired free slots to the kernel
+/// (an event loop calls this before it waits) and shortens the loop's
+/// `wait` to when the next one expires, so an idle program's memory falls
+/// on time.
+pub(crate) fn release_while_idle(wait: Option<Duration>) -> Option<Duration> {
+    let now = decay::now();
+    let mut next = DEFAULT_POOL.with(|pool| pool.release_expired(now));
+    OTHER_POOLS.with_borrow(|pools| {
+        for pool in pools {
+            next = min_wait(next, pool.release_expired(now));
+        }
+    });
+    min_wait(wait, next)
+}
+
+/// The shorter of two waits, `None` meaning forever.
+fn min_wait(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
 }
 
 /// Counts for this thread's default-size pool: `(slots ever carved, slots

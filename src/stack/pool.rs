@@ -8,9 +8,11 @@ use std::io;
 use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
 
 use corosensei::stack::valgrind::ValgrindStackRegistration;
 
+use super::decay;
 use super::overflow::{self, RegionHandle};
 use super::sys::{self, GuardKind};
 use super::{PooledStack, guard_size};
@@ -38,11 +40,13 @@ fn chunk_slots(previous: Option<usize>, slot_size: usize) -> usize {
     wanted.min(MAX_CHUNK_BYTES / slot_size).max(1)
 }
 
-/// Free slots kept resident for hot reuse. Beyond this, the oldest free
-/// slots have their pages returned to the kernel.
+/// Free slots kept resident for hot reuse whatever their age. Beyond
+/// these, free slots keep their pages for the decay time
+/// ([`decay::decay`]), then the pages go back to the kernel.
 const WARM_SLOTS: usize = 64;
 
-/// How many cold slots are discarded at a time, to amortise the syscalls.
+/// How many expired slots are discarded at a time when stacks are freed,
+/// to amortise the syscalls (an idle loop discards whatever expired).
 const DISCARD_BATCH: usize = 64;
 
 /// A pool of slots that each hold a `stack_size`-byte stack above a guard page.
@@ -55,8 +59,9 @@ pub(crate) struct StackPool {
 
 #[derive(Debug)]
 struct PoolState {
-    /// Lowest address of each free slot, most recently freed last (LIFO).
-    free: Vec<NonNull<u8>>,
+    /// Each free slot, most recently freed last (LIFO), so also oldest
+    /// first: freeing pushes, taking pops.
+    free: Vec<FreeSlot>,
     /// `free[..discarded]` have had their pages returned to the kernel.
     /// Pops from the end keep it `<= free.len()`.
     discarded: usize,
@@ -64,6 +69,15 @@ struct PoolState {
     chunks: Vec<Chunk>,
     /// Slots of the last chunk never handed out yet start at this index.
     next_fresh: usize,
+}
+
+/// A slot on the free list.
+#[derive(Debug)]
+struct FreeSlot {
+    /// Its lowest address.
+    start: NonNull<u8>,
+    /// When it was freed, by the coarse clock of [`decay::stamp`].
+    freed_at: Instant,
 }
 
 /// One `MAP_NORESERVE` reservation cut into slots. Dropping it unmaps the
@@ -142,7 +156,7 @@ impl StackPool {
             match state.free.pop() {
                 Some(slot) => {
                     state.discarded = state.discarded.min(state.free.len());
-                    slot
+                    slot.start
                 }
                 None => self.carve(&mut state)?,
             }
@@ -199,23 +213,58 @@ impl StackPool {
         Ok(unsafe { NonNull::new_unchecked(slot) })
     }
 
-    /// Returns the slot starting at `slot` to the free list.
+    /// Returns the slot starting at `slot` to the free list, and discards
+    /// a batch of expired slots if that many are waiting.
     pub(crate) fn give_back(&self, slot: NonNull<u8>) {
         let mut state = self.state.borrow_mut();
-        state.free.push(slot);
-        if state.free.len() - state.discarded > WARM_SLOTS + DISCARD_BATCH {
-            self.discard_oldest(&mut state);
+        let freed_at = decay::stamp();
+        state.free.push(FreeSlot {
+            start: slot,
+            freed_at,
+        });
+        if state.free.len() - state.discarded >= WARM_SLOTS + DISCARD_BATCH {
+            let expired = self.expired(&state, freed_at, decay::decay(), DISCARD_BATCH);
+            if expired == DISCARD_BATCH {
+                self.discard_oldest(&mut state, DISCARD_BATCH);
+            }
         }
     }
 
-    /// Returns the pages of the oldest [`DISCARD_BATCH`] resident free slots
-    /// to the kernel, coalescing neighbours into one call where guards allow.
-    fn discard_oldest(&self, state: &mut PoolState) {
+    /// Discards every expired slot (an idle loop calls this) and says how
+    /// long until the next resident slot beyond the warm cache expires.
+    pub(crate) fn release_expired(&self, now: Instant) -> Option<Duration> {
+        let mut state = self.state.borrow_mut();
+        let decay = decay::decay();
+        let expired = self.expired(&state, now, decay, usize::MAX);
+        if expired > 0 {
+            self.discard_oldest(&mut state, expired);
+        }
+        let beyond_warm = state.free.len().saturating_sub(WARM_SLOTS);
+        (state.discarded < beyond_warm).then(|| {
+            let oldest = &state.free[state.discarded];
+            (oldest.freed_at + decay).saturating_duration_since(now)
+        })
+    }
+
+    /// How many of the oldest resident free slots beyond the warm cache
+    /// were freed at least `decay` before `now`, counting up to `limit`.
+    fn expired(&self, state: &PoolState, now: Instant, decay: Duration, limit: usize) -> usize {
+        let beyond_warm = state.free.len().saturating_sub(WARM_SLOTS);
+        state.free[state.discarded.min(beyond_warm)..beyond_warm]
+            .iter()
+            .take(limit)
+            .take_while(|slot| now.saturating_duration_since(slot.freed_at) >= decay)
+            .count()
+    }
+
+    /// Returns the pages of the `count` oldest resident free slots to the
+    /// kernel, coalescing neighbours into one call where guards allow.
+    fn discard_oldest(&self, state: &mut PoolState, count: usize) {
         let slot_size = self.slot_size();
         let from = state.discarded;
-        let mut batch: Vec<usize> = state.free[from..from + DISCARD_BATCH]
+        let mut batch: Vec<usize> = state.free[from..from + count]
             .iter()
-            .map(|slot| slot.as_ptr() as usize)
+            .map(|slot| slot.start.as_ptr() as usize)
             .collect();
         batch.sort_unstable();
         // madvise guards survive MADV_DONTNEED, so runs of adjacent slots can
@@ -236,7 +285,7 @@ impl StackPool {
         }
         // SAFETY: as above.
         let _ = unsafe { sys::discard(run_start as *mut u8, run_end - run_start) };
-        state.discarded += DISCARD_BATCH;
+        state.discarded += count;
     }
 
     /// Slots ever carved and slots currently free, for tests and benches.

@@ -10,6 +10,9 @@ use crate::io::Registered;
 use crate::net::{ToSocketAddrs, each_addr};
 use crate::reactor::Direction;
 
+/// Connections the kernel queues for `accept`.
+const BACKLOG: libc::c_int = 1024;
+
 /// A TCP server socket; `accept` parks the task until a client arrives.
 ///
 /// # Examples
@@ -42,8 +45,6 @@ impl TcpListener {
     ///
     /// The bind error of the last address tried, or the lookup's error.
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
-        /// Connections the kernel queues for `accept`.
-        const BACKLOG: libc::c_int = 1024;
         each_addr(addr, |addr| {
             // std binds with SO_REUSEADDR and listens with a backlog of 128;
             // listening again on a listening socket only changes the backlog.
@@ -54,6 +55,54 @@ impl TcpListener {
                 return Err(io::Error::last_os_error());
             }
             Self::from_std(listener)
+        })
+    }
+
+    /// Binds to `addr` with `SO_REUSEPORT` set first, so that several
+    /// listeners (one per event loop of a [`crate::Builder::run`], or
+    /// per process) share one port and the kernel spreads the incoming
+    /// connections over them, by a hash of each client's address and
+    /// port. Every socket on the port must set the option (all made by
+    /// this function, or by code that sets it), under the same user.
+    /// The backlog is `bind`'s (1024).
+    ///
+    /// Port 0 picks a free port for this listener alone: bind the first
+    /// listener on port 0, then the others on the port it got.
+    ///
+    /// # Errors
+    ///
+    /// The bind error of the last address tried (`AddrInUse` if a socket
+    /// without `SO_REUSEPORT` holds the port), or the lookup's error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use corio::net::{TcpListener, TcpStream};
+    ///
+    /// corio::run(|| -> std::io::Result<()> {
+    ///     let first = TcpListener::bind_reuseport("127.0.0.1:0")?;
+    ///     let addr = first.local_addr()?;
+    ///     let second = TcpListener::bind_reuseport(addr)?; // same port
+    ///     assert_eq!(second.local_addr()?, addr);
+    ///     // The kernel hands the connection to one of the two.
+    ///     let client = TcpStream::connect(addr)?;
+    ///     let (_stream, peer) = match corio::select(|| first.accept(), || second.accept()) {
+    ///         corio::Either::Left(accepted) | corio::Either::Right(accepted) => accepted?,
+    ///     };
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn bind_reuseport<A: ToSocketAddrs>(addr: A) -> io::Result<Self> {
+        each_addr(addr, |addr| {
+            let socket = crate::net::reuseport::bind(addr, libc::SOCK_STREAM)?;
+            // SAFETY: `listen` takes a descriptor and an integer; the
+            // descriptor is owned by `socket` and open during the call.
+            if unsafe { libc::listen(socket.as_raw_fd(), BACKLOG) } == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Self::from_std(net::TcpListener::from(socket))
         })
     }
 

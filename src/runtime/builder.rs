@@ -1,0 +1,317 @@
+//! [`Builder`]: how many event loops, on which cores, with what stacks.
+//!
+//! corio's tasks are `!Send` (their stacks hold thread-bound state), so a
+//! program that outgrows one core does not move tasks between threads: it
+//! runs one loop per thread, share-nothing, each with its own tasks,
+//! timers, stack pool and sockets ([`Builder::run`]). The loops meet only
+//! where the program makes them meet: [`crate::handles`] and the channels
+//! of [`crate::sync::shared`] carry the rare cross-loop message, and
+//! [`TcpListener::bind_reuseport`](crate::net::TcpListener::bind_reuseport)
+//! gives every loop a listener of its own on one port, so the kernel
+//! spreads the connections.
+//!
+//! Every option lives in one [`Config`], copied into each runtime the
+//! builder starts, so an option added later is one field there and one
+//! setter here.
+
+use std::num::NonZeroUsize;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+use super::affinity;
+use super::driver;
+use super::group::{Group, Seat};
+use crate::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
+
+/// What a [`Builder`] configures, copied into every runtime it starts.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Loops `Builder::run` starts; 0 means one per available core.
+    pub(crate) threads: usize,
+    /// The stack size of tasks and generators made without one.
+    pub(crate) stack_size: usize,
+    /// Pin thread `i` to the `i`-th CPU the process may run on.
+    pub(crate) pin_threads: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threads: 1,
+            stack_size: DEFAULT_STACK_SIZE,
+            pin_threads: false,
+        }
+    }
+}
+
+/// Configures and starts corio runtimes: one on this thread
+/// ([`run_local`](Builder::run_local), what [`crate::run`] does), or one
+/// per thread on as many threads as asked ([`run`](Builder::run)).
+///
+/// Going from one core to all of them is one line: `corio::run(main)`
+/// becomes `corio::Builder::new().threads(0).run(main)`, with `main`
+/// binding its listener with
+/// [`bind_reuseport`](crate::net::TcpListener::bind_reuseport).
+///
+/// # Examples
+///
+/// ```
+/// let squares = corio::Builder::new().threads(3).run(|| {
+///     let i = corio::thread_index();
+///     // A task of this thread's own loop.
+///     corio::spawn(move || i * i).join().unwrap()
+/// });
+/// assert_eq!(squares, [0, 1, 4]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    config: Config,
+}
+
+impl Builder {
+    /// A builder with the defaults: one thread, stacks of
+    /// [`DEFAULT_STACK_SIZE`], no pinning.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let answer = corio::Builder::new().run_local(|| 42);
+    /// assert_eq!(answer, 42);
+    /// ```
+    pub fn new() -> Self {
+        Builder::default()
+    }
+
+    /// How many threads [`run`](Builder::run) starts, each with a loop of
+    /// its own (default 1). `0` means one per core this process may use
+    /// (`std::thread::available_parallelism`, which counts the CPU
+    /// affinity mask and cgroup quotas; 1 if it cannot tell).
+    /// [`run_local`](Builder::run_local) ignores it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let counts = corio::Builder::new().threads(0).run(corio::thread_count);
+    /// let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    /// assert_eq!(counts, vec![cores; cores]);
+    /// ```
+    pub fn threads(&mut self, n: usize) -> &mut Self {
+        self.config.threads = n;
+        self
+    }
+
+    /// The stack size, in bytes, of every task and generator made under
+    /// these runtimes without a size of its own ([`crate::spawn`],
+    /// [`crate::Scope::spawn`], [`crate::Generator::new`], the main task),
+    /// instead of [`DEFAULT_STACK_SIZE`]. It is rounded up as
+    /// [`crate::spawn_with_stack_size`] rounds; stacks of one size share a
+    /// pool, so a program should pick few sizes.
+    ///
+    /// # Panics
+    ///
+    /// If `bytes` exceeds [`MAX_STACK_SIZE`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Recursion this deep would overflow the default 256 KiB.
+    /// fn depth(n: u64) -> u64 { if n == 0 { 0 } else { 1 + depth(n - 1) } }
+    ///
+    /// let d = corio::Builder::new()
+    ///     .stack_size(8 << 20)
+    ///     .run_local(|| corio::spawn(|| depth(50_000)).join().unwrap());
+    /// assert_eq!(d, 50_000);
+    /// ```
+    pub fn stack_size(&mut self, bytes: usize) -> &mut Self {
+        assert!(
+            bytes <= MAX_STACK_SIZE,
+            "corio: Builder::stack_size({bytes}) exceeds MAX_STACK_SIZE ({MAX_STACK_SIZE})"
+        );
+        self.config.stack_size = bytes;
+        self
+    }
+
+    /// Pins thread `i` of [`run`](Builder::run) to one CPU with
+    /// `sched_setaffinity` (default off): the `i`-th of the CPUs this
+    /// process may run on (its affinity mask when `run` is called),
+    /// wrapping around when there are more threads than CPUs. The thread
+    /// pins itself before its runtime exists, so its stacks and buffers
+    /// are first touched on its own core (and NUMA node). Pinning pays
+    /// when nothing else competes for those cores; on a shared machine it
+    /// can hurt. [`run_local`](Builder::run_local) ignores it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let threads = corio::Builder::new()
+    ///     .threads(2)
+    ///     .pin_threads(true)
+    ///     .run(corio::thread_index);
+    /// assert_eq!(threads, [0, 1]);
+    /// ```
+    pub fn pin_threads(&mut self, pin: bool) -> &mut Self {
+        self.config.pin_threads = pin;
+        self
+    }
+
+    /// Runs `main` once on each of [`threads`](Builder::threads) new
+    /// threads, each the main task of a runtime of its own, and returns
+    /// their results in thread order ([`crate::thread_index`] `0, 1, ...`).
+    ///
+    /// Every runtime exists, and [`crate::handles`] lists them all, before
+    /// any `main` starts. Each `main` ends its own runtime as
+    /// [`crate::run`] does (its pending tasks are cancelled); `run`
+    /// returns once all have ended.
+    ///
+    /// # Panics
+    ///
+    /// - If a `main` panics: every other runtime is shut down as by
+    ///   [`crate::Handle::shutdown`] (their tasks' stacks unwind, and a
+    ///   `main` still running unwinds with [`crate::Cancelled`]), then,
+    ///   once all threads have ended, `run` re-raises the first panic's
+    ///   payload. A runtime shut down through its `Handle` counts as
+    ///   panicking with `Cancelled`. Each runtime also panics as
+    ///   [`crate::run`] does (a deadlock, for one), with the same effect.
+    /// - Inside a runtime (it would block that runtime's loop until every
+    ///   thread ends): spawn a plain thread for it instead.
+    /// - If a thread cannot be spawned or pinned, or a runtime cannot be
+    ///   created (then no `main` runs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// // Two loops; loop 1 sends loop 0 a value through a shared channel
+    /// // (its `recv` parks loop 0's main task, not the thread).
+    /// let (tx, rx) = corio::sync::shared::channel(1);
+    /// let got = corio::Builder::new().threads(2).run(|| {
+    ///     if corio::thread_index() == 1 {
+    ///         tx.send(7).unwrap();
+    ///         None
+    ///     } else {
+    ///         rx.recv()
+    ///     }
+    /// });
+    /// assert_eq!(got, [Some(7), None]);
+    /// ```
+    #[track_caller]
+    pub fn run<T, F>(&self, main: F) -> Vec<T>
+    where
+        F: Fn() -> T + Send + Sync,
+        T: Send,
+    {
+        let at = std::panic::Location::caller();
+        if super::current::in_runtime() {
+            panic!(
+                "corio: Builder::run called inside a runtime, whose loop it would block until \
+                 every thread ends; call it from a plain thread"
+            );
+        }
+        let count = match self.config.threads {
+            0 => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            n => n,
+        };
+        let cpus = if self.config.pin_threads {
+            let cpus = affinity::allowed_cpus()
+                .unwrap_or_else(|e| panic!("corio: cannot read this process's CPU set: {e}"));
+            assert!(!cpus.is_empty(), "corio: this process may run on no CPU");
+            Some(cpus)
+        } else {
+            None
+        };
+        let group = Arc::new(Group::new(count));
+        let config = &self.config;
+        let main = &main;
+        let results: Vec<Option<T>> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..count)
+                .map(|index| {
+                    let for_thread = group.clone();
+                    let cpu = cpus.as_ref().map(|cpus| cpus[index % cpus.len()]);
+                    std::thread::Builder::new()
+                        .name(format!("corio-{index}"))
+                        .spawn_scoped(s, move || {
+                            run_thread(config, index, cpu, for_thread, at, main)
+                        })
+                        .unwrap_or_else(|e| {
+                            // The threads already started wait for this
+                            // one at their roll call: release them.
+                            group.abandon_start();
+                            panic!("corio: cannot spawn thread {index} of Builder::run: {e}")
+                        })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .enumerate()
+                .map(|(index, thread)| {
+                    // `run_thread` catches every panic; this is belt and
+                    // braces for one escaping (say, from a result's drop).
+                    thread.join().unwrap_or_else(|payload| {
+                        group.panicked(index, payload);
+                        None
+                    })
+                })
+                .collect()
+        });
+        if let Some(payload) = group.take_first_panic() {
+            panic::resume_unwind(payload);
+        }
+        results
+            .into_iter()
+            .map(|r| r.expect("a thread that did not panic has a result"))
+            .collect()
+    }
+
+    /// Runs `main` as the main task of a runtime on this thread and
+    /// returns its result: the one-thread form of [`run`](Builder::run),
+    /// with no `Send` bounds. [`crate::run`]`(main)` is
+    /// `Builder::new().run_local(main)`; see it for what happens to the
+    /// tasks still pending at the end, and for the panics.
+    /// [`threads`](Builder::threads) and
+    /// [`pin_threads`](Builder::pin_threads) do not apply here.
+    ///
+    /// # Panics
+    ///
+    /// As [`crate::run`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let shared = Rc::new(5); // not `Send`: fine here
+    /// let doubled = corio::Builder::new().run_local(|| *shared * 2);
+    /// assert_eq!(doubled, 10);
+    /// ```
+    #[track_caller]
+    pub fn run_local<T, F: FnOnce() -> T>(&self, main: F) -> T {
+        let at = std::panic::Location::caller();
+        driver::run_runtime(&self.config, Seat::alone(), at, main)
+    }
+}
+
+/// The body of thread `index` of `Builder::run`: pins it, runs its
+/// runtime and reports how it ended to the group.
+fn run_thread<T, F: Fn() -> T>(
+    config: &Config,
+    index: usize,
+    cpu: Option<usize>,
+    group: Arc<Group>,
+    at: &'static std::panic::Location<'static>,
+    main: &F,
+) -> Option<T> {
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        if let Some(cpu) = cpu {
+            affinity::pin_to(cpu).unwrap_or_else(|e| {
+                panic!("corio: cannot pin thread {index} of Builder::run to CPU {cpu}: {e}")
+            });
+        }
+        driver::run_runtime(config, Seat::in_group(index, group.clone()), at, main)
+    }));
+    match outcome {
+        Ok(value) => Some(value),
+        Err(payload) => {
+            group.panicked(index, payload);
+            None
+        }
+    }
+}
