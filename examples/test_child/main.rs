@@ -10,6 +10,7 @@ mod signals;
 mod soundness;
 mod support;
 mod threads;
+mod throw;
 mod unwinding;
 
 use std::hint::black_box;
@@ -99,6 +100,14 @@ const SCENARIOS: &[(&str, fn())] = &[
     (
         "ctrl_c_in_a_task_and_outside_run",
         signals::ctrl_c_in_a_task_and_outside_run,
+    ),
+    (
+        "yield_while_throw_unwinds",
+        throw::yield_while_throw_unwinds,
+    ),
+    (
+        "yield_while_throw_unwinds_in_task",
+        throw::yield_while_throw_unwinds_in_task,
     ),
 ];
 
