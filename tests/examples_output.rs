@@ -325,3 +325,42 @@ fn positions(lines: &[String], needle: &str) -> Vec<usize> {
         .map(|(i, _)| i)
         .collect()
 }
+
+/// The lines of the generators tour both programs print: without the Rust
+/// program's `|` lines (the Python it mirrors) and either's `#` notes.
+fn tour_lines(run: &Run) -> Vec<&str> {
+    run.lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.starts_with("  |") && !l.starts_with("  #"))
+        .collect()
+}
+
+#[test]
+fn the_generators_tour_and_its_python_twin_print_the_same_text() {
+    let corio = run("generators".into(), example("generators"), &[]);
+    let sections = corio.lines.iter().filter(|l| l.starts_with("== ")).count();
+    assert_eq!(sections, 8, "sections a to h:\n{}", corio.text());
+    corio.assert_in_order(&[
+        "== h. throw: raising at the paused yield ==",
+        "  counter caught Reset",
+        "  throw(Reset) -> yielded 1",
+        "  cleanup: counter",
+        "  throw(Stop) -> came back out: Stop",
+        "  delegate caught Reset",
+        "  throw(Reset) before the first resume -> came back out: Reset",
+    ]);
+    if !python_available() {
+        println!("note: python3 is not on the PATH; skipping examples/python/generators.py");
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/generators.py");
+    let python = run("generators.py".into(), "python3", &[&script]);
+    assert_eq!(
+        tour_lines(&corio),
+        tour_lines(&python),
+        "the two tours differ:\n--- corio\n{}\n--- python\n{}",
+        corio.text(),
+        python.text()
+    );
+}
