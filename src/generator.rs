@@ -2,9 +2,9 @@
 //! themselves, handing a value out and receiving one back when resumed.
 //!
 //! The model is Python's generator (`next`/`send`, `yield`, `yield from`,
-//! `throw`, `close`, `StopIteration.value`) and Lua's coroutine (`resume`, `yield`,
-//! `status`, `wrap`, `close`), on a stack of its own: a body may yield from
-//! any depth of ordinary function calls.
+//! `throw`, `close`, `StopIteration.value`) and Lua's coroutine (`resume`,
+//! `yield`, `status`, `wrap`, `close`), on a stack of its own: a body may
+//! yield from any depth of ordinary function calls.
 
 use std::any::Any;
 use std::cell::Cell;
