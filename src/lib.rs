@@ -4,7 +4,7 @@
 //! suspend itself with [`Yielder::yield_`], from any depth of ordinary
 //! function calls, and the caller resumes it with [`Generator::resume`],
 //! passing a value back in. That is Python's generator protocol
-//! (`next`/`send`/`yield`/`yield from`/`close`) and Lua's coroutines
+//! (`next`/`send`/`yield`/`yield from`/`throw`/`close`) and Lua's coroutines
 //! (`resume`/`yield`/`status`/`wrap`), with Rust's ownership: a suspended
 //! generator that is dropped unwinds its stack and runs every destructor.
 //!
@@ -15,6 +15,7 @@
 //! | `x = yield v` | `x = coroutine.yield(v)` | `let x = y.yield_(v)` |
 //! | `r = yield from sub` | — | `let r = y.yield_from(sub)` |
 //! | `StopIteration.value` | last `resume` results | `GeneratorState::Complete(r)` |
+//! | `g.throw(exc)` (raised at the paused `yield`) | — | `g.throw(Box::new(exc))` (unwinds from the paused `yield_`; `catch_unwind` is `except`) |
 //! | `g.close()` (`GeneratorExit`, `finally`) | `coroutine.close(co)` | `g.close()` / `drop(g)` (destructors run) |
 //! | `inspect.getgeneratorstate(g)` | `coroutine.status(co)` | `g.status()` |
 //! | `for x in gen():` | `for x in coroutine.wrap(f)` | `for x in corio::r#gen(f)` |

@@ -93,6 +93,10 @@ mod generators {
         ) -> GeneratorState<u64, &'static str> = Generator::resume;
         let _: fn(&Generator<i32, u64, ()>) -> Status = Generator::status;
         let _: fn(&mut Generator<i32, u64, ()>) = Generator::close;
+        let _: fn(
+            &mut Generator<i32, u64, &'static str>,
+            Box<dyn std::any::Any + Send>,
+        ) -> GeneratorState<u64, &'static str> = Generator::throw;
         let _: fn(&Yielder<i32, u64>, u64) -> i32 = Yielder::yield_;
         // Default type parameters: `Generator` is `Generator<(), (), ()>`.
         let _: fn(&mut Generator, ()) -> GeneratorState<(), ()> = Generator::resume;

@@ -11,6 +11,7 @@ mod soundness;
 mod stacks;
 mod support;
 mod threads;
+mod throw;
 mod unwinding;
 
 use std::hint::black_box;
@@ -101,6 +102,14 @@ const SCENARIOS: &[(&str, fn())] = &[
     (
         "ctrl_c_in_a_task_and_outside_run",
         signals::ctrl_c_in_a_task_and_outside_run,
+    ),
+    (
+        "yield_while_throw_unwinds",
+        throw::yield_while_throw_unwinds,
+    ),
+    (
+        "yield_while_throw_unwinds_in_task",
+        throw::yield_while_throw_unwinds_in_task,
     ),
 ];
 
