@@ -17,6 +17,10 @@
 //! change their timings, and the whole comparison takes about as long as
 //! the slowest program.
 //!
+//! With `--html DIR`, each corio version also draws its run as an HTML
+//! timeline, `DIR/<program>.html` (corio's `CORIO_TRACE_HTML`: the
+//! programs themselves are unchanged).
+//!
 //! It exits with status 1 if any version fails or prints other lines than
 //! corio's ("no" in the last column), so CI can run it. `fetch_urls`'s two
 //! fast fetches finish together and may be printed in either order.
@@ -53,8 +57,31 @@ struct Outcome {
     success: bool,
 }
 
+/// The directory of `--html DIR`, created, if given.
+fn html_dir() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--html" {
+            let Some(dir) = args.next() else {
+                eprintln!("usage: compare [--html DIR]");
+                std::process::exit(2);
+            };
+            let dir = std::path::PathBuf::from(dir);
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                eprintln!("cannot create {}: {e}", dir.display());
+                std::process::exit(2);
+            }
+            return Some(dir);
+        }
+        eprintln!("usage: compare [--html DIR]");
+        std::process::exit(2);
+    }
+    None
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let html = html_dir();
     examples::build_examples();
     let python = has_python();
     if !python {
@@ -74,8 +101,12 @@ fn main() {
             root.join("examples").join(format!("tokio_{program}.rs")),
             root.join("examples/python").join(format!("{program}.py")),
         ];
+        let mut corio = Command::new(examples::example(program));
+        if let Some(dir) = &html {
+            corio.env("CORIO_TRACE_HTML", dir.join(format!("{program}.html")));
+        }
         let mut commands = vec![
-            ("corio", Command::new(examples::example(program))),
+            ("corio", corio),
             (
                 "tokio",
                 Command::new(examples::example(&format!("tokio_{program}"))),
@@ -134,6 +165,12 @@ fn main() {
     );
     for line in &not_counted {
         println!("  not counted above: {line}");
+    }
+    if let Some(dir) = &html {
+        println!(
+            "  HTML timelines of the corio versions: {}/<program>.html",
+            dir.display()
+        );
     }
     if failures > 0 {
         eprintln!("{failures} run(s) failed or printed other lines than corio");
