@@ -98,10 +98,15 @@ use crate::net::TcpStream;
 /// # drop(for_another_task);
 /// ```
 pub fn agent() -> Agent {
-    agent_with(Config::default())
+    // ureq's default reads HTTP_PROXY and friends; this connector cannot
+    // tunnel through a proxy, so the default here is a direct connection.
+    agent_with(Agent::config_builder().proxy(None).build())
 }
 
 /// A `ureq::Agent` with `config` on corio sockets and corio's resolver.
+/// Requests that `config` routes through a proxy fail (see
+/// [`CorioConnector`]'s errors): start from `Agent::config_builder()
+/// .proxy(None)`.
 ///
 /// # Examples
 ///
@@ -109,6 +114,7 @@ pub fn agent() -> Agent {
 /// use std::time::Duration;
 ///
 /// let config = ureq::Agent::config_builder()
+///     .proxy(None)
 ///     .timeout_global(Some(Duration::from_secs(10)))
 ///     .build();
 /// let agent = corio::ureq::agent_with(config);
@@ -124,6 +130,14 @@ pub fn agent_with(config: Config) -> Agent {
 /// It is the first link of a connector chain (it makes the connection
 /// itself) and ignores a transport handed in. Each address ureq's
 /// resolver found is tried in turn within the connect timeout.
+///
+/// # Errors
+///
+/// A request the config sends through a proxy (`Config::proxy`, not
+/// bypassed by its no-proxy list) fails with an `Error::Io` of kind
+/// `Unsupported`: this connector connects directly only. [`agent`] sets
+/// no proxy; a config built from `Config::default()` takes one from the
+/// `HTTP_PROXY` environment variables.
 ///
 /// # Examples
 ///
@@ -145,6 +159,13 @@ impl Connector<()> for CorioConnector {
         _chained: Option<()>,
     ) -> Result<Option<CorioTransport>, ::ureq::Error> {
         let config = details.config;
+        if config.proxy().is_some_and(|p| !p.is_no_proxy(details.uri)) {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "corio::ureq connects directly: build the agent's config with .proxy(None)",
+            )
+            .into());
+        }
         let deadline = details
             .timeout
             .not_zero()

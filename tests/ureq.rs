@@ -24,6 +24,7 @@ use corio::ureq::{CorioConnector, CorioResolver, CorioTransport};
 /// Generous limits: a broken transport fails a test instead of hanging it.
 fn agent() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
+        .proxy(None) // whatever HTTP_PROXY says: loopback only
         .timeout_global(Some(Duration::from_secs(30)))
         .http_status_as_error(false)
         .build();
@@ -155,6 +156,7 @@ fn ureqs_default_transport_in_a_task_freezes_every_task() {
         corio::yield_now(); // the server task is parked in accept now
         let plain = ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
+                .proxy(None)
                 .timeout_global(Some(Duration::from_millis(300)))
                 .build(),
         );
@@ -288,6 +290,7 @@ fn a_silent_server_gives_ureqs_timeout_while_the_loop_runs_on() {
             }
         });
         let config = ureq::Agent::config_builder()
+            .proxy(None)
             .timeout_recv_response(Some(Duration::from_millis(200)))
             .build();
         let result = corio::ureq::agent_with(config)
@@ -349,6 +352,16 @@ fn refused_connections_tls_and_bad_urls_are_errors_not_panics() {
         corio::spawn(move || drop(listener.accept()));
         assert!(agent.get(&format!("https://{addr}/")).call().is_err());
         assert!(agent.get("ftp://127.0.0.1/").call().is_err());
+        // A proxy it cannot tunnel through is refused, not bypassed.
+        let proxy = ureq::Proxy::new(&format!("http://{addr}")).unwrap();
+        let config = ureq::Agent::config_builder().proxy(Some(proxy)).build();
+        let proxied = corio::ureq::agent_with(config)
+            .get(&format!("http://{addr}/"))
+            .call();
+        assert!(
+            matches!(&proxied, Err(ureq::Error::Io(e)) if e.kind() == io::ErrorKind::Unsupported),
+            "{proxied:?}"
+        );
         assert!(agent.get("not a url").call().is_err());
     });
 }
