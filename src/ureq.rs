@@ -62,7 +62,10 @@
 //!   connector from `ureq::unversioned::transport`, after enabling ureq's
 //!   `rustls` feature in your own manifest); corio's tests do not exercise
 //!   that.
-//! - SOCKS and HTTP `CONNECT` proxies: not handled by [`CorioConnector`].
+//! - Proxies: [`CorioConnector`] connects directly, and refuses a request
+//!   its config would send through a proxy.
+//! - Each connection holds a second descriptor (a `dup`) for ureq's
+//!   `Agent::shutdown`, which may run on another thread.
 //! - `timeout_resolve`: the lookup on the blocking pool is not cut short
 //!   (the task parks meanwhile; the other timeouts apply as usual).
 //! - ureq's `unversioned` module (the `Connector`, `Transport` and
@@ -86,8 +89,9 @@ use ::ureq::unversioned::transport::{
 
 use crate::net::TcpStream;
 
-/// A `ureq::Agent` with ureq's default [`Config`] on corio sockets and
-/// corio's resolver; see the [module docs](self).
+/// A `ureq::Agent` with ureq's default [`Config`] except for proxies
+/// (none: ureq's default takes one from `HTTP_PROXY`), on corio sockets
+/// and corio's resolver; see the [module docs](self).
 ///
 /// # Examples
 ///
@@ -203,7 +207,8 @@ impl Connector<()> for CorioConnector {
 ///
 /// ureq requires `Transport: Send + Sync`. corio's `TcpStream` is `Send`
 /// (a socket may move to another thread's runtime) but not `Sync`: its
-/// registration with the event loop is per-thread state. The stream is
+/// timeouts and its registration with an event loop live in `Cell`s that
+/// `&self` methods change. The stream is
 /// kept in a `std::sync::Mutex`, which is `Sync` for any `Send` content,
 /// and the mutex is never locked: every `Transport` method that touches
 /// the stream takes `&mut self`, so [`Mutex::get_mut`] reaches it through
