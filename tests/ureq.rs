@@ -259,6 +259,7 @@ fn host_names_are_resolved_on_the_blocking_pool() {
         assert_eq!(response.body_mut().read_to_string().unwrap(), "by name");
         addr.port()
     });
+    corio::net::set_resolve_hook(None);
     corio::retire_blocking_threads(); // glibc's per-thread resolver state
     let lookups = LOOKUPS.lock().unwrap();
     let ours: Vec<_> = lookups.iter().filter(|(_, p, _)| *p == port).collect();
