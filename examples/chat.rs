@@ -15,7 +15,10 @@
 //! The page also takes `?nick=ann&say=hello` to join and speak on its own
 //! (used for a headless-browser check). A new connection that sends `GET `
 //! within 250 ms is HTTP; one that stays silent is a terminal, which then
-//! gets the `nick? ` prompt.
+//! gets the `nick? ` prompt. One port keeps the URL and the `nc` command
+//! the same; the price is that a terminal's prompt comes a quarter of a
+//! second late. A browser member gets the server's goodbye as a last text
+//! message and then a close frame with code 1001 ("going away").
 //!
 //! # Protocol
 //!
