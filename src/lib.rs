@@ -138,6 +138,14 @@
 //! task (or block a plain thread) until one arrives, and every waiter in
 //! every runtime of the process sees it.
 //!
+//! # A blocking HTTP client, concurrent
+//!
+//! With the cargo feature `ureq`, `corio::ureq::agent()` builds a
+//! `ureq::Agent` on corio sockets and corio's resolver: ureq's blocking
+//! calls then park the task, so requests in different tasks overlap.
+//! (A plain `ureq::get` in a task blocks the whole loop; the module docs
+//! say why.)
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
 //! # Child processes
@@ -158,6 +166,7 @@
 //! | call in a destructor of a stack being cancelled | outcome |
 //! |---|---|
 //! | socket (TCP, UDP, Unix), child-process pipe ([`process::ChildStdout`] and the others) or [`io::Registered`] I/O, [`process::Child::wait`] (and so `Command::output` / `status`), that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
+//! | a request of a `ureq::Agent` from `corio::ureq::agent` (feature `ureq`) that would wait on its socket | ureq's `Error::Io` at once, from the socket row above |
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | local or [`shared`](sync::shared) channel `recv` / `send`, [`oneshot`](sync::shared::oneshot) `recv`, that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
@@ -247,6 +256,8 @@ pub mod sync;
 mod thread;
 pub mod trace;
 mod unstarted;
+#[cfg(feature = "ureq")]
+pub mod ureq;
 
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};
 pub use runtime::{
