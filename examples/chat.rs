@@ -1,7 +1,24 @@
-//! A line-based TCP chat room written as plain blocking-style code on corio
-//! tasks. Run `cargo run --release --example chat -- [addr]` (the default
-//! address is 127.0.0.1:7878; port 0 picks a free one) and connect a few
-//! terminals with `nc 127.0.0.1 7878`.
+//! A line-based chat room written as plain blocking-style code on corio
+//! tasks, for terminals and browsers at once. Run
+//! `cargo run --release --example chat -- [addr]` (the default address is
+//! 127.0.0.1:7878; port 0 picks a free one), connect a few terminals with
+//! `nc 127.0.0.1 7878`, and open `http://127.0.0.1:7878/` in a browser or
+//! two: everyone is in the same room.
+//!
+//! # Browsers
+//!
+//! The same port serves HTTP (see `chat/web.rs`): `GET /` is one
+//! self-contained page (`chat/page.html`, no external assets), and
+//! `GET /ws` a WebSocket (tungstenite, over `corio::net::TcpStream`
+//! unchanged) whose text messages are the protocol's lines: the page sends
+//! the nickname, then what the user types, and shows every line it gets.
+//! The page also takes `?nick=ann&say=hello` to join and speak on its own
+//! (used for a headless-browser check). A new connection that sends `GET `
+//! within 250 ms is HTTP; one that stays silent is a terminal, which then
+//! gets the `nick? ` prompt. One port keeps the URL and the `nc` command
+//! the same; the price is that a terminal's prompt comes a quarter of a
+//! second late. A browser member gets the server's goodbye as a last text
+//! message and then a close frame with code 1001 ("going away").
 //!
 //! # Protocol
 //!
@@ -23,13 +40,15 @@
 //! would block parks only this task). One *room* task owns the member list,
 //! fed [`Event`]s through a `corio::sync::channel`, so nothing needs a lock.
 //! Each client has a bounded outbox channel drained by its own *writer*
-//! task, so a socket that is slow to write holds up nobody else.
+//! task, so a socket that is slow to write holds up nobody else. A browser
+//! member is the same to the room: its reader yields WebSocket messages as
+//! lines, its writer sends lines as WebSocket messages.
 //!
 //! **Slow clients are dropped.** The room never waits: it offers each line
 //! to a member's outbox with `try_send`. A member whose outbox is full (it
 //! stopped reading until its socket buffers and 128 queued lines filled up)
 //! is removed at once: its socket is shut down, the others hear
-//! `* <nick> left`, and a note goes to stderr.
+//! `* <nick> left`, and a note goes to stderr. Browsers alike.
 //!
 //! **Ctrl-C stops it gracefully** (so does `SIGTERM`). The signals are
 //! taken over with `corio::signal::Signals` before the server says it
@@ -47,6 +66,9 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
+
+#[path = "chat/web.rs"]
+mod web;
 
 use corio::net::{TcpListener, TcpStream};
 use corio::signal::Signals;
@@ -67,6 +89,10 @@ const GOODBYE: &str = "* server shutting down\n";
 
 /// A line on its way to clients, newline included; shared by a broadcast.
 type Line = Rc<str>;
+
+/// A line a client sent, or why it was refused (a reply line, without
+/// its newline).
+type LineResult = Result<String, &'static str>;
 
 /// What client tasks (and, at the end, the main task) tell the room task;
 /// each names the client by its id.
@@ -235,13 +261,26 @@ fn offer(members: &Members, line: &Line, to: &dyn Fn(u64) -> bool) -> Vec<u64> {
     chosen.filter(|(_, m)| full(m)).map(|(&id, _)| id).collect()
 }
 
-/// A client task: runs the session, then leaves and lets the writer finish.
+/// A client task: tells a browser from a terminal, runs the session, then
+/// leaves and lets the writer finish.
 fn client(id: u64, peer: SocketAddr, stream: TcpStream, events: &Sender<Event>) {
     let stream = Rc::new(stream);
+    let mut upgraded = match web::is_http(&stream) {
+        Ok(false) => None,
+        Ok(true) => match web::serve(&stream) {
+            Some(upgraded) => Some(upgraded),
+            None => return, // a page or an error was served
+        },
+        Err(_) => return,
+    };
     let (outbox, queued) = channel(OUTBOX_LINES);
     let writer = corio::spawn({
         let stream = Rc::clone(&stream);
-        move || write_out(&stream, &queued)
+        let closing = upgraded.as_ref().map(|u| u.closing.clone());
+        move || match closing {
+            None => write_out(&stream, &queued),
+            Some(closing) => web::write_out(&stream, &queued, &closing),
+        }
     });
     let connection = Member {
         nick: None,
@@ -252,34 +291,44 @@ fn client(id: u64, peer: SocketAddr, stream: TcpStream, events: &Sender<Event>) 
     if events.send(Event::Connect(id, connection)).is_err() {
         return; // the room is gone: the server is stopping
     }
-    if let Err(e) = session(id, &stream, &outbox, events) {
+    let mut lines = Lines {
+        reader: BufReader::new(&*stream),
+        line: Vec::new(),
+        skipping: false,
+    };
+    let mut next = || match upgraded.as_mut() {
+        None => lines.next(),
+        Some(socket) => socket.next(),
+    };
+    if let Err(e) = session(id, &mut next, &outbox, events) {
         eprintln!("chat: connection {peer} ended: {e}");
     }
+    let browser = upgraded.is_some();
     let _ = events.send(Event::Leave(id));
     drop(outbox); // the writer stops once the room drops its sender too
     let _ = corio::timeout(LINGER, move || writer.join());
+    if browser {
+        // Unread frames at close would reset the connection and could
+        // destroy the close frame before the browser reads it.
+        web::drain(&stream);
+    }
     let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// One connection's conversation, from the nickname prompt to leaving.
+/// `next` gives the connection's lines (from a socket or a WebSocket).
 fn session(
     id: u64,
-    stream: &TcpStream,
+    next: &mut dyn FnMut() -> io::Result<Option<LineResult>>,
     outbox: &Sender<Line>,
     events: &Sender<Event>,
 ) -> io::Result<()> {
     let gone = || io::Error::new(io::ErrorKind::BrokenPipe, "connection closing");
     let tell = |text: &str| outbox.send(Line::from(text)).map_err(|_| gone());
     let event = |e: Event| events.send(e).map_err(|_| gone());
-    let reader = BufReader::new(stream);
-    let mut lines = Lines {
-        reader,
-        line: Vec::new(),
-        skipping: false,
-    };
     loop {
         tell("nick? ")?;
-        let nick = match lines.next()? {
+        let nick = match next()? {
             None => return Ok(()),
             Some(Err(problem)) => {
                 tell(&format!("{problem}\n"))?;
@@ -300,7 +349,7 @@ fn session(
             None => return Ok(()), // shutting down: the goodbye is on its way
         }
     }
-    while let Some(line) = lines.next()? {
+    while let Some(line) = next()? {
         match line.as_deref() {
             Err(problem) => tell(&format!("{problem}\n"))?,
             Ok("/quit") => return tell("* bye\n"),
@@ -368,7 +417,7 @@ impl Lines<'_> {
     /// The next line: `Ok(Some(Err(why)))` for one that is too long
     /// (reported as soon as it passes the limit) or not UTF-8, `Ok(None)`
     /// at end of stream. An unfinished last line is dropped.
-    fn next(&mut self) -> io::Result<Option<Result<String, &'static str>>> {
+    fn next(&mut self) -> io::Result<Option<LineResult>> {
         loop {
             let chunk = self.reader.fill_buf()?;
             if chunk.is_empty() {

@@ -1,7 +1,9 @@
 //! Runs each program from the articles in its three versions (corio,
-//! tokio, Python asyncio) and prints one table: wall time, peak memory, and
-//! whether the output matches corio's line for line once numbers (clock
-//! times, timings) are masked.
+//! tokio, Python asyncio) and prints one table: wall time, peak memory,
+//! the lines of code of the version's own source file (counted here, from
+//! the file: lines that are neither blank nor comments, that is Rust `//`
+//! lines, Python `#` lines and docstrings), and whether the output matches
+//! corio's line for line once numbers (clock times, timings) are masked.
 //!
 //! ```sh
 //! cargo run --release --example compare
@@ -14,6 +16,10 @@
 //! same time: they mostly sleep, so running them side by side does not
 //! change their timings, and the whole comparison takes about as long as
 //! the slowest program.
+//!
+//! With `--html DIR`, each corio version also draws its run as an HTML
+//! timeline, `DIR/<program>.html` (corio's `CORIO_TRACE_HTML`: the
+//! programs themselves are unchanged).
 //!
 //! It exits with status 1 if any version fails or prints other lines than
 //! corio's ("no" in the last column), so CI can run it. `fetch_urls`'s two
@@ -35,7 +41,13 @@ use std::time::{Duration, Instant};
 
 /// The programs compared, by example name (tokio twin: `tokio_<name>`,
 /// Python twin: `examples/python/<name>.py`).
-const PROGRAMS: [&str; 4] = ["say_after", "coffee_shop", "resource_manager", "fetch_urls"];
+const PROGRAMS: [&str; 5] = [
+    "say_after",
+    "coffee_shop",
+    "resource_manager",
+    "fetch_urls",
+    "scraper",
+];
 
 /// What one run of one version produced.
 struct Outcome {
@@ -45,8 +57,31 @@ struct Outcome {
     success: bool,
 }
 
+/// The directory of `--html DIR`, created, if given.
+fn html_dir() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--html" {
+            let Some(dir) = args.next() else {
+                eprintln!("usage: compare [--html DIR]");
+                std::process::exit(2);
+            };
+            let dir = std::path::PathBuf::from(dir);
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                eprintln!("cannot create {}: {e}", dir.display());
+                std::process::exit(2);
+            }
+            return Some(dir);
+        }
+        eprintln!("usage: compare [--html DIR]");
+        std::process::exit(2);
+    }
+    None
+}
+
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let html = html_dir();
     examples::build_examples();
     let python = has_python();
     if !python {
@@ -54,14 +89,24 @@ fn main() {
     }
 
     println!(
-        "{:<18} {:<7} {:>9} {:>12}  same output as corio",
-        "program", "version", "wall", "peak RSS"
+        "{:<18} {:<7} {:>9} {:>12} {:>22}  same output as corio",
+        "program", "version", "wall", "peak RSS", "code lines, own file*"
     );
-    println!("{}", "-".repeat(72));
+    println!("{}", "-".repeat(96));
     let mut failures = 0;
+    let mut not_counted = Vec::new();
     for program in PROGRAMS {
+        let sources = [
+            root.join("examples").join(format!("{program}.rs")),
+            root.join("examples").join(format!("tokio_{program}.rs")),
+            root.join("examples/python").join(format!("{program}.py")),
+        ];
+        let mut corio = Command::new(examples::example(program));
+        if let Some(dir) = &html {
+            corio.env("CORIO_TRACE_HTML", dir.join(format!("{program}.html")));
+        }
         let mut commands = vec![
-            ("corio", Command::new(examples::example(program))),
+            ("corio", corio),
             (
                 "tokio",
                 Command::new(examples::example(&format!("tokio_{program}"))),
@@ -69,7 +114,7 @@ fn main() {
         ];
         if python {
             let mut command = Command::new("python3");
-            command.arg(root.join("examples/python").join(format!("{program}.py")));
+            command.arg(&sources[2]);
             commands.push(("python", command));
         }
         // Side by side: each thread runs one version.
@@ -84,7 +129,16 @@ fn main() {
                 .collect()
         });
         let reference = &runs[0].1.lines;
-        for (version, outcome) in &runs {
+        for ((version, outcome), source) in runs.iter().zip(&sources) {
+            let counted = match code_lines(source) {
+                Ok(n) => n.to_string(),
+                Err(e) => format!("? ({e})"),
+            };
+            for included in included_files(source) {
+                let n = code_lines(&included).map_or("?".to_string(), |n| n.to_string());
+                let name = included.strip_prefix(root).unwrap_or(&included).display();
+                not_counted.push(format!("{program} ({version}) includes {name}: {n} more"));
+            }
             let same = if !outcome.success {
                 failures += 1;
                 "FAILED (non-zero exit)"
@@ -95,19 +149,80 @@ fn main() {
                 "no"
             };
             println!(
-                "{:<18} {:<7} {:>7.2} s {:>8} KiB  {}",
+                "{:<18} {:<7} {:>7.2} s {:>8} KiB {:>22}  {}",
                 program,
                 version,
                 outcome.wall.as_secs_f64(),
                 outcome.peak_rss_kib,
+                counted,
                 same
             );
         }
+    }
+    println!(
+        "\n* code lines: lines of the version's own source file that are neither blank \
+         nor comments (Rust `//`, `///`, `//!` lines; Python `#` lines and docstrings)"
+    );
+    for line in &not_counted {
+        println!("  not counted above: {line}");
+    }
+    if let Some(dir) = &html {
+        println!(
+            "  HTML timelines of the corio versions: {}/<program>.html",
+            dir.display()
+        );
     }
     if failures > 0 {
         eprintln!("{failures} run(s) failed or printed other lines than corio");
         std::process::exit(1);
     }
+}
+
+/// Three double quotes: a Python docstring's delimiter.
+const TRIPLE_QUOTE: &str = "\"\"\"";
+
+/// The lines of the source file at `path` that are code: not blank, and
+/// not comments (Rust: lines starting with `//`; Python: lines starting
+/// with `#`, and docstrings, the string literals that open a line with
+/// triple quotes). The examples use no `/* */` block comments.
+fn code_lines(path: &Path) -> std::io::Result<usize> {
+    let text = std::fs::read_to_string(path)?;
+    let python = path.extension().is_some_and(|e| e == "py");
+    let mut count = 0;
+    let mut in_docstring = false;
+    for line in text.lines().map(str::trim) {
+        if in_docstring {
+            in_docstring = !line.contains(TRIPLE_QUOTE);
+            continue;
+        }
+        if line.is_empty() || (!python && line.starts_with("//")) {
+            continue;
+        }
+        if python && line.starts_with('#') {
+            continue;
+        }
+        if python && line.starts_with(TRIPLE_QUOTE) {
+            // One line (`"""Does this."""`) or the first of several.
+            in_docstring = !line[3..].contains(TRIPLE_QUOTE);
+            continue;
+        }
+        count += 1;
+    }
+    Ok(count)
+}
+
+/// The other source files a Rust example pulls in with `#[path = "..."]`:
+/// their lines are not in its count, and the table says so below it.
+fn included_files(path: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("#[path = \""))
+        .filter_map(|rest| rest.split_once('"'))
+        .map(|(file, _)| dir.join(file))
+        .collect()
 }
 
 fn has_python() -> bool {

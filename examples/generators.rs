@@ -1,5 +1,7 @@
 //! A guided tour of corio for readers who know Python generators and Lua
 //! coroutines; run it with `cargo run --release --example generators`.
+//! Sections a to h: send, return values, yielding from nested calls,
+//! delegation, close, status, iteration, and throw.
 //!
 //! Each section prints a title, the Python it mirrors (`|` lines), notes on
 //! where the languages differ (`#` lines), then what the corio code prints.
@@ -7,7 +9,9 @@
 //! `#` lines, the two programs print the same text.
 
 use corio::{Generator, GeneratorState, Status, Yielder, r#gen};
+use std::any::Any;
 use std::fmt::{Debug, Display};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 /// Prints a section: its title (the first line of `text`), then the Python
 /// snippet it mirrors (the remaining lines).
@@ -252,6 +256,106 @@ list(itertools.islice(fibonacci(), 10))
     println!("  {:?}", fibonacci.take(10).collect::<Vec<_>>());
 }
 
+/// What section h throws in: Python's `class Reset(Exception)`.
+struct Reset;
+
+/// And a second one, which the body does not catch.
+struct Stop;
+
+/// The name of a payload section h threw, like `type(e).__name__`.
+fn payload_name(payload: &(dyn Any + Send)) -> &'static str {
+    if payload.is::<Reset>() {
+        "Reset"
+    } else if payload.is::<Stop>() {
+        "Stop"
+    } else {
+        "something else"
+    }
+}
+
+/// Throws `payload` in and describes the outcome the way the Python twin does.
+fn throw_and_show<Y: Display, R: Debug>(
+    g: &mut Generator<(), Y, R>,
+    payload: Box<dyn Any + Send>,
+) -> String {
+    match catch_unwind(AssertUnwindSafe(|| g.throw(payload))) {
+        Ok(state) => show(state),
+        Err(escaped) => format!("came back out: {}", payload_name(&*escaped)),
+    }
+}
+
+/// Counts up from 1; a thrown `Reset` starts it again, anything else ends
+/// it (and its cleanup guard runs on the way out).
+fn counter(name: &'static str) -> Generator<(), u32> {
+    Generator::new(move |y, ()| {
+        let _finally = Cleanup(name);
+        let mut n = 0;
+        loop {
+            n += 1;
+            // `try: yield n` / `except Reset:` is a catch_unwind around the yield.
+            match catch_unwind(AssertUnwindSafe(|| y.yield_(n))) {
+                Ok(()) => {}
+                Err(payload) if payload.is::<Reset>() => {
+                    println!("  {name} caught Reset");
+                    n = 0;
+                }
+                Err(other) => resume_unwind(other),
+            }
+        }
+    })
+}
+
+fn throw() {
+    section(
+        r#"h. throw: raising at the paused yield
+class Reset(Exception): pass
+def counter(name):
+    try:
+        n = 0
+        while True:
+            n += 1
+            try:
+                yield n
+            except Reset:
+                print(f"{name} caught Reset")
+                n = 0
+    finally:
+        print("cleanup:", name)
+"#,
+    );
+    note("g.throw(Box::new(Reset)) unwinds from the paused yield_; catch_unwind is the except");
+    let mut g = counter("counter");
+    println!("  resume -> {}", show(g.resume(())));
+    println!("  resume -> {}", show(g.resume(())));
+    println!(
+        "  throw(Reset) -> {}",
+        throw_and_show(&mut g, Box::new(Reset))
+    );
+    println!(
+        "  throw(Stop) -> {}",
+        throw_and_show(&mut g, Box::new(Stop))
+    );
+    println!("  status after throw: {:?}", g.status());
+
+    println!("  through yield from: the innermost generator gets the throw first");
+    let mut delegator =
+        Generator::new(|y: &Yielder<(), u32>, ()| y.yield_from(counter("delegate")));
+    println!("  resume -> {}", show(delegator.resume(())));
+    println!(
+        "  throw(Reset) -> {}",
+        throw_and_show(&mut delegator, Box::new(Reset))
+    );
+    println!("  close()");
+    delegator.close();
+
+    let mut unstarted = counter("never started");
+    println!(
+        "  throw(Reset) before the first resume -> {}",
+        throw_and_show(&mut unstarted, Box::new(Reset))
+    );
+    println!("  status after throw: {:?}", unstarted.status());
+}
+
 fn main() {
     println!("Generators in Python and corio, side by side");
     send_running_average();
@@ -261,4 +365,5 @@ fn main() {
     close_and_drop();
     status();
     iterator();
+    throw();
 }

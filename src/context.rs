@@ -349,7 +349,9 @@ fn install_panic_hook_now() {
 /// Marks the stack executing now as possibly unwinding: inside a task the
 /// active context (a generator's or the task's own); outside tasks, where
 /// the chain is not kept, the panic's address is remembered instead.
-fn note_panic() {
+/// Called by the panic hook, and by `Generator::throw` for the payloads it
+/// raises with `resume_unwind` (which does not run the hook).
+pub(crate) fn note_panic() {
     let active = ACTIVE.get();
     if outside_tasks(active) {
         let here = 0u8;

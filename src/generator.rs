@@ -2,10 +2,11 @@
 //! themselves, handing a value out and receiving one back when resumed.
 //!
 //! The model is Python's generator (`next`/`send`, `yield`, `yield from`,
-//! `close`, `StopIteration.value`) and Lua's coroutine (`resume`, `yield`,
-//! `status`, `wrap`, `close`), on a stack of its own: a body may yield from
-//! any depth of ordinary function calls.
+//! `throw`, `close`, `StopIteration.value`) and Lua's coroutine (`resume`,
+//! `yield`, `status`, `wrap`, `close`), on a stack of its own: a body may
+//! yield from any depth of ordinary function calls.
 
+use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
 use std::io;
@@ -33,9 +34,9 @@ pub enum GeneratorState<Y, R> {
 /// Where a generator is in its life, like Lua's `coroutine.status`.
 ///
 /// ```text
-///  Created --resume--> Running --yield_--> Suspended --resume--> Running ...
+///  Created --resume--> Running --yield_--> Suspended --resume/throw--> Running ...
 ///     |                   |                    |
-///     | close/drop        | return or panic    | close/drop (unwinds)
+///     | close/drop/throw  | return or panic    | close/drop (unwinds)
 ///     v                   v                    v
 ///  Complete <-------------+--------------------+
 /// ```
@@ -50,7 +51,8 @@ pub enum Status {
     /// "generator already executing" and Lua's resuming a running coroutine
     /// are compile errors in Rust.
     Running,
-    /// Returned, panicked or was closed; it cannot be resumed again.
+    /// Returned, panicked (a payload from [`Generator::throw`] that escaped
+    /// counts) or was closed; it cannot be resumed again.
     Complete,
 }
 
@@ -94,7 +96,7 @@ pub enum Status {
 /// std::thread::spawn(move || drop(g)); // error: `Generator` is not `Send`
 /// ```
 pub struct Generator<I = (), Y = (), R = ()> {
-    coroutine: Coroutine<I, Y, R, PooledStack>,
+    coroutine: Coroutine<Sent<I>, Y, R, PooledStack>,
     /// The header at the top of the slot `coroutine` runs on; written
     /// before the coroutine is built and live as long as it.
     header: NonNull<GeneratorHeader>,
@@ -209,7 +211,7 @@ fn build<I, Y, R, F>(
     stack: PooledStack,
     header: NonNull<GeneratorHeader>,
     body: F,
-) -> Coroutine<I, Y, R, PooledStack>
+) -> Coroutine<Sent<I>, Y, R, PooledStack>
 where
     F: FnOnce(&Yielder<I, Y>, I) -> R + 'static,
     I: 'static,
@@ -219,8 +221,13 @@ where
     // Dropped unrun, the body goes back to the owner's stack (see
     // `crate::unstarted`): `close` drops it there.
     let mut body = Unstarted::new(body);
-    Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: I| {
+    Coroutine::with_stack(stack, move |raw: &RawYielder<I, Y>, input: Sent<I>| {
         let body = body.take();
+        // `throw` never starts a body: an unstarted generator is closed
+        // and the payload raised in the caller instead.
+        let Sent::Value(input) = input else {
+            unreachable!("corio: a generator body is started only by resume")
+        };
         // SAFETY: the header was written before the coroutine was built
         // and lives in the slot this body runs on.
         let context = &unsafe { header.as_ref() }.context;
@@ -239,6 +246,15 @@ where
         let _leave = LeaveOnExit(header);
         body(&yielder, input)
     })
+}
+
+/// What a switch into a generator hands the body's pending `yield_`: the
+/// next input (`resume`), or a payload to raise there (`throw`).
+enum Sent<I> {
+    /// `resume(input)`: `yield_` returns it.
+    Value(I),
+    /// `throw(payload)`: `yield_` unwinds with it.
+    Thrown(Box<dyn Any + Send>),
 }
 
 /// Pops a generator off the chain of executing stacks when its body
@@ -319,7 +335,102 @@ impl<I, Y, R> Generator<I, Y, R> {
         // pushes itself once it runs and pops itself before switching back
         // (`yield_`, and the body's root in `build`), so nothing happens
         // here around the switch.
-        match self.coroutine.resume(input) {
+        match self.coroutine.resume(Sent::Value(input)) {
+            CoroutineResult::Yield(value) => GeneratorState::Yielded(value),
+            CoroutineResult::Return(value) => GeneratorState::Complete(value),
+        }
+    }
+
+    /// Raises `payload` inside the generator, at its pending
+    /// [`Yielder::yield_`], and runs the body on from there: Python's
+    /// `g.throw(exc)` (PEP 342). The unwinding starts with
+    /// [`std::panic::resume_unwind`] on the generator's stack, so the panic
+    /// hook does not run and nothing is printed.
+    ///
+    /// - The body may catch it (`std::panic::catch_unwind`) and go on: if it
+    ///   then yields, `throw` returns [`GeneratorState::Yielded`]; if it
+    ///   returns, [`GeneratorState::Complete`].
+    /// - If the payload (or any panic raised while handling it) leaves the
+    ///   body, it comes out of `throw` unchanged, as a panic comes out of
+    ///   [`Generator::resume`], and the generator is complete. Destructors
+    ///   on the generator's stack run on the way, as for any panic, and may
+    ///   park the task as usual.
+    /// - A generator that never started is not run at all: its body is
+    ///   dropped unrun, the generator is complete, and `payload` is raised
+    ///   at once in the caller (Python raises in the caller too).
+    /// - While the body delegates with [`Yielder::yield_from`], the payload
+    ///   goes to the innermost delegate first; whatever that delegate does
+    ///   with it (yield, return, or let it escape) continues in the
+    ///   delegator, as PEP 380 says.
+    ///
+    /// Any payload may be thrown, [`crate::Cancelled`] included (asyncio
+    /// cancels a task by throwing `CancelledError` into its coroutine). A
+    /// `Cancelled` can only come from catching one, and it keeps the stacks
+    /// it was first raised on marked as cancel-unwinding for as long as it
+    /// lives, wherever it is thrown: throwing moves it, it neither starts
+    /// nor ends a cancellation. A body that swallows one does not stop
+    /// its task's cancellation either: the task's next park raises it again.
+    ///
+    /// A throw from a destructor while the thread unwinds (inside a
+    /// cancelled task's cleanup, say) works, with one limit shared with any
+    /// panic a body catches there: corio cannot tell a yield after the
+    /// catch from a yield in the middle of the unwinding, so a body that
+    /// catches the payload and then yields aborts the process (see
+    /// [`Generator::close`] on yields during unwinding). Returning, or
+    /// letting the payload escape, is fine; the destructor must then catch
+    /// what comes out of `throw`, as it must catch any panic.
+    ///
+    /// # Panics
+    ///
+    /// - With `payload` (or whatever the body raised instead) when it
+    ///   leaves the body, or at once if the generator had not started.
+    /// - If the generator is already complete, as `resume` does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::panic::{self, AssertUnwindSafe};
+    /// use corio::{Generator, GeneratorState, Status};
+    ///
+    /// /// What the caller throws in: "start again from zero".
+    /// struct Reset;
+    ///
+    /// let mut counter = Generator::<(), u32, ()>::new(|y, ()| {
+    ///     let mut n = 0;
+    ///     loop {
+    ///         n += 1;
+    ///         // Python: `try: yield n` / `except Reset: n = 0`.
+    ///         let step = panic::catch_unwind(AssertUnwindSafe(|| y.yield_(n)));
+    ///         match step {
+    ///             Ok(()) => {}
+    ///             Err(payload) if payload.is::<Reset>() => n = 0,
+    ///             Err(other) => panic::resume_unwind(other),
+    ///         }
+    ///     }
+    /// });
+    /// assert_eq!(counter.resume(()), GeneratorState::Yielded(1));
+    /// assert_eq!(counter.resume(()), GeneratorState::Yielded(2));
+    /// assert_eq!(counter.throw(Box::new(Reset)), GeneratorState::Yielded(1));
+    ///
+    /// // A payload the body does not catch comes back out, and the
+    /// // generator is finished.
+    /// let escaped = panic::catch_unwind(AssertUnwindSafe(|| counter.throw(Box::new("stop"))));
+    /// assert_eq!(*escaped.unwrap_err().downcast::<&str>().unwrap(), "stop");
+    /// assert_eq!(counter.status(), Status::Complete);
+    /// ```
+    pub fn throw(&mut self, payload: Box<dyn Any + Send>) -> GeneratorState<Y, R> {
+        if self.coroutine.done() {
+            resume_after_completion();
+        }
+        if !self.coroutine.started() {
+            // Python raises a throw into an unstarted generator in the
+            // caller, and the generator is closed without running.
+            self.close();
+            raise(payload);
+        }
+        // The body raises it in `yield_` (`Thrown`); an escape comes back
+        // through corosensei as a panic of the body does.
+        match self.coroutine.resume(Sent::Thrown(payload)) {
             CoroutineResult::Yield(value) => GeneratorState::Yielded(value),
             CoroutineResult::Return(value) => GeneratorState::Complete(value),
         }
@@ -489,7 +600,18 @@ where
     Generator::new(move |yielder, ()| body(yielder))
 }
 
-type RawYielder<I, Y> = corosensei::Yielder<I, Y>;
+/// corosensei's yielder of a generator with input `I` and yield `Y`.
+type RawYielder<I, Y> = corosensei::Yielder<Sent<I>, Y>;
+
+/// Unwinds from here with a payload handed in by [`Generator::throw`], as
+/// a panic starting here would (the stacks it may unwind are marked, see
+/// [`context::note_panic`]), without running the panic hook.
+#[cold]
+#[inline(never)]
+fn raise(payload: Box<dyn Any + Send>) -> ! {
+    context::note_panic();
+    std::panic::resume_unwind(payload)
+}
 
 /// The [`ParentSwitch`] of a generator with input `I` and yield `Y`: runs
 /// `f` on the stack of whoever resumed the generator.
@@ -545,6 +667,8 @@ impl<I, Y> Yielder<I, Y> {
     ///   of their own, and a yield there would suspend the wrong stack.
     ///   Hand their results back to the body and yield them from there.
     /// - If the generator is being closed (see [`Generator::close`]).
+    /// - With the payload of a [`Generator::throw`] that resumed it: the
+    ///   body sees the throw as a panic starting at this call.
     ///
     /// # Examples
     ///
@@ -557,6 +681,17 @@ impl<I, Y> Yielder<I, Y> {
     /// ```
     #[inline]
     pub fn yield_(&self, value: Y) -> I {
+        match self.suspend(value) {
+            Sent::Value(input) => input,
+            Sent::Thrown(payload) => raise(payload),
+        }
+    }
+
+    /// Suspends the generator with `value` and returns what the next switch
+    /// into it sent: [`Yielder::yield_`] without raising a thrown payload,
+    /// so that [`Yielder::yield_from`] can pass it on to its delegate.
+    #[inline]
+    fn suspend(&self, value: Y) -> Sent<I> {
         // SAFETY: the header is in the slot this body runs on, live while
         // the body (and so `self`) exists.
         let header = unsafe { self.header.as_ref() };
@@ -571,9 +706,9 @@ impl<I, Y> Yielder<I, Y> {
         // body; it lives on this stack for as long as the body runs, and the
         // check above proved we execute on that stack, so `suspend` switches
         // away from the right one.
-        let input = unsafe { self.raw.as_ref() }.suspend(value);
+        let sent = unsafe { self.raw.as_ref() }.suspend(value);
         context::enter(&header.context);
-        input
+        sent
     }
 
     /// Runs `inner` to completion as part of this generator, Python's
@@ -582,12 +717,17 @@ impl<I, Y> Yielder<I, Y> {
     /// `inner`'s return value is returned. `inner` is first resumed with
     /// `I::default()`, as Python starts a sub-generator with `None`.
     ///
-    /// Closing the outer generator while it is delegating drops `inner`,
-    /// which closes it in turn.
+    /// A payload thrown into this generator while it delegates
+    /// ([`Generator::throw`]) is thrown into `inner` at its pending yield;
+    /// if `inner` then yields, so does this generator; if it returns, this
+    /// returns its value; if the payload escapes `inner`, it unwinds on
+    /// from here. Closing the outer generator while it is delegating drops
+    /// `inner`, which closes it in turn.
     ///
     /// # Panics
     ///
-    /// If `inner` panics (the panic passes through), or was already complete.
+    /// If `inner` panics or lets a thrown payload escape (the unwinding
+    /// passes through), or if `inner` was already complete.
     ///
     /// # Examples
     ///
@@ -609,10 +749,15 @@ impl<I, Y> Yielder<I, Y> {
     where
         I: Default,
     {
-        let mut input = I::default();
+        let mut state = inner.resume(I::default());
         loop {
-            match inner.resume(input) {
-                GeneratorState::Yielded(value) => input = self.yield_(value),
+            match state {
+                GeneratorState::Yielded(value) => {
+                    state = match self.suspend(value) {
+                        Sent::Value(input) => inner.resume(input),
+                        Sent::Thrown(payload) => inner.throw(payload),
+                    }
+                }
                 GeneratorState::Complete(value) => return value,
             }
         }

@@ -4,7 +4,7 @@
 //! suspend itself with [`Yielder::yield_`], from any depth of ordinary
 //! function calls, and the caller resumes it with [`Generator::resume`],
 //! passing a value back in. That is Python's generator protocol
-//! (`next`/`send`/`yield`/`yield from`/`close`) and Lua's coroutines
+//! (`next`/`send`/`yield`/`yield from`/`throw`/`close`) and Lua's coroutines
 //! (`resume`/`yield`/`status`/`wrap`), with Rust's ownership: a suspended
 //! generator that is dropped unwinds its stack and runs every destructor.
 //!
@@ -15,6 +15,7 @@
 //! | `x = yield v` | `x = coroutine.yield(v)` | `let x = y.yield_(v)` |
 //! | `r = yield from sub` | — | `let r = y.yield_from(sub)` |
 //! | `StopIteration.value` | last `resume` results | `GeneratorState::Complete(r)` |
+//! | `g.throw(exc)` (raised at the paused `yield`) | — | `g.throw(Box::new(exc))` (unwinds from the paused `yield_`; `catch_unwind` is `except`) |
 //! | `g.close()` (`GeneratorExit`, `finally`) | `coroutine.close(co)` | `g.close()` / `drop(g)` (destructors run) |
 //! | `inspect.getgeneratorstate(g)` | `coroutine.status(co)` | `g.status()` |
 //! | `for x in gen():` | `for x in coroutine.wrap(f)` | `for x in corio::r#gen(f)` |
@@ -153,6 +154,14 @@
 //! task (or block a plain thread) until one arrives, and every waiter in
 //! every runtime of the process sees it.
 //!
+//! # A blocking HTTP client, concurrent
+//!
+//! With the cargo feature `ureq`, `corio::ureq::agent()` builds a
+//! `ureq::Agent` on corio sockets and corio's resolver: ureq's blocking
+//! calls then park the task, so requests in different tasks overlap.
+//! (A plain `ureq::get` in a task blocks the whole loop; the module docs
+//! say why.)
+//!
 //! Stacks come from per-thread pools of guarded slots: see [`stack`].
 //!
 //! # Child processes
@@ -173,6 +182,7 @@
 //! | call in a destructor of a stack being cancelled | outcome |
 //! |---|---|
 //! | socket (TCP, UDP, Unix), child-process pipe ([`process::ChildStdout`] and the others) or [`io::Registered`] I/O, [`process::Child::wait`] (and so `Command::output` / `status`), that would wait | an error that std's retry loops do not retry (not `Interrupted`) |
+//! | a request of a `ureq::Agent` from `corio::ureq::agent` (feature `ureq`) that would wait on its socket | ureq's `Error::Io` at once, from the socket row above |
 //! | [`JoinHandle::join`], [`RemoteJoinHandle::join`] | `Err(JoinError::Cancelled)` at once (the joined task keeps running) |
 //! | local or [`shared`](sync::shared) channel `recv` / `send`, [`oneshot`](sync::shared::oneshot) `recv`, that would wait | `None` / `Err` at once |
 //! | [`sleep`], [`sync::Event::wait`], [`yield_now`] | return at once |
@@ -263,6 +273,8 @@ pub mod sync;
 mod thread;
 pub mod trace;
 mod unstarted;
+#[cfg(feature = "ureq")]
+pub mod ureq;
 
 pub use debug::{Dump, dump, dump_on_sigquit};
 pub use generator::{Generator, GeneratorState, Status, Yielder, r#gen};

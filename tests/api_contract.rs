@@ -93,6 +93,10 @@ mod generators {
         ) -> GeneratorState<u64, &'static str> = Generator::resume;
         let _: fn(&Generator<i32, u64, ()>) -> Status = Generator::status;
         let _: fn(&mut Generator<i32, u64, ()>) = Generator::close;
+        let _: fn(
+            &mut Generator<i32, u64, &'static str>,
+            Box<dyn std::any::Any + Send>,
+        ) -> GeneratorState<u64, &'static str> = Generator::throw;
         let _: fn(&Yielder<i32, u64>, u64) -> i32 = Yielder::yield_;
         // Default type parameters: `Generator` is `Generator<(), (), ()>`.
         let _: fn(&mut Generator, ()) -> GeneratorState<(), ()> = Generator::resume;
@@ -1163,6 +1167,27 @@ mod stack_and_trace {
     }
 }
 
+/// The `ureq` feature's names (`corio::ureq`), built only with the feature:
+/// `cargo test --features ureq --test api_contract`.
+#[cfg(feature = "ureq")]
+mod ureq_feature {
+    use super::*;
+    use ::ureq::unversioned::resolver::Resolver;
+    use ::ureq::unversioned::transport::{Connector, Transport};
+    use corio::ureq::{CorioConnector, CorioResolver, CorioTransport};
+
+    pub fn items() {
+        let _: fn() -> ::ureq::Agent = corio::ureq::agent;
+        let _: fn(::ureq::config::Config) -> ::ureq::Agent = corio::ureq::agent_with;
+        fn connector<C: Connector<(), Out = CorioTransport> + Clone + Copy + Default + Debug>() {}
+        connector::<CorioConnector>();
+        fn transport<T: Transport + Send + Sync + Debug>() {}
+        transport::<CorioTransport>();
+        fn resolver<R: Resolver + Clone + Copy + Default + Debug>() {}
+        resolver::<CorioResolver>();
+    }
+}
+
 #[test]
 fn the_contract_compiles_and_its_names_work_together() {
     generators::methods();
@@ -1174,6 +1199,8 @@ fn the_contract_compiles_and_its_names_work_together() {
     sync::methods();
     stack_and_trace::items();
     seeing_inside::items();
+    #[cfg(feature = "ureq")]
+    ureq_feature::items();
     threads::items();
     shared_sync::items();
     files::methods();

@@ -424,3 +424,330 @@ fn ctrl_c_says_goodbye_to_every_connection_and_exits_with_0() {
     // Printed after `run` returned: every task ended, destructors ran.
     assert!(stderr.ends_with("chat: stopped\n"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------------
+// The browser side: the page on `/` and WebSocket members on `/ws`, driven
+// by tungstenite's client over std sockets (every read has the 5 s timeout).
+
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role};
+use tungstenite::{Message, WebSocket};
+
+/// A browser in the room: a WebSocket client.
+struct Browser {
+    socket: WebSocket<TcpStream>,
+}
+
+impl Browser {
+    /// Connects to `/ws` and reads the first nickname prompt.
+    ///
+    /// The handshake request is written right after the connect, in one
+    /// write, as a browser does: the server takes a connection that stays
+    /// silent for its first 250 ms for a terminal (a client built with
+    /// `tungstenite::client` can take longer than that to write its
+    /// request under valgrind). The answer is checked as tungstenite's
+    /// client would check it.
+    fn connect(server: &Server) -> Browser {
+        const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            server.addr
+        );
+        let mut stream = TcpStream::connect(server.addr).expect("connect to the chat server");
+        stream
+            .write_all(request.as_bytes())
+            .expect("send the handshake");
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+        // The head, byte by byte: nothing after it may be consumed here.
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).expect("the handshake answer");
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).expect("a text head");
+        assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+        let accept = tungstenite::handshake::derive_accept_key(KEY.as_bytes());
+        assert!(
+            head.contains(&format!("Sec-WebSocket-Accept: {accept}\r\n")),
+            "{head}"
+        );
+        let socket = WebSocket::from_raw_socket(stream, Role::Client, None);
+        let mut browser = Browser { socket };
+        browser.expect("nick? ");
+        browser
+    }
+
+    /// Connects and joins as `nick`, reading the join announcement.
+    fn join(server: &Server, nick: &str) -> Browser {
+        let mut browser = Browser::connect(server);
+        browser.send(nick);
+        browser.expect(&format!("* {nick} joined"));
+        browser
+    }
+
+    fn send(&mut self, text: &str) {
+        self.socket
+            .send(Message::text(text))
+            .expect("send a message");
+    }
+
+    /// The next text message.
+    fn text(&mut self) -> String {
+        loop {
+            match self.socket.read().expect("a message from the server") {
+                Message::Text(text) => return text.as_str().to_owned(),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text message, got {other:?}"),
+            }
+        }
+    }
+
+    fn expect(&mut self, want: &str) {
+        assert_eq!(self.text(), want);
+    }
+
+    fn expect_nothing_before_who(&mut self, online: &str) {
+        self.send("/who");
+        self.expect(&format!("* online: {online}"));
+    }
+
+    /// Reads up to the server's close frame and returns it; text messages
+    /// before it must be `before`, in order.
+    fn expect_close(&mut self, before: &[&str]) -> CloseFrame {
+        let mut texts = Vec::new();
+        loop {
+            match self.socket.read() {
+                Ok(Message::Text(text)) => texts.push(text.as_str().to_owned()),
+                Ok(Message::Close(Some(frame))) => {
+                    assert_eq!(texts, before, "text messages before the close");
+                    return frame;
+                }
+                Ok(other) => panic!("expected a close frame, got {other:?}"),
+                Err(e) => panic!("no close frame (after {texts:?}): {e}"),
+            }
+        }
+    }
+
+    /// Writes raw bytes (frames tungstenite's client would never make).
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.socket
+            .get_mut()
+            .write_all(bytes)
+            .expect("write raw bytes");
+    }
+}
+
+/// A whole HTTP exchange over a raw socket: the request as given, the
+/// response read to the end.
+fn http(server: &Server, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(server.addr).expect("connect to the chat server");
+    stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+    stream.write_all(request).expect("send the request");
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .expect("read the response");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// A client-to-server frame with a zero mask key (so the payload is sent
+/// as is): what tungstenite's client would send for `payload`, except
+/// that `opcode` and the payload need not be valid.
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+#[test]
+fn the_page_is_one_self_contained_html_file_on_slash() {
+    let server = Server::start();
+    let page = http(&server, b"GET / HTTP/1.1\r\nHost: chat\r\n\r\n");
+    let (head, body) = page.split_once("\r\n\r\n").expect("a response head");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("Content-Type: text/html"), "{head}");
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a Content-Length");
+    assert_eq!(body.len(), length);
+    assert!(body.starts_with("<!doctype html>"));
+    assert!(body.contains("new WebSocket(`ws://${location.host}/ws`)"));
+    // Nothing loaded from elsewhere: no external scripts, styles or images.
+    for external in ["src=", "href=", "@import", "url("] {
+        assert!(!body.contains(external), "the page refers to {external}");
+    }
+
+    let missing = http(&server, b"GET /nope HTTP/1.1\r\nHost: chat\r\n\r\n");
+    assert!(missing.starts_with("HTTP/1.1 404 "), "{missing}");
+    let not_upgrade = http(&server, b"GET /ws HTTP/1.1\r\nHost: chat\r\n\r\n");
+    assert!(not_upgrade.starts_with("HTTP/1.1 400 "), "{not_upgrade}");
+    let garbage = http(&server, b"GET \x01\x02 nonsense\r\n\r\n");
+    assert!(garbage.starts_with("HTTP/1.1 400 "), "{garbage}");
+    let huge = [&b"GET / HTTP/1.1\r\nX: "[..], &[b'x'; 20_000], b"\r\n\r\n"].concat();
+    assert!(http(&server, &huge).starts_with("HTTP/1.1 400 "));
+
+    // The server is still there for everyone.
+    let mut alice = Client::join(&server, "alice");
+    alice.expect_nothing_before_who("alice");
+}
+
+#[test]
+fn browsers_and_terminals_talk_to_each_other() {
+    let server = Server::start();
+    let mut alice = Client::join(&server, "alice"); // nc
+    let mut bob = Browser::join(&server, "bob");
+    alice.expect("* bob joined");
+
+    bob.send("hello from the browser");
+    alice.expect("bob: hello from the browser");
+    alice.send("hello from the terminal");
+    bob.expect("alice: hello from the terminal");
+    bob.expect_nothing_before_who("alice, bob"); // not echoed to the sender
+
+    // The same rules as on TCP: refusals, control characters, long lines.
+    let mut carol = Browser::connect(&server);
+    carol.send("bob");
+    carol.expect("! nickname taken");
+    carol.expect("nick? ");
+    carol.send("carol");
+    carol.expect("* carol joined");
+    alice.expect("* carol joined");
+    bob.expect("* carol joined");
+    carol.send("two\nlines\u{1b}[31m");
+    alice.expect("carol: two\u{fffd}lines\u{fffd}[31m");
+    bob.expect("carol: two\u{fffd}lines\u{fffd}[31m");
+    carol.send(&"y".repeat(2000));
+    carol.expect("! line too long");
+    carol.send("/nonsense");
+    carol.expect("! unknown command (try /who or /quit)");
+
+    // Leaving by closing the WebSocket, and by /quit.
+    bob.socket.close(None).expect("start a close");
+    let _ = bob.expect_close(&[]); // the server's answer to our close
+    alice.expect("* bob left");
+    carol.expect("* bob left");
+    carol.send("/quit");
+    let frame = carol.expect_close(&["* bye"]);
+    assert_eq!(frame.code, CloseCode::Normal);
+    alice.expect("* carol left");
+    alice.expect_nothing_before_who("alice");
+}
+
+#[test]
+fn bad_frames_and_oversized_messages_get_a_close_not_a_crash() {
+    let server = Server::start();
+    let mut alice = Client::join(&server, "alice");
+
+    // An unmasked frame from a client breaks RFC 6455.
+    let mut unmasked = Browser::join(&server, "unmasked");
+    alice.expect("* unmasked joined");
+    unmasked.send_raw(&[0x81, 0x02, b'h', b'i']);
+    assert_eq!(unmasked.expect_close(&[]).code, CloseCode::Protocol);
+    alice.expect("* unmasked left");
+
+    // A reserved opcode, before joining.
+    let mut reserved = Browser::connect(&server);
+    reserved.send_raw(&masked_frame(0x3, b"?"));
+    assert_eq!(reserved.expect_close(&[]).code, CloseCode::Protocol);
+
+    // A text frame that is not UTF-8.
+    let mut latin1 = Browser::join(&server, "latin1");
+    alice.expect("* latin1 joined");
+    latin1.send_raw(&masked_frame(0x1, b"caf\xe9"));
+    assert_eq!(latin1.expect_close(&[]).code, CloseCode::Invalid);
+    alice.expect("* latin1 left");
+
+    // Binary messages are not part of the protocol.
+    let mut binary = Browser::join(&server, "binary");
+    alice.expect("* binary joined");
+    binary.socket.send(Message::binary(vec![1, 2, 3])).unwrap();
+    assert_eq!(binary.expect_close(&[]).code, CloseCode::Unsupported);
+    alice.expect("* binary left");
+
+    // Over the 64 KiB limit: refused from its header, never stored.
+    let mut huge = Browser::join(&server, "huge");
+    alice.expect("* huge joined");
+    huge.send(&"z".repeat(100 * 1024));
+    assert_eq!(huge.expect_close(&[]).code, CloseCode::Size);
+    alice.expect("* huge left");
+
+    // Garbage that is not a frame at all, then the connection just drops.
+    let mut noise = Browser::join(&server, "noise");
+    alice.expect("* noise joined");
+    noise.send_raw(&[0xff; 64]);
+    drop(noise);
+    alice.expect("* noise left");
+
+    // The room lives on.
+    let mut bob = Browser::join(&server, "bob");
+    alice.expect("* bob joined");
+    bob.send("still here");
+    alice.expect("bob: still here");
+    alice.expect_nothing_before_who("alice, bob");
+    let stderr = server.stop();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_browser_that_stops_reading_is_dropped_not_waited_for() {
+    let server = Server::start();
+    let mut slow = Browser::join(&server, "slow");
+    let mut alice = Client::join(&server, "alice");
+    slow.expect("* alice joined"); // the last message `slow` reads
+    let mut bob = Browser::join(&server, "bob");
+    alice.expect("* bob joined");
+
+    // As in the TCP test: alice talks in rounds that bob (a browser too)
+    // reads; `slow` reads nothing and must be dropped, not waited for.
+    let text = "m".repeat(1000);
+    let mut dropped = false;
+    for _round in 0..3000 {
+        for _ in 0..32 {
+            alice.send(&text);
+        }
+        for _ in 0..32 {
+            let line = bob.text();
+            if line == "* slow left" {
+                dropped = true;
+                bob.expect(&format!("alice: {text}"));
+            } else {
+                assert_eq!(line, format!("alice: {text}"));
+            }
+        }
+        if dropped {
+            break;
+        }
+    }
+    assert!(dropped, "a browser that never reads was never dropped");
+    alice.expect("* slow left");
+    alice.expect_nothing_before_who("alice, bob");
+    bob.expect_nothing_before_who("alice, bob");
+    let stderr = server.stop();
+    assert!(stderr.contains("dropped slow"), "{stderr}");
+}
+
+#[test]
+fn ctrl_c_says_goodbye_to_browsers_with_a_going_away_close() {
+    let server = Server::start();
+    let mut alice = Browser::join(&server, "alice");
+    let mut waiting = Browser::connect(&server); // still choosing a nickname
+    let mut bob = Client::join(&server, "bob");
+    alice.expect("* bob joined");
+
+    server.interrupt();
+    for browser in [&mut alice, &mut waiting] {
+        let frame = browser.expect_close(&["* server shutting down"]);
+        assert_eq!(frame.code, CloseCode::Away);
+    }
+    bob.expect("* server shutting down");
+    bob.expect_closed();
+    let (status, stderr) = server.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}; stderr:\n{stderr}");
+    assert!(stderr.ends_with("chat: stopped\n"), "{stderr}");
+}

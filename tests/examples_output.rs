@@ -1,6 +1,7 @@
-//! Runs the example programs `say_after`, `coffee_shop`, `resource_manager`
-//! and `fetch_urls` in all their versions (corio, tokio and, when `python3`
-//! is on the PATH, asyncio) and checks what they print: the lines come in the
+//! Runs the example programs `say_after`, `coffee_shop`, `resource_manager`,
+//! `fetch_urls` and `scraper` in all their versions (corio, tokio and, when
+//! `python3` is on the PATH, asyncio), and the generators tour with its
+//! Python twin, and checks what they print: the lines come in the
 //! right order, the waits overlap (shown by the order of the lines: every
 //! order is placed before any cup is ready), and the versions print the same
 //! lines once numbers (clock readings, timings, ports) are masked, with
@@ -324,4 +325,90 @@ fn positions(lines: &[String], needle: &str) -> Vec<usize> {
         .filter(|(_, l)| l.contains(needle))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// The lines of the generators tour both programs print: without the Rust
+/// program's `|` lines (the Python it mirrors) and either's `#` notes.
+fn tour_lines(run: &Run) -> Vec<&str> {
+    run.lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| !l.starts_with("  |") && !l.starts_with("  #"))
+        .collect()
+}
+
+#[test]
+fn the_generators_tour_and_its_python_twin_print_the_same_text() {
+    let corio = run("generators".into(), example("generators"), &[]);
+    let sections = corio.lines.iter().filter(|l| l.starts_with("== ")).count();
+    assert_eq!(sections, 8, "sections a to h:\n{}", corio.text());
+    corio.assert_in_order(&[
+        "== h. throw: raising at the paused yield ==",
+        "  counter caught Reset",
+        "  throw(Reset) -> yielded 1",
+        "  cleanup: counter",
+        "  throw(Stop) -> came back out: Stop",
+        "  delegate caught Reset",
+        "  throw(Reset) before the first resume -> came back out: Reset",
+    ]);
+    if !python_available() {
+        println!("note: python3 is not on the PATH; skipping examples/python/generators.py");
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python/generators.py");
+    let python = run("generators.py".into(), "python3", &[&script]);
+    assert_eq!(
+        tour_lines(&corio),
+        tour_lines(&python),
+        "the two tours differ:\n--- corio\n{}\n--- python\n{}",
+        corio.text(),
+        python.text()
+    );
+}
+
+/// The number in a `peak concurrency: N (limit 8)` line.
+fn peak_concurrency(run: &Run) -> usize {
+    let line = run.lines[run.find_masked_from(0, "peak concurrency: 0 (limit 8)")].clone();
+    let number = line
+        .strip_prefix("peak concurrency: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok());
+    number.unwrap_or_else(|| panic!("{}: no number in {line:?}", run.who))
+}
+
+#[test]
+fn scraper_follows_every_link_once_within_eight_in_flight_in_every_version() {
+    // Same lines in every version once numbers are masked...
+    let runs = run_versions("scraper");
+    for run in &runs {
+        // ...and the same counts: the site is the same every run.
+        run.assert_in_order(&[
+            "crawled the local site from / with at most 8 requests in flight",
+            "requests: 223, one per distinct link",
+            "pages fetched: 201",
+            "errors: 22 (http 404: 20, malformed response: 1, timed out: 1)",
+        ]);
+        let peak = peak_concurrency(run);
+        assert!(
+            (1..=8).contains(&peak),
+            "{}: peak concurrency {peak} with a limit of 8",
+            run.who
+        );
+        run.find_masked_from(0, "wall time: 0.00 s");
+        // Only the wall time and the peak may differ between versions.
+        let summary = |run: &Run| -> Vec<String> {
+            run.lines
+                .iter()
+                .filter(|l| !l.starts_with("wall time: ") && !l.starts_with("peak concurrency: "))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            summary(run),
+            summary(&runs[0]),
+            "{} and {}",
+            run.who,
+            runs[0].who
+        );
+    }
 }

@@ -127,13 +127,16 @@ fn a_dropped_handle_detaches_the_task_which_still_runs_to_completion() {
     let finished = flag();
     corio::run(|| {
         let finished = finished.clone();
+        let done = std::rc::Rc::new(corio::sync::Event::new());
+        let signal = done.clone();
         drop(corio::spawn(move || {
             corio::sleep(ms(10));
-            finished.set(true);
+            signal.set();
+            finished.set(true); // after waking main: it still runs on
         }));
-        // Only the main task holds the loop open; the detached task's timer
-        // is due well before this one.
-        corio::sleep(ms(60));
+        // Only the main task holds the loop open, until the detached task
+        // says it got past its sleep (no race of two timers under load).
+        done.wait();
     });
     assert!(finished.get());
 }

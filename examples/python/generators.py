@@ -2,7 +2,7 @@
 
 The same tour of generators, section by section and with the same values:
 send, return values, yielding from recursion, ``yield from`` delegation,
-``close()`` and ``finally``, generator states, and iteration. Standard
+``close()`` and ``finally``, generator states, iteration, and ``throw()``. Standard
 library only; run it with::
 
     python3 examples/python/generators.py
@@ -200,6 +200,66 @@ def iterator():
     print(f"  {list(itertools.islice(fibonacci(), 10))}")
 
 
+# h. throw ----------------------------------------------------------------
+
+class Reset(Exception):
+    """Thrown in to start the counter again."""
+
+
+class Stop(Exception):
+    """Thrown in and not caught: it ends the counter."""
+
+
+def counter(name):
+    try:
+        n = 0
+        while True:
+            n += 1
+            try:
+                yield n
+            except Reset:
+                print(f"  {name} caught Reset")
+                n = 0
+    finally:
+        print(f"  cleanup: {name}")
+
+
+def delegator():
+    return (yield from counter("delegate"))
+
+
+def throw_and_show(gen, exc):
+    """Throws exc in and describes the outcome like corio's GeneratorState."""
+    try:
+        return f"yielded {gen.throw(exc)}"
+    except StopIteration as stop:
+        return f"returned {stop.value!r}"
+    except (Reset, Stop) as escaped:
+        return f"came back out: {type(escaped).__name__}"
+
+
+def throw():
+    section("h. throw: raising at the paused yield")
+    note("the exception is raised at the paused yield; except clauses there can handle it")
+    gen = counter("counter")
+    print(f"  resume -> {resume(gen)}")
+    print(f"  resume -> {resume(gen)}")
+    print(f"  throw(Reset) -> {throw_and_show(gen, Reset())}")
+    print(f"  throw(Stop) -> {throw_and_show(gen, Stop())}")
+    print(f"  status after throw: {status(gen)}")
+
+    print("  through yield from: the innermost generator gets the throw first")
+    outer = delegator()
+    print(f"  resume -> {resume(outer)}")
+    print(f"  throw(Reset) -> {throw_and_show(outer, Reset())}")
+    print("  close()")
+    outer.close()
+
+    unstarted = counter("never started")
+    print(f"  throw(Reset) before the first resume -> {throw_and_show(unstarted, Reset())}")
+    print(f"  status after throw: {status(unstarted)}")
+
+
 def main():
     print("Generators in Python and corio, side by side")
     send_running_average()
@@ -209,6 +269,7 @@ def main():
     close_and_drop()
     generator_status()
     iterator()
+    throw()
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ mod soundness;
 mod stacks;
 mod support;
 mod threads;
+mod throw;
 mod unwinding;
 
 use std::hint::black_box;
@@ -105,6 +106,14 @@ const SCENARIOS: &[(&str, fn())] = &[
     ),
     ("dump_on_sigquit", debug::dump_on_sigquit),
     ("named_task_panics", debug::named_task_panics),
+    (
+        "yield_while_throw_unwinds",
+        throw::yield_while_throw_unwinds,
+    ),
+    (
+        "yield_while_throw_unwinds_in_task",
+        throw::yield_while_throw_unwinds_in_task,
+    ),
 ];
 
 fn main() {

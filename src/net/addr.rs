@@ -75,7 +75,7 @@ use sealed::{Lookup, Resolve};
 
 /// The addresses `addr` names, in order: host names through the blocking
 /// pool, everything else at once.
-pub(super) fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Addrs> {
+pub(crate) fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Addrs> {
     match addr.lookup() {
         Lookup::One(addr) => Ok(Addrs::One(Some(addr))),
         Lookup::Many(addrs) => Ok(Addrs::Many(addrs.into_iter())),
@@ -87,7 +87,7 @@ pub(super) fn resolve<A: ToSocketAddrs>(addr: A) -> io::Result<Addrs> {
 }
 
 /// The iterator of [`resolve`]'s addresses.
-pub(super) enum Addrs {
+pub(crate) enum Addrs {
     One(Option<SocketAddr>),
     Many(std::vec::IntoIter<SocketAddr>),
 }

@@ -51,6 +51,8 @@ mod udp;
 mod unix;
 
 pub use addr::ToSocketAddrs;
+#[cfg(feature = "ureq")]
+pub(crate) use addr::resolve;
 #[doc(hidden)]
 pub use addr::set_resolve_hook;
 pub use tcp::{Incoming, TcpListener, TcpStream};

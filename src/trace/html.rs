@@ -79,7 +79,8 @@ pub struct Html<'a> {
 
 impl<'a> Html<'a> {
     /// A page for `events`, titled "corio timeline", with the lifecycle
-    /// steps on the first task whose whole I/O lifecycle was recorded.
+    /// steps on the task whose whole I/O lifecycle was recorded and took
+    /// longest (the first such task, on a tie).
     pub fn new(events: &'a [Event]) -> Self {
         Html {
             events,
@@ -117,11 +118,23 @@ impl<'a> Html<'a> {
             .max(Duration::from_micros(1));
         let lanes = task_lanes(events, end);
         let loop_lane = loop_lane(events, end);
+        // By default the task whose whole lifecycle was recorded with the
+        // longest wait for its I/O: the clearest picture of the steps.
         let steps_task = self.lifecycle_of.or_else(|| {
             lanes
                 .iter()
-                .map(|lane| lane.task)
-                .find(|&task| lifecycle(events, task).iter().all(|s| s.event.is_some()))
+                .filter_map(|lane| {
+                    let steps = lifecycle(events, lane.task);
+                    let at: Option<Vec<Duration>> = steps
+                        .iter()
+                        .map(|s| s.event.map(|i| events[i].at))
+                        .collect();
+                    let at = at?;
+                    let wait = at.last()?.saturating_sub(at[0]);
+                    Some((wait, std::cmp::Reverse(lane.task)))
+                })
+                .max()
+                .map(|(_, std::cmp::Reverse(task))| task)
         });
         let steps: Vec<(usize, Duration, &'static str, &'static str)> = steps_task
             .map(|task| {

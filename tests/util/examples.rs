@@ -68,3 +68,45 @@ pub fn example(name: &str) -> PathBuf {
     assert!(path.exists(), "no example binary at {}", path.display());
     path
 }
+
+/// The path of example `name` built with the cargo `features` it requires
+/// (`cargo build --example name --features ...`), in the running binary's
+/// target directory and profile. For examples with `required-features`,
+/// which [`build_examples`] (no features) skips.
+///
+/// # Panics
+///
+/// If the build fails or made no such binary.
+pub fn example_with_features(name: &str, features: &str) -> PathBuf {
+    let profile_dir = profile_dir();
+    let target_dir = profile_dir.parent().expect("<target>/<profile>");
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--example",
+            name,
+            "--features",
+            features,
+        ])
+        .args(["--profile", profile])
+        .arg("--manifest-path")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        .output()
+        .expect("cargo can be started");
+    assert!(
+        output.status.success(),
+        "cargo build --example {name} --features {features} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let path = profile_dir.join("examples").join(name);
+    assert!(path.exists(), "no example binary at {}", path.display());
+    path
+}
