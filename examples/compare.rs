@@ -59,24 +59,20 @@ struct Outcome {
 
 /// The directory of `--html DIR`, created, if given.
 fn html_dir() -> Option<std::path::PathBuf> {
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--html" {
-            let Some(dir) = args.next() else {
-                eprintln!("usage: compare [--html DIR]");
-                std::process::exit(2);
-            };
-            let dir = std::path::PathBuf::from(dir);
-            if let Err(e) = std::fs::create_dir_all(&dir) {
-                eprintln!("cannot create {}: {e}", dir.display());
-                std::process::exit(2);
-            }
-            return Some(dir);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let dir = match &args[..] {
+        [] => return None,
+        [flag, dir] if flag == "--html" => std::path::PathBuf::from(dir),
+        _ => {
+            eprintln!("usage: compare [--html DIR]");
+            std::process::exit(2);
         }
-        eprintln!("usage: compare [--html DIR]");
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("cannot create {}: {e}", dir.display());
         std::process::exit(2);
     }
-    None
+    Some(dir)
 }
 
 fn main() {

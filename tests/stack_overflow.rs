@@ -23,6 +23,16 @@ fn overflow_of_a_default_stack_is_reported() {
 }
 
 #[test]
+fn overflow_of_a_recycled_and_discarded_slot_is_reported() {
+    // The slot's pages went back to the kernel (MADV_DONTNEED) while it was
+    // free; the guard must still be there when it is used again.
+    assert_reported_overflow(
+        "overflow_recycled",
+        "corio: coroutine stack overflow (stack size 256 KiB)",
+    );
+}
+
+#[test]
 fn overflow_of_a_custom_stack_reports_its_size() {
     assert_reported_overflow(
         "overflow_64k",

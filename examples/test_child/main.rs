@@ -31,6 +31,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("big_stacks", big_stacks),
     ("small_program", small_program),
     ("stack_decay", stacks::stack_decay),
+    ("overflow_recycled", stacks::overflow_recycled),
     ("own_recording", own_recording),
     ("yield_from_join_child", soundness::yield_from_join_child),
     (

@@ -64,3 +64,27 @@ pub fn stack_decay() {
         report("no-decay");
     });
 }
+
+/// Overflows a stack whose slot was used, freed, and had its pages handed
+/// back to the kernel (decay 0) before being taken again: its guard page
+/// must have survived.
+pub fn overflow_recycled() {
+    set_decay(Duration::ZERO);
+    let touch = || {
+        let mut g = corio::Generator::<(), (), ()>::new(|y, ()| {
+            black_box([0u8; 8192]);
+            y.yield_(());
+        });
+        g.resume(());
+        g
+    };
+    // 300 slots in use, then all freed: past the warm cache, the oldest
+    // freed are discarded at once.
+    drop((0..300).map(|_| touch()).collect::<Vec<_>>());
+    let (carved, _) = default_pool_counts();
+    // Taken again (LIFO): the last ones come from the discarded slots.
+    let again: Vec<_> = (0..299).map(|_| touch()).collect();
+    assert_eq!(default_pool_counts().0, carved, "no new slot was carved");
+    super::overflow_on(corio::Generator::new(|_, ()| super::recurse_forever(0)));
+    drop(again);
+}

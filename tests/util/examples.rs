@@ -32,30 +32,37 @@ fn profile_dir() -> PathBuf {
 /// If cargo cannot be run or the build fails.
 pub fn build_examples() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let profile_dir = profile_dir();
-        let target_dir = profile_dir.parent().expect("<target>/<profile>");
-        // `cargo test` and `cargo build` both use `debug/` for `dev`.
-        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => "dev",
-            Some(other) => other,
-        };
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
-            .args(["build", "--quiet", "--examples", "--profile", profile])
-            .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .arg("--target-dir")
-            .arg(target_dir)
-            .output()
-            .expect("cargo can be started");
-        assert!(
-            output.status.success(),
-            "cargo build --examples failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        profile_dir.join("examples")
-    })
+    BUILT.get_or_init(|| cargo_build(&["--examples"]))
+}
+
+/// Runs `cargo build --quiet <what>` in the running binary's target
+/// directory and profile, and returns that profile's `examples/`.
+fn cargo_build(what: &[&str]) -> PathBuf {
+    let profile_dir = profile_dir();
+    let target_dir = profile_dir.parent().expect("<target>/<profile>");
+    // `cargo test` and `cargo build` both use `debug/` for `dev`.
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--quiet"])
+        .args(what)
+        .args(["--profile", profile])
+        .arg("--manifest-path")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir)
+        .output()
+        .expect("cargo can be started");
+    assert!(
+        output.status.success(),
+        "cargo build {} failed:\n{}",
+        what.join(" "),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    profile_dir.join("examples")
 }
 
 /// The path of example `name`, built first by [`build_examples`].
@@ -78,35 +85,7 @@ pub fn example(name: &str) -> PathBuf {
 ///
 /// If the build fails or made no such binary.
 pub fn example_with_features(name: &str, features: &str) -> PathBuf {
-    let profile_dir = profile_dir();
-    let target_dir = profile_dir.parent().expect("<target>/<profile>");
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => "dev",
-        Some(other) => other,
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--example",
-            name,
-            "--features",
-            features,
-        ])
-        .args(["--profile", profile])
-        .arg("--manifest-path")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target_dir)
-        .output()
-        .expect("cargo can be started");
-    assert!(
-        output.status.success(),
-        "cargo build --example {name} --features {features} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let path = profile_dir.join("examples").join(name);
+    let path = cargo_build(&["--example", name, "--features", features]).join(name);
     assert!(path.exists(), "no example binary at {}", path.display());
     path
 }
