@@ -250,3 +250,31 @@ fn corio_trace_html_writes_the_page_of_an_unchanged_program() {
     assert_eq!(lanes(&doc), ["loop", "1", "2"], "main and its sleeper");
     assert!(!with_class(&doc, "timer").is_empty());
 }
+
+#[test]
+fn lanes_carry_the_names_tasks_were_spawned_with() {
+    trace::start();
+    corio::run(|| {
+        corio::TaskBuilder::new()
+            .name("brewer")
+            .spawn(corio::yield_now)
+            .join()
+            .unwrap()
+    });
+    let events = trace::finish();
+    let page = trace::html(&events);
+    let doc = parse(&page);
+    let labels: Vec<&str> = with_class(&doc, "label")
+        .iter()
+        .filter_map(|l| l.text())
+        .collect();
+    assert!(labels.contains(&"task 2 brewer"), "{labels:?}");
+    // A name given to the page wins over the spawned one.
+    let page = trace::Html::new(&events).name(2, "barista").render();
+    let doc = parse(&page);
+    let labels: Vec<&str> = with_class(&doc, "label")
+        .iter()
+        .filter_map(|l| l.text())
+        .collect();
+    assert!(labels.contains(&"task 2 barista"), "{labels:?}");
+}

@@ -96,7 +96,8 @@ impl<'a> Html<'a> {
         self
     }
 
-    /// Labels `task`'s lane with `name` (after its id).
+    /// Labels `task`'s lane with `name` (after its id), instead of the name
+    /// it was spawned with ([`crate::TaskBuilder::name`]), if any.
     pub fn name(mut self, task: u64, name: impl Into<String>) -> Self {
         self.names.insert(task, name.into());
         self
@@ -162,7 +163,7 @@ impl<'a> Html<'a> {
             } else {
                 0.0
             };
-            let label = match self.names.get(&lane.task) {
+            let label = match self.names.get(&lane.task).or(lane.name.as_ref()) {
                 Some(name) => format!("task {} {name}", lane.task),
                 None => format!("task {}", lane.task),
             };
@@ -384,6 +385,8 @@ struct Mark {
 #[derive(Default)]
 struct Lane {
     task: u64,
+    /// The task's name, from its `Named` event.
+    name: Option<String>,
     stretches: Vec<Stretch>,
     marks: Vec<Mark>,
     /// The stretch under way: what, since when, and its description.
@@ -432,7 +435,7 @@ fn task_lanes(events: &[Event], end: Duration) -> Vec<Lane> {
         let lane = lanes.entry(task).or_insert_with(|| {
             let before = match event.what {
                 What::Spawned => None,
-                What::Resumed => Some(Doing::Ready),
+                What::Resumed | What::Named(_) => Some(Doing::Ready),
                 What::Woken => Some(Doing::Other),
                 _ => Some(Doing::Running),
             };
@@ -456,6 +459,7 @@ fn task_lanes(events: &[Event], end: Duration) -> Vec<Lane> {
                 event.at,
                 Some((Doing::Ready, "woken, queued to run".into())),
             ),
+            What::Named(name) => lane.name = Some(name.clone()),
             What::Finished(outcome) => {
                 lane.switch(event.at, None);
                 lane.marks.push(Mark {
