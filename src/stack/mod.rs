@@ -24,6 +24,12 @@
 //!   so a million stacks need a few hundred mappings, far below the default
 //!   `vm.max_map_count` of 65530. Older kernels get `mprotect` guards (two
 //!   mappings per stack) and a one-time warning on stderr.
+//! - Never-used slots are made ready in batches, as many as the pool has
+//!   handed out so far up to 1,024: one `process_madvise` installs the
+//!   batch's guards and one faults in each slot's top page (where the
+//!   kernel refuses, each slot gets its own `madvise` and faults in when
+//!   first touched), so a burst of fresh tasks pays the kernel per batch,
+//!   not per stack.
 //! - Running into a guard page prints
 //!   `corio: coroutine stack overflow (stack size N KiB)` with how to raise
 //!   it, then aborts, instead of dying of an anonymous SIGSEGV.

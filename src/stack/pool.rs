@@ -40,6 +40,14 @@ fn chunk_slots(previous: Option<usize>, slot_size: usize) -> usize {
     wanted.min(MAX_CHUNK_BYTES / slot_size).max(1)
 }
 
+/// Most never-used slots made ready at once: guards installed and top
+/// pages faulted in with one `process_madvise` each per batch, instead of
+/// a `madvise` and a page-fault trap per slot. A pool's batch is as large
+/// as the number of slots it handed out so far, so a program of a few
+/// tasks prepares a few, and a burst of a million pays one batch per
+/// thousand slots; at most a batch minus one slot lies ready unused.
+const MAX_PREPARED_BATCH: usize = 1024;
+
 /// Free slots kept resident for hot reuse whatever their age. Beyond
 /// these, free slots keep their pages for the decay time
 /// ([`decay::decay`]), then the pages go back to the kernel.
@@ -67,8 +75,11 @@ struct PoolState {
     discarded: usize,
     /// Every reservation, oldest first. Slots are carved from the last one.
     chunks: Vec<Chunk>,
-    /// Slots of the last chunk never handed out yet start at this index.
+    /// Slots of the last chunk not yet prepared start at this index.
     next_fresh: usize,
+    /// Never-used slots with their guards installed, lowest address last
+    /// (taken first).
+    prepared: Vec<NonNull<u8>>,
 }
 
 /// A slot on the free list.
@@ -136,6 +147,7 @@ impl StackPool {
                 discarded: 0,
                 chunks: Vec::new(),
                 next_fresh: 0,
+                prepared: Vec::new(),
             }),
         }
     }
@@ -158,7 +170,13 @@ impl StackPool {
                     state.discarded = state.discarded.min(state.free.len());
                     slot.start
                 }
-                None => self.carve(&mut state)?,
+                None => match state.prepared.pop() {
+                    Some(slot) => slot,
+                    None => {
+                        self.prepare(&mut state)?;
+                        state.prepared.pop().expect("a batch has at least one slot")
+                    }
+                },
             }
         };
         let top = slot.as_ptr().wrapping_add(self.slot_size());
@@ -170,8 +188,9 @@ impl StackPool {
         Ok(unsafe { PooledStack::new(top, self.stack_size, Rc::clone(self)) })
     }
 
-    /// Hands out a never-used slot, reserving a new chunk when needed.
-    fn carve(&self, state: &mut PoolState) -> io::Result<NonNull<u8>> {
+    /// Makes a batch of never-used slots ready (guards installed, top pages
+    /// faulted in), reserving a new chunk when the last one is used up.
+    fn prepare(&self, state: &mut PoolState) -> io::Result<()> {
         let slot_size = self.slot_size();
         let full = state
             .chunks
@@ -197,20 +216,59 @@ impl StackPool {
             });
             state.next_fresh = 0;
         }
+        let handed_out = self.handed_out(state);
         let chunk = state.chunks.last_mut().expect("a chunk was just ensured");
-        let slot = chunk
-            .start
-            .as_ptr()
-            .wrapping_add(state.next_fresh * slot_size);
-        // SAFETY: the guard range is the first page of a slot nobody has used.
-        let kind = unsafe { sys::install_guard(slot, guard_size(), guard_kind())? };
-        note_guard_kind(kind);
-        chunk
-            ._valgrind
-            .push(ValgrindStackRegistration::new(slot, slot_size));
-        state.next_fresh += 1;
-        // SAFETY: `slot` is inside a non-null mapping.
-        Ok(unsafe { NonNull::new_unchecked(slot) })
+        let count = handed_out
+            .clamp(1, MAX_PREPARED_BATCH)
+            .min(chunk.slots - state.next_fresh);
+        let slots: Vec<*mut u8> = (state.next_fresh..state.next_fresh + count)
+            .map(|i| chunk.start.as_ptr().wrapping_add(i * slot_size))
+            .collect();
+        // SAFETY: each guard range is the first page of a slot nobody has
+        // used (all of them lie in this chunk, past `next_fresh`).
+        let batched = count > 1
+            && guard_kind() == GuardKind::Madvise
+            && unsafe { sys::install_guards(&slots, guard_size()) }.is_ok();
+        if batched {
+            note_guard_kind(GuardKind::Madvise);
+        } else {
+            for &slot in &slots {
+                // SAFETY: as above, one slot's first page.
+                let kind = unsafe { sys::install_guard(slot, guard_size(), guard_kind())? };
+                note_guard_kind(kind);
+            }
+        }
+        if count > 1 {
+            let page = sys::page_size();
+            let tops: Vec<*mut u8> = slots
+                .iter()
+                .map(|&slot| slot.wrapping_add(slot_size - page))
+                .collect();
+            // SAFETY: each range is a never-used slot's top page, above its
+            // guard. Best effort: where refused, pages fault in at first use.
+            let _ = unsafe { sys::populate(&tops, page) };
+        }
+        for &slot in &slots {
+            chunk
+                ._valgrind
+                .push(ValgrindStackRegistration::new(slot, slot_size));
+        }
+        state.next_fresh += count;
+        state.prepared.extend(
+            slots
+                .into_iter()
+                .rev()
+                // SAFETY: every slot is inside a non-null mapping.
+                .map(|slot| unsafe { NonNull::new_unchecked(slot) }),
+        );
+        Ok(())
+    }
+
+    /// Slots handed out by this pool so far (in use or freed), not counting
+    /// those prepared and never taken.
+    fn handed_out(&self, state: &PoolState) -> usize {
+        let full: usize = state.chunks.iter().rev().skip(1).map(|c| c.slots).sum();
+        full + state.next_fresh - state.prepared.len()
     }
 
     /// Returns the slot starting at `slot` to the free list, and discards
@@ -291,8 +349,7 @@ impl StackPool {
     /// Slots ever carved and slots currently free, for tests and benches.
     pub(crate) fn counts(&self) -> (usize, usize) {
         let state = self.state.borrow();
-        let full: usize = state.chunks.iter().rev().skip(1).map(|c| c.slots).sum();
-        (full + state.next_fresh, state.free.len())
+        (self.handed_out(&state), state.free.len())
     }
 }
 

@@ -31,6 +31,17 @@ macro_rules! syscall {
 /// fault on access without splitting the VMA. The libc crate lacks it.
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
+/// `MADV_POPULATE_WRITE` (Linux 5.14): faults pages in, writable, without
+/// touching them from user space. The libc crate lacks it.
+const MADV_POPULATE_WRITE: libc::c_int = 23;
+
+/// `PIDFD_SELF` (Linux 6.15): `process_madvise` on the calling thread's own
+/// memory, without opening a pidfd.
+const PIDFD_SELF: libc::c_int = -10_000;
+
+/// Most ranges one `process_madvise` call takes (`UIO_MAXIOV`).
+const MAX_RANGES_PER_CALL: usize = 1024;
+
 /// The size of a memory page in bytes (4 KiB on most x86_64 kernels, often
 /// 16 or 64 KiB on aarch64), asked of the kernel once and then cached.
 #[inline]
@@ -148,6 +159,71 @@ pub(crate) unsafe fn install_guard(
     // SAFETY: as above: the range is ours and holds no live data.
     syscall!(mprotect(addr.cast(), len, libc::PROT_NONE))?;
     Ok(GuardKind::Mprotect)
+}
+
+/// Gives `advice` for `len` bytes at each of `starts`, a thousand ranges
+/// per `process_madvise(PIDFD_SELF, ...)` call instead of one `madvise`
+/// each. An error if the kernel refuses or advises fewer bytes than asked
+/// (then some ranges may have been advised: callers fall back to advising
+/// each range alone, which is why only idempotent advice goes through here).
+///
+/// # Safety
+///
+/// Every range must lie inside a mapping from [`reserve`] and hold nothing
+/// still in use (the advice may make it fault or read back zeroes).
+unsafe fn advise_each(starts: &[*mut u8], len: usize, advice: libc::c_int) -> io::Result<()> {
+    for batch in starts.chunks(MAX_RANGES_PER_CALL) {
+        let ranges: Vec<libc::iovec> = batch
+            .iter()
+            .map(|&start| libc::iovec {
+                iov_base: start.cast(),
+                iov_len: len,
+            })
+            .collect();
+        // SAFETY: the call reads `ranges.len()` iovecs from a live Vec and
+        // only advises the ranges they name, which the caller guarantees
+        // are ours and hold nothing in use (this fn's contract).
+        let advised = syscall!(syscall(
+            libc::SYS_process_madvise,
+            PIDFD_SELF,
+            ranges.as_ptr(),
+            ranges.len(),
+            advice,
+            0u32
+        ))?;
+        if usize::try_from(advised).ok() != Some(len * ranges.len()) {
+            return Err(io::Error::other(
+                "process_madvise advised only part of the ranges",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Installs a `MADV_GUARD_INSTALL` guard of `len` bytes at each of
+/// `starts` in batched calls (installing one twice is harmless, so a
+/// caller may redo any of them one by one after an error).
+///
+/// # Safety
+///
+/// As [`install_guard`], for every range.
+pub(crate) unsafe fn install_guards(starts: &[*mut u8], len: usize) -> io::Result<()> {
+    // SAFETY: forwarded from our caller: every range is ours and unused.
+    unsafe { advise_each(starts, len, MADV_GUARD_INSTALL) }
+}
+
+/// Faults in `len` writable bytes at each of `starts` in batched calls,
+/// sparing each page its own page-fault trap at first touch. Best effort:
+/// an error only means the pages fault in when first touched.
+///
+/// # Safety
+///
+/// Every range must lie inside a mapping from [`reserve`], outside guards,
+/// and hold nothing still in use.
+pub(crate) unsafe fn populate(starts: &[*mut u8], len: usize) -> io::Result<()> {
+    // SAFETY: forwarded from our caller; populating unused private
+    // anonymous pages gives zero-filled pages, which is what they read.
+    unsafe { advise_each(starts, len, MADV_POPULATE_WRITE) }
 }
 
 /// Installs `handler` for `signal` with `SA_SIGINFO | SA_ONSTACK` and
