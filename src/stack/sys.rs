@@ -6,7 +6,7 @@
 
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// Calls the libc function `name` with `args` and turns its `-1` failure
 /// into `io::Error::last_os_error()`. Only the shape `name(args)` is
@@ -172,6 +172,12 @@ pub(crate) unsafe fn install_guard(
 /// Every range must lie inside a mapping from [`reserve`] and hold nothing
 /// still in use (the advice may make it fault or read back zeroes).
 unsafe fn advise_each(starts: &[*mut u8], len: usize, advice: libc::c_int) -> io::Result<()> {
+    /// Set once the kernel (or valgrind, which does not know the call)
+    /// refused it: later batches go straight to the per-range fallback.
+    static REFUSED: AtomicBool = AtomicBool::new(false);
+    if REFUSED.load(Ordering::Relaxed) {
+        return Err(io::Error::from_raw_os_error(libc::ENOSYS));
+    }
     for batch in starts.chunks(MAX_RANGES_PER_CALL) {
         let ranges: Vec<libc::iovec> = batch
             .iter()
@@ -190,7 +196,18 @@ unsafe fn advise_each(starts: &[*mut u8], len: usize, advice: libc::c_int) -> io
             ranges.len(),
             advice,
             0u32
-        ))?;
+        ))
+        .inspect_err(|e| {
+            // No such call (before 5.10), no PIDFD_SELF (before 6.15), or
+            // an advice it does not take for this process: it will not
+            // change its mind.
+            if matches!(
+                e.raw_os_error(),
+                Some(libc::ENOSYS | libc::EBADF | libc::EINVAL | libc::EPERM)
+            ) {
+                REFUSED.store(true, Ordering::Relaxed);
+            }
+        })?;
         if usize::try_from(advised).ok() != Some(len * ranges.len()) {
             return Err(io::Error::other(
                 "process_madvise advised only part of the ranges",
