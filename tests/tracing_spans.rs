@@ -1,7 +1,9 @@
 //! The `tracing` feature seen by a subscriber: one span per task, nested
 //! under its spawner, entered exactly while the task runs, events for park
 //! (with the reason), wake and finish, and the task's own events inside
-//! its span across parks. Run with `cargo test --features tracing`.
+//! its span across parks. Run with `cargo test --features tracing` (without
+//! the feature this file compiles to nothing).
+#![cfg(feature = "tracing")]
 
 use std::collections::HashMap;
 use std::fmt;
