@@ -62,3 +62,15 @@ fn a_panicking_task_is_named_with_its_spawn_site() {
     assert!(stderr.contains("the client hung up"), "{stderr}");
     assert_eq!(stdout_text(&output).trim(), "joined: Err(true)");
 }
+
+#[test]
+fn dump_does_not_share_the_symbol_cache_with_a_task_parked_inside_it() {
+    // In a process of its own: the scenario leaves backtrace's global lock
+    // held (and, once the task is cancelled through it, poisoned).
+    let output = run_scenario("dump_while_a_task_holds_the_symbol_cache");
+    assert_success(&output);
+    assert_eq!(
+        stdout_text(&output).trim(),
+        "listed: true, symbols unavailable: true"
+    );
+}

@@ -57,3 +57,36 @@ pub fn named_task_panics() {
     });
     report(format!("joined: {outcome:?}"));
 }
+
+/// A return address in this program's own code, which has symbols.
+#[inline(never)]
+fn an_address_to_resolve() -> *mut std::ffi::c_void {
+    let mut ip = std::ptr::null_mut();
+    backtrace::trace(|frame| {
+        ip = frame.ip();
+        false
+    });
+    ip
+}
+
+/// A task parks inside a `backtrace::resolve` callback, holding the crate's
+/// symbol cache (its lock is re-entrant per thread); `dump()` must not
+/// resolve on this thread: it prints raw addresses after its timeout.
+pub fn dump_while_a_task_holds_the_symbol_cache() {
+    corio::run(|| {
+        let in_callback = std::rc::Rc::new(corio::sync::Event::new());
+        let signal = in_callback.clone();
+        let parked = corio::spawn(move || {
+            backtrace::resolve(an_address_to_resolve(), |_| {
+                signal.set();
+                corio::sleep(std::time::Duration::from_secs(3600));
+            });
+        });
+        in_callback.wait();
+        let dump = corio::dump();
+        let listed = dump.task(parked.id()).is_some();
+        let unavailable = dump.to_string().contains("symbols unavailable");
+        println!("listed: {listed}, symbols unavailable: {unavailable}");
+        // The end of run cancels the parked task.
+    });
+}

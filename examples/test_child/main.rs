@@ -108,6 +108,10 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("dump_on_sigquit", debug::dump_on_sigquit),
     ("named_task_panics", debug::named_task_panics),
     (
+        "dump_while_a_task_holds_the_symbol_cache",
+        debug::dump_while_a_task_holds_the_symbol_cache,
+    ),
+    (
         "yield_while_throw_unwinds",
         throw::yield_while_throw_unwinds,
     ),

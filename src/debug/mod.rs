@@ -50,7 +50,13 @@ use report::TaskDump as Record;
 /// cancelled or charged for it, and the trace records nothing. It takes
 /// time proportional to the number of tasks (a few microseconds each,
 /// plus resolving each distinct frame once), during which the loop does
-/// nothing else.
+/// nothing else. Symbols are resolved on a short-lived thread of their
+/// own, never on the loop's: should a task be parked inside a
+/// `backtrace::resolve` callback (holding that crate's symbol cache), the
+/// dump waits up to 2 s for it and then shows raw addresses.
+///
+/// Not async-signal-safe (it allocates and resumes coroutines): from a
+/// signal, use [`dump_on_sigquit`], which only flags in the handler.
 ///
 /// # Examples
 ///
@@ -160,20 +166,38 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
     }
 }
 
-/// Bytes of stack that resolving symbols gets: parsing debug info goes
-/// deep, and `dump()` may be called from a task with a small stack.
+/// Bytes of stack the thread that resolves symbols gets: parsing debug
+/// info goes deep.
 const SYMBOLS_STACK_SIZE: usize = 1 << 20;
 
-/// [`symbols::symbolise`], run in a generator of its own so that the
-/// caller's stack size does not matter.
+/// How long `dump()` waits for symbols before it shows raw addresses.
+const SYMBOLS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// [`symbols::symbolise`], run on a thread of its own, never on this one.
+///
+/// The `backtrace` crate guards its symbol cache with a lock that is
+/// re-entrant per *thread*: a task parked inside a `backtrace::resolve`
+/// callback leaves this thread "holding" it, and a second resolve here
+/// would then alias the cache that task still borrows. Resolved on another
+/// thread, the cache's real mutex keeps them apart; if such a task holds it,
+/// the dump shows raw addresses after [`SYMBOLS_TIMEOUT`] instead of
+/// waiting for a task that cannot run while the loop waits here.
 fn symbolise_on_a_big_stack(traces: Vec<Vec<usize>>) -> (Vec<usize>, Vec<Arc<[report::Frame]>>) {
-    let mut work =
-        crate::Generator::<(), (), _>::with_stack_size(SYMBOLS_STACK_SIZE, move |_, ()| {
-            symbols::symbolise(&traces)
+    let shared = Arc::new(traces);
+    let (done, result) = std::sync::mpsc::sync_channel(1);
+    let for_thread = Arc::clone(&shared);
+    let spawned = std::thread::Builder::new()
+        .name("corio-dump-symbols".into())
+        .stack_size(SYMBOLS_STACK_SIZE)
+        .spawn(move || {
+            let _ = done.send(symbols::symbolise(&for_thread));
         });
-    match work.resume(()) {
-        crate::GeneratorState::Complete(result) => result,
-        crate::GeneratorState::Yielded(()) => unreachable!("the body never yields"),
+    match spawned
+        .ok()
+        .and_then(|_| result.recv_timeout(SYMBOLS_TIMEOUT).ok())
+    {
+        Some(resolved) => resolved,
+        None => symbols::unresolved(&shared),
     }
 }
 

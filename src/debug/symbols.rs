@@ -12,6 +12,32 @@ use super::report::Frame;
 /// first) and returns, per task, the index of its group and the groups'
 /// frames: tasks whose raw frames are equal share one group.
 pub(super) fn symbolise(traces: &[Vec<usize>]) -> (Vec<usize>, Vec<Arc<[Frame]>>) {
+    group(traces, resolve)
+}
+
+/// [`symbolise`] without symbols (they could not be had in time): every
+/// frame an address alone, nothing trimmed.
+pub(super) fn unresolved(traces: &[Vec<usize>]) -> (Vec<usize>, Vec<Arc<[Frame]>>) {
+    let (group_of, shapes) = shapes(traces);
+    let frames = shapes
+        .iter()
+        .map(|shape| {
+            let frames: Vec<Frame> = shape
+                .iter()
+                .map(|ip| Frame {
+                    function: Some(format!("{ip:#x} (symbols unavailable)")),
+                    file: None,
+                    line: None,
+                })
+                .collect();
+            Arc::from(frames)
+        })
+        .collect();
+    (group_of, frames)
+}
+
+/// Per task, the index of its shape (distinct raw frames), and the shapes.
+fn shapes(traces: &[Vec<usize>]) -> (Vec<usize>, Vec<&[usize]>) {
     let mut shapes: HashMap<&[usize], usize> = HashMap::new();
     let mut group_of = Vec::with_capacity(traces.len());
     let mut shape_list: Vec<&[usize]> = Vec::new();
@@ -23,6 +49,15 @@ pub(super) fn symbolise(traces: &[Vec<usize>]) -> (Vec<usize>, Vec<Arc<[Frame]>>
         }
         group_of.push(group);
     }
+    (group_of, shape_list)
+}
+
+/// Groups `traces` by shape and resolves each distinct address once.
+fn group(
+    traces: &[Vec<usize>],
+    resolve: fn(usize) -> Vec<Frame>,
+) -> (Vec<usize>, Vec<Arc<[Frame]>>) {
+    let (group_of, shape_list) = shapes(traces);
     let mut resolved: HashMap<usize, Vec<Frame>> = HashMap::new();
     for shape in &shape_list {
         for &ip in shape.iter() {

@@ -302,8 +302,9 @@ fn min_wait(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
     }
 }
 
-/// Counts for this thread's default-size pool: `(slots ever carved, slots
-/// free now)`. Live stacks are the difference.
+/// Counts for this thread's default-size pool: `(slots ever handed out,
+/// slots free now)`. Live stacks are the difference. (Slots prepared in a
+/// batch and not yet taken are in neither.)
 ///
 /// # Examples
 ///
