@@ -144,26 +144,30 @@ fn a_fetch_has_a_lane_per_task_the_lifecycle_steps_and_its_wakes() {
 #[test]
 fn concurrent_sleeps_are_parallel_lanes_that_span_the_wait() {
     trace::start();
-    corio::run(|| corio::gather(vec![|| corio::sleep(Duration::from_millis(40)); 3]));
+    corio::run(|| corio::gather(vec![|| corio::sleep(Duration::from_millis(200)); 3]));
     let events = trace::finish();
     let page = trace::html(&events);
     let doc = parse(&page);
     let lanes = with_class(&doc, "lane");
     assert_eq!(lanes.len(), 1 + 4, "the loop, main and three sleepers");
-    // Each sleeper's timer stretch covers most of the plot: the wait is
-    // what the picture shows, not the microseconds of running.
-    let widths: Vec<f64> = with_class(&doc, "timer")
+    // One timer stretch per sleeper, drawn side by side: all three were
+    // waiting at once (each began before any ended), whatever the timing.
+    let spans: Vec<(f64, f64)> = with_class(&doc, "timer")
         .iter()
         .filter(|n| n.has_tag_name("rect"))
         .map(|r| {
-            r.attribute("width")
-                .and_then(|w| w.parse().ok())
-                .expect("a width")
+            let number = |name| {
+                r.attribute(name)
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .expect(name)
+            };
+            (number("x"), number("x") + number("width"))
         })
         .collect();
-    assert_eq!(widths.len(), 3, "one timer stretch per sleeper");
-    let longest = widths.iter().cloned().fold(0.0, f64::max);
-    assert!(widths.iter().all(|&w| w > longest * 0.9), "{widths:?}");
+    assert_eq!(spans.len(), 3, "one timer stretch per sleeper");
+    let last_start = spans.iter().map(|s| s.0).fold(f64::MIN, f64::max);
+    let first_end = spans.iter().map(|s| s.1).fold(f64::MAX, f64::min);
+    assert!(last_start < first_end, "the waits overlap: {spans:?}");
 }
 
 #[test]

@@ -49,7 +49,7 @@ fn burst() {
 
 /// Prints `label kib carved` after each step, for tests/stack_pool.rs.
 pub fn stack_decay() {
-    set_decay(Duration::from_millis(300));
+    set_decay(Duration::from_millis(800));
     corio::run(|| {
         let report = |label: &str| println!("{label} {} {}", rss_kib(), default_pool_counts().0);
         report("start");
@@ -57,7 +57,7 @@ pub fn stack_decay() {
         report("burst");
         burst(); // within the decay time: the same resident slots
         report("again");
-        corio::sleep(Duration::from_millis(1200)); // the loop idles past the decay
+        corio::sleep(Duration::from_millis(2500)); // the loop idles past the decay
         report("decayed");
         set_decay(Duration::ZERO);
         burst();
