@@ -119,32 +119,19 @@ impl<'a> Html<'a> {
             .max(Duration::from_micros(1));
         let lanes = task_lanes(events, end);
         let loop_lane = loop_lane(events, end);
-        // By default the task whose whole lifecycle was recorded with the
-        // longest wait for its I/O: the clearest picture of the steps.
-        let steps_task = self.lifecycle_of.or_else(|| {
-            lanes
+        // By default the task whose whole lifecycle was recorded and took
+        // longest from start to done: the clearest picture of the steps.
+        let (steps_task, steps) = match self.lifecycle_of {
+            Some(task) => (Some(task), found_steps(events, task).0),
+            None => lanes
                 .iter()
                 .filter_map(|lane| {
-                    let steps = lifecycle(events, lane.task);
-                    let at: Option<Vec<Duration>> = steps
-                        .iter()
-                        .map(|s| s.event.map(|i| events[i].at))
-                        .collect();
-                    let at = at?;
-                    let wait = at.last()?.saturating_sub(at[0]);
-                    Some((wait, std::cmp::Reverse(lane.task)))
+                    let (steps, complete) = found_steps(events, lane.task);
+                    complete.then_some((steps, lane.task))
                 })
-                .max()
-                .map(|(_, std::cmp::Reverse(task))| task)
-        });
-        let steps: Vec<(usize, Duration, &'static str, &'static str)> = steps_task
-            .map(|task| {
-                lifecycle(events, task)
-                    .into_iter()
-                    .filter_map(|s| s.event.map(|i| (i, events[i].at, s.name, s.detail)))
-                    .collect()
-            })
-            .unwrap_or_default();
+                .max_by_key(|(steps, task)| (span(steps), std::cmp::Reverse(*task)))
+                .map_or((None, Vec::new()), |(steps, task)| (Some(task), steps)),
+        };
 
         // Lane geometry, top to bottom: the loop, then tasks by id.
         let mut rows: Vec<Row<'_>> = Vec::new();
@@ -241,7 +228,7 @@ impl<'a> Html<'a> {
                 page,
                 r#"<h2>The lifecycle of task {task}</h2><ol class="steps">"#
             );
-            for (_, at, name, detail) in &steps {
+            for Step { at, name, detail } in &steps {
                 let _ = write!(
                     page,
                     r#"<li><span class="step">{}</span> at {}: {}</li>"#,
@@ -305,6 +292,39 @@ fn legend() -> String {
         r#"<span><i style="background:#c0392b;height:2px"></i>wake (from the waker)</span></p>"#,
     );
     html
+}
+
+/// A lifecycle step found among the events: when, and the article's words.
+struct Step {
+    at: Duration,
+    name: &'static str,
+    detail: &'static str,
+}
+
+/// The steps of `task`'s lifecycle that were recorded, in order, and
+/// whether that is all of them.
+fn found_steps(events: &[Event], task: u64) -> (Vec<Step>, bool) {
+    let all = lifecycle(events, task);
+    let complete = all.iter().all(|s| s.event.is_some());
+    let found = all
+        .into_iter()
+        .filter_map(|s| {
+            s.event.map(|i| Step {
+                at: events[i].at,
+                name: s.name,
+                detail: s.detail,
+            })
+        })
+        .collect();
+    (found, complete)
+}
+
+/// From a task's first recorded step to its last.
+fn span(steps: &[Step]) -> Duration {
+    match (steps.first(), steps.last()) {
+        (Some(first), Some(last)) => last.at.saturating_sub(first.at),
+        _ => Duration::ZERO,
+    }
 }
 
 /// Maps recording time to x.
@@ -603,18 +623,13 @@ fn draw_wakes(svg: &mut String, scale: &Scale, events: &[Event], rows: &[Row<'_>
 /// Numbered markers above the bar of the chosen task, spread out where
 /// steps happen within microseconds of each other, each tied to its exact
 /// time by a leader line.
-fn draw_steps(
-    svg: &mut String,
-    scale: &Scale,
-    row: &Row<'_>,
-    steps: &[(usize, Duration, &'static str, &'static str)],
-) {
+fn draw_steps(svg: &mut String, scale: &Scale, row: &Row<'_>, steps: &[Step]) {
     let dot_y = row.top + row.band / 2.0 + 3.0;
     // Spread to the right of each step's time, then pull back what ran
     // past the right edge, keeping the spacing.
     let mut placed: Vec<f64> = Vec::with_capacity(steps.len());
-    for (_, at, ..) in steps {
-        let x = scale.x(*at);
+    for step in steps {
+        let x = scale.x(step.at);
         let previous = placed
             .last()
             .map_or(f64::NEG_INFINITY, |p| p + STEP_SPACING);
@@ -626,7 +641,7 @@ fn draw_steps(
         limit = *p - STEP_SPACING;
     }
     svg.push_str(r#"<g class="lifecycle">"#);
-    for (number, ((_, at, name, detail), &placed)) in steps.iter().zip(&placed).enumerate() {
+    for (number, (Step { at, name, detail }, &placed)) in steps.iter().zip(&placed).enumerate() {
         let x = scale.x(*at);
         let _ = write!(
             svg,
