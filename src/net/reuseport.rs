@@ -12,7 +12,7 @@
 use std::io;
 use std::mem::size_of;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 
 /// A socket of `kind` (`SOCK_STREAM`, `SOCK_DGRAM`) bound to `addr` with
 /// `SO_REUSEADDR` and `SO_REUSEPORT` set, close-on-exec and non-blocking.
@@ -52,21 +52,7 @@ pub(super) fn bind(addr: SocketAddr, kind: libc::c_int) -> io::Result<OwnedFd> {
 /// Sets the `SOL_SOCKET` boolean option `name`.
 fn set_flag(socket: &OwnedFd, name: libc::c_int) -> io::Result<()> {
     let on: libc::c_int = 1;
-    // SAFETY: `on` is a `c_int`, valid for reads of the length passed;
-    // the descriptor is owned and open.
-    let status = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            name,
-            std::ptr::from_ref(&on).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    if status == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    super::sockopt::set_option(socket.as_fd(), libc::SOL_SOCKET, name, &on)
 }
 
 /// `addr` as the kernel reads it: a `sockaddr_in` or `sockaddr_in6` at

@@ -1,4 +1,5 @@
-//! Socket options std does not offer on stable: `SO_LINGER`.
+//! Socket options std does not offer on stable: `SO_LINGER`, and any
+//! option set on a socket std has not made yet (`SO_REUSEPORT`).
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -14,15 +15,26 @@ pub(super) fn set_linger(fd: BorrowedFd<'_>, linger: Option<Duration>) -> io::Re
             libc::c_int::try_from(d.as_secs()).unwrap_or(libc::c_int::MAX)
         }),
     };
-    // SAFETY: `value` is a `linger`, valid for reads of the length passed;
+    set_option(fd, libc::SOL_SOCKET, libc::SO_LINGER, &value)
+}
+
+/// Sets socket option `name` at `level` to `value`, which must be the
+/// type the kernel reads for it (a `c_int` for boolean options).
+pub(super) fn set_option<T>(
+    fd: BorrowedFd<'_>,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+) -> io::Result<()> {
+    // SAFETY: `value` is a live `T`, valid for reads of the length passed;
     // the descriptor is borrowed, so open during the call.
     let status = unsafe {
         libc::setsockopt(
             fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            std::ptr::from_ref(&value).cast(),
-            size_of::<libc::linger>() as libc::socklen_t,
+            level,
+            name,
+            std::ptr::from_ref(value).cast(),
+            size_of::<T>() as libc::socklen_t,
         )
     };
     if status == -1 {
