@@ -12,7 +12,24 @@ use super::report::Frame;
 /// first) and returns, per task, the index of its group and the groups'
 /// frames: tasks whose raw frames are equal share one group.
 pub(super) fn symbolise(traces: &[Vec<usize>]) -> (Vec<usize>, Vec<Arc<[Frame]>>) {
-    group(traces, resolve)
+    let (group_of, shape_list) = shapes(traces);
+    let mut resolved: HashMap<usize, Vec<Frame>> = HashMap::new();
+    for shape in &shape_list {
+        for &ip in shape.iter() {
+            resolved.entry(ip).or_insert_with(|| resolve(ip));
+        }
+    }
+    let frames = shape_list
+        .iter()
+        .map(|shape| {
+            let all: Vec<Frame> = shape
+                .iter()
+                .flat_map(|ip| resolved[ip].iter().cloned())
+                .collect();
+            Arc::from(trim(all))
+        })
+        .collect();
+    (group_of, frames)
 }
 
 /// [`symbolise`] without symbols (they could not be had in time): every
@@ -50,31 +67,6 @@ fn shapes(traces: &[Vec<usize>]) -> (Vec<usize>, Vec<&[usize]>) {
         group_of.push(group);
     }
     (group_of, shape_list)
-}
-
-/// Groups `traces` by shape and resolves each distinct address once.
-fn group(
-    traces: &[Vec<usize>],
-    resolve: fn(usize) -> Vec<Frame>,
-) -> (Vec<usize>, Vec<Arc<[Frame]>>) {
-    let (group_of, shape_list) = shapes(traces);
-    let mut resolved: HashMap<usize, Vec<Frame>> = HashMap::new();
-    for shape in &shape_list {
-        for &ip in shape.iter() {
-            resolved.entry(ip).or_insert_with(|| resolve(ip));
-        }
-    }
-    let frames = shape_list
-        .iter()
-        .map(|shape| {
-            let all: Vec<Frame> = shape
-                .iter()
-                .flat_map(|ip| resolved[ip].iter().cloned())
-                .collect();
-            Arc::from(trim(all))
-        })
-        .collect();
-    (group_of, frames)
 }
 
 /// The frames at `ip`: more than one where functions were inlined into
