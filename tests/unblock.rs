@@ -167,8 +167,15 @@ fn retiring_the_pools_threads_ends_them_and_the_pool_still_works() {
     let tid = corio::run(|| corio::unblock(gettid));
     assert_ne!(tid, gettid());
     corio::retire_blocking_threads();
+    // The join returns once the kernel has cleared the thread's id word,
+    // a moment before it removes the thread's /proc entry: wait for the
+    // entry to go, with a bound only a thread that never ends reaches.
     let task = format!("/proc/self/task/{tid}");
-    assert!(!std::path::Path::new(&task).exists(), "{task} ended");
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::path::Path::new(&task).exists() {
+        assert!(std::time::Instant::now() < give_up, "{task} never ended");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     let again = corio::run(|| corio::unblock(|| "a job after the retirement"));
     assert_eq!(again, "a job after the retirement");
 }

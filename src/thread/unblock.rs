@@ -206,19 +206,22 @@ impl Pool {
         if state.threads >= MAX_THREADS {
             return; // a busy thread takes it when done
         }
-        state.threads += 1;
-        drop(state);
+        // Started with the lock held, so the new thread's handle is in
+        // `started` before it can take any job (it takes the lock first):
+        // `retire_blocking_threads` then joins every thread that may have
+        // run a job queued before the call. Starting a thread is rare (the
+        // pool keeps its threads for `KEEP_ALIVE`), so holding the lock
+        // across it costs little.
         let started = std::thread::Builder::new()
             .name("corio-blocking".into())
             .spawn(move || self.serve());
-        let mut state = self.lock();
         match started {
             Ok(thread) => {
+                state.threads += 1;
                 state.started.retain(|t| !t.is_finished());
                 state.started.push(thread);
             }
             Err(e) => {
-                state.threads -= 1;
                 if state.threads == 0 {
                     // Nothing would ever run the queue.
                     let jobs = std::mem::take(&mut state.jobs);
