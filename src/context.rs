@@ -66,10 +66,12 @@ pub(crate) struct StackContext {
     /// payloads, which may outlive the stack; made on the first raise.
     raised: OnceCell<Arc<AtomicU32>>,
     /// Set when this stack may be unwinding: a panic started on it (the
-    /// panic hook), corio raised or re-raised a payload on it, or it is
-    /// being closed. Stops corio from raising into it, and is a generator's
+    /// panic hook), corio raised or re-raised a payload on it, a throw was
+    /// raised on it, a panic left a generator it resumed, or it is being
+    /// closed. Stops corio from raising into it, and is a generator's
     /// cheap test before yielding; stale once the thread is not unwinding
-    /// at all.
+    /// at all (a raise it held back is retried then, see
+    /// `Scheduler::defer_interrupt`).
     may_unwind: Cell<bool>,
 }
 
@@ -498,6 +500,20 @@ pub(crate) fn mark_chain_may_unwind(fallback: &StackContext) {
         mark_chain();
     } else {
         fallback.mark_may_unwind();
+    }
+}
+
+/// Marks the resumers of `context`'s generator (the stacks below it in
+/// the chain, down to the task's own) as possibly unwinding: a panic is
+/// leaving that generator's body into them. Outside tasks there is no
+/// chain to mark. Should `context` not be the active one, which the
+/// generator's root guard makes it, the whole chain is marked (when
+/// unsure, corio does not raise).
+pub(crate) fn mark_resumers_may_unwind(context: &StackContext) {
+    if ptr::eq(ACTIVE.get(), context) {
+        chain().skip(1).for_each(StackContext::mark_may_unwind);
+    } else if in_task_chain() {
+        mark_chain();
     }
 }
 

@@ -243,8 +243,10 @@ where
         };
         // However the body ends, its generator stops being active here,
         // on its own stack, before control returns to the resumer.
-        let _leave = LeaveOnExit(header);
-        body(&yielder, input)
+        let leave = LeaveOnExit(header);
+        let value = body(&yielder, input);
+        leave.returned();
+        value
     })
 }
 
@@ -258,13 +260,33 @@ enum Sent<I> {
 }
 
 /// Pops a generator off the chain of executing stacks when its body
-/// returns, panics or is unwound.
+/// returns ([`LeaveOnExit::returned`]), panics or is unwound (the drop).
 struct LeaveOnExit(NonNull<GeneratorHeader>);
 
-impl Drop for LeaveOnExit {
-    fn drop(&mut self) {
+impl LeaveOnExit {
+    /// The body returned: leave, with no unwinding to pass on.
+    fn returned(self) {
         // SAFETY: the header outlives the body it was made for.
         context::leave(&unsafe { self.0.as_ref() }.context);
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for LeaveOnExit {
+    /// Runs only while a panic leaves the body (`returned` forgets the
+    /// guard otherwise). Unless the owner is closing the generator (its
+    /// unwinding ends in `close`), the panic goes on in the resumer: its
+    /// stacks are marked as possibly unwinding before it gets there, since
+    /// a panic or throw raised in the generator marked only the
+    /// generator's own stack (a caught one then leaves no stale mark on
+    /// the resumer, which would hold back that task's cancellation).
+    fn drop(&mut self) {
+        // SAFETY: the header outlives the body it was made for.
+        let header = unsafe { self.0.as_ref() };
+        if !header.closing.get() {
+            context::mark_resumers_may_unwind(&header.context);
+        }
+        context::leave(&header.context);
     }
 }
 
@@ -371,20 +393,29 @@ impl<I, Y, R> Generator<I, Y, R> {
     /// nor ends a cancellation. A body that swallows one does not stop
     /// its task's cancellation either: the task's next park raises it again.
     ///
-    /// A throw from a destructor while the thread unwinds (inside a
-    /// cancelled task's cleanup, say) works, with one limit shared with any
-    /// panic a body catches there: corio cannot tell a yield after the
-    /// catch from a yield in the middle of the unwinding, so a body that
-    /// catches the payload and then yields aborts the process (see
-    /// [`Generator::close`] on yields during unwinding). Returning, or
-    /// letting the payload escape, is fine; the destructor must then catch
-    /// what comes out of `throw`, as it must catch any panic.
+    /// A body that catches the payload (or any panic) and then yields
+    /// works as long as no other stack of the thread is unwinding. While
+    /// one is (a throw from a destructor, or another task of the runtime
+    /// parked in the middle of unwinding), `std::thread::panicking()` is
+    /// true everywhere, since std counts panics per thread, and corio
+    /// cannot tell a yield after the catch from a yield in the middle of
+    /// the unwinding, which could never be finished or closed. So that
+    /// yield is refused with a panic that says why: it comes out of
+    /// `throw` (or the `resume` that led to it) like any panic of the body,
+    /// and if the yield really was in a destructor of the unwinding, the
+    /// panic cannot leave that destructor and Rust aborts the process
+    /// after printing it (see [`Generator::close`] on yields during
+    /// unwinding). Returning, or letting the payload escape, is always
+    /// fine; a destructor that throws must catch what comes out of
+    /// `throw`, as it must catch any panic.
     ///
     /// # Panics
     ///
     /// - With `payload` (or whatever the body raised instead) when it
     ///   leaves the body, or at once if the generator had not started.
     /// - If the generator is already complete, as `resume` does.
+    /// - If the body yields while the thread may still be unwinding on its
+    ///   stack (above).
     ///
     /// # Examples
     ///
@@ -426,7 +457,7 @@ impl<I, Y, R> Generator<I, Y, R> {
             // Python raises a throw into an unstarted generator in the
             // caller, and the generator is closed without running.
             self.close();
-            raise(payload);
+            raise_in_caller(payload);
         }
         // The body raises it in `yield_` (`Thrown`); an escape comes back
         // through corosensei as a panic of the body does.
@@ -603,12 +634,28 @@ where
 /// corosensei's yielder of a generator with input `I` and yield `Y`.
 type RawYielder<I, Y> = corosensei::Yielder<Sent<I>, Y>;
 
-/// Unwinds from here with a payload handed in by [`Generator::throw`], as
-/// a panic starting here would (the stacks it may unwind are marked, see
-/// [`context::note_panic`]), without running the panic hook.
+/// Unwinds from here, the pending `yield_` of the generator whose context
+/// is `own`, with a payload handed in by [`Generator::throw`], without
+/// running the panic hook. Only the generator's own stack is marked as
+/// possibly unwinding: the body may catch the payload, and a mark left on
+/// its resumer's stacks would be stale for as long as the thread unwinds
+/// anywhere (holding back a cancellation of the task). If the payload
+/// escapes the body, [`LeaveOnExit`] marks the resumer's stacks then.
 #[cold]
 #[inline(never)]
-fn raise(payload: Box<dyn Any + Send>) -> ! {
+fn raise(own: &StackContext, payload: Box<dyn Any + Send>) -> ! {
+    own.mark_may_unwind();
+    if !context::in_task_chain() {
+        context::note_panic(); // outside tasks, where the panic starts
+    }
+    std::panic::resume_unwind(payload)
+}
+
+/// Raises a payload thrown into a generator that never started in the
+/// caller, as a panic starting there would (see [`context::note_panic`]).
+#[cold]
+#[inline(never)]
+fn raise_in_caller(payload: Box<dyn Any + Send>) -> ! {
     context::note_panic();
     std::panic::resume_unwind(payload)
 }
@@ -667,6 +714,10 @@ impl<I, Y> Yielder<I, Y> {
     ///   of their own, and a yield there would suspend the wrong stack.
     ///   Hand their results back to the body and yield them from there.
     /// - If the generator is being closed (see [`Generator::close`]).
+    /// - If its stack may still be unwinding: a panic or throw started on
+    ///   it and `std::thread::panicking()` is still true (see
+    ///   [`Generator::throw`]). Inside a destructor run by that unwinding
+    ///   the panic cannot leave the destructor, and the process aborts.
     /// - With the payload of a [`Generator::throw`] that resumed it: the
     ///   body sees the throw as a panic starting at this call.
     ///
@@ -683,7 +734,11 @@ impl<I, Y> Yielder<I, Y> {
     pub fn yield_(&self, value: Y) -> I {
         match self.suspend(value) {
             Sent::Value(input) => input,
-            Sent::Thrown(payload) => raise(payload),
+            Sent::Thrown(payload) => {
+                // SAFETY: the header is in the slot this body runs on,
+                // live while the body (and so `self`) exists.
+                raise(&unsafe { self.header.as_ref() }.context, payload)
+            }
         }
     }
 
@@ -777,7 +832,7 @@ fn yield_from_another_stack() -> ! {
 
 /// The checks `ready_to_yield` could not settle at a glance: a yield off
 /// its generator's stack, a yield while closing, a yield from a destructor
-/// during unwinding (each a panic or an abort with its message), or a
+/// during unwinding (each a panic with its message), or a
 /// stale mark, after which the yield goes on.
 #[cold]
 #[inline(never)]
@@ -793,9 +848,17 @@ fn yield_slow_path(header: &GeneratorHeader) {
 
 /// A stack cannot be suspended in the middle of unwinding: the panic
 /// state is per thread, so the resumer would see `thread::panicking()`
-/// for good, and the paused unwinding could never be finished or
-/// dropped. A destructor that yields while its generator unwinds a panic
-/// can only end the process; say why first.
+/// for good, and the paused unwinding could never be finished or dropped
+/// (closing it would raise inside a destructor, which aborts).
+///
+/// corio knows only that a panic (or a throw) started on this stack and
+/// that the thread still unwinds somewhere; a catch in the body is
+/// invisible to it. So while another stack of the thread is paused
+/// mid-unwind (a task parked in a destructor), a yield after a caught
+/// panic cannot be told from a yield inside a destructor of that panic.
+/// Both are refused with a panic: after a catch it is an ordinary panic
+/// out of the body; inside a destructor run by the unwinding it cannot
+/// leave the destructor, so Rust aborts the process after the message.
 fn refuse_if_unwinding(header: &GeneratorHeader) {
     let unwinding = header.context.unwinding() != context::Unwinding::No
         || (!context::in_task_chain()
@@ -804,13 +867,22 @@ fn refuse_if_unwinding(header: &GeneratorHeader) {
                 header as *const GeneratorHeader as usize,
             ));
     if unwinding {
-        eprintln!(
-            "corio: a generator yielded from a destructor while its body was unwinding a \
-             panic; a stack cannot be suspended in the middle of unwinding, so the process \
-             aborts"
-        );
-        std::process::abort();
+        yield_while_unwinding();
     }
+}
+
+#[cold]
+#[inline(never)]
+fn yield_while_unwinding() -> ! {
+    panic!(
+        "corio: a generator yielded while std::thread::panicking() is true and its stack may \
+         still be unwinding a panic or throw that started on it. A yield from a destructor \
+         run by that unwinding cannot suspend the stack (and this panic then aborts the \
+         process); a yield after the body caught the panic is refused too while any other \
+         stack of the thread is paused mid-unwind, because std counts panics per thread and \
+         corio cannot tell the two apart. Yield once no stack of the thread unwinds, or \
+         return instead"
+    )
 }
 
 #[cold]

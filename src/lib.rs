@@ -115,7 +115,8 @@
 //! [`net::TcpListener::bind_reuseport`] and the kernel spreads the
 //! connections; [`thread_index`] says which loop code runs on and
 //! [`handles`] reaches the others. A panic on one loop shuts the others
-//! down and `run` re-raises it. [`run`] is
+//! down as soon as it is caught (before that loop's own teardown, which
+//! may wait on them) and `run` re-raises it. [`run`] is
 //! `Builder::new().run_local(main)`; the builder also sets the default
 //! stack size of tasks and generators, and pins threads to cores.
 //!
@@ -213,6 +214,13 @@
 //! While any task is parked in the middle of unwinding (say, a cancelled
 //! task's destructor waiting for a `Mutex`), it reads `true` in *every*
 //! task of the thread. Do not use it to decide "am I being cancelled".
+//! corio cannot tell either whether a task that caught a panic of its own
+//! is still unwinding then, so a cancellation (or an expired deadline) of
+//! such a task waits until no stack of the thread unwinds any more, and is
+//! raised at once after that. For the same reason a generator that caught
+//! a panic or a throw and then yields while another stack is paused
+//! mid-unwind is refused with a panic that says so (see
+//! [`Generator::throw`]).
 //!
 //! A task that can never finish unwinding when `run` ends (one that keeps
 //! catching its cancellation, or one parked mid-unwind on something no

@@ -617,7 +617,7 @@ fn a_destructor_that_yields_while_a_throw_unwinds_aborts_with_a_message() {
         assert_eq!(ended.signal, Some(util::SIGABRT), "{scenario}: {ended:#?}");
         assert!(
             ended.stderr.contains(
-                "corio: a generator yielded from a destructor while its body was unwinding"
+                "corio: a generator yielded while std::thread::panicking() is true and its stack may"
             ),
             "{scenario}: {ended:#?}"
         );
@@ -626,4 +626,20 @@ fn a_destructor_that_yields_while_a_throw_unwinds_aborts_with_a_message() {
             "{scenario}: the throw must not come back: {ended:#?}"
         );
     }
+}
+
+#[test]
+fn a_yield_after_a_caught_throw_while_another_stack_unwinds_panics_clearly() {
+    let ended = run_limited("catch_then_yield_while_another_stack_unwinds");
+    let refused = "corio: a generator yielded while std::thread::panicking() is true and its \
+                   stack may still be unwinding";
+    let reports = ended.expect_success();
+    assert_eq!(reports.len(), 5, "{ended:#?}");
+    assert_eq!(reports[0], "another stack unwinds: true");
+    assert!(reports[1].starts_with(refused), "the throw: {ended:#?}");
+    assert!(
+        reports[2].starts_with(refused),
+        "the caught panic: {ended:#?}"
+    );
+    assert_eq!(reports[3..], ["the paused task: Err(true)", "run returned"]);
 }

@@ -176,6 +176,39 @@ fn a_panic_on_one_loop_stops_the_others_and_run_raises_it() {
 }
 
 #[test]
+fn a_loops_panic_stops_the_others_before_its_own_teardown_waits_on_them() {
+    let _watchdog = util::watchdog("a_loops_panic_stops_the_others_before_its_own_teardown");
+    // Loop 1's main holds the only sender until it ends; loop 0's teardown
+    // (the destructor of a task cancelled when its runtime ends) waits for
+    // the channel to close. So loop 0's teardown ends only once loop 1 has
+    // been shut down: the group must hear of loop 0's panic before it.
+    let (tx, rx) = shared::channel::<()>(1);
+    let (tx, rx) = (Mutex::new(Some(tx)), Mutex::new(Some(rx)));
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        Builder::new().threads(2).run(|| {
+            if corio::thread_index() == 1 {
+                let _sender = tx.lock().unwrap().take();
+                corio::sleep(Duration::from_secs(3600));
+                return;
+            }
+            let mut rx = rx.lock().unwrap().take();
+            corio::spawn(move || {
+                let _teardown = util::support::OnDrop(move || {
+                    if let Some(rx) = rx.take() {
+                        assert_eq!(corio::unblock(move || rx.recv()), None);
+                    }
+                });
+                corio::sleep(Duration::from_secs(3600));
+            });
+            corio::yield_now(); // it parks in its sleep
+            panic::panic_any(Boom(0));
+        })
+    }));
+    let payload = outcome.expect_err("run re-raises loop 0's panic");
+    assert_eq!(payload.downcast_ref::<Boom>(), Some(&Boom(0)));
+}
+
+#[test]
 fn a_loop_that_ends_early_does_not_stop_the_others() {
     // Loop 0 returns at once; loop 1 goes on after loop 0 has ended (if
     // that end stopped it, `run` would raise its cancellation instead).

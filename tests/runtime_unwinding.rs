@@ -63,7 +63,7 @@ fn a_generator_yielding_from_a_destructor_of_its_panic_is_refused() {
     assert_eq!(ended.signal, Some(util::SIGABRT), "{ended:#?}");
     assert!(
         ended.stderr.contains(
-            "corio: a generator yielded from a destructor while its body was unwinding a panic"
+            "corio: a generator yielded while std::thread::panicking() is true and its stack may"
         ),
         "{ended:#?}"
     );
@@ -809,6 +809,85 @@ fn a_stale_mark_never_turns_sleep_or_recv_into_a_busy_loop() {
         assert!(victim.join().unwrap_err().is_cancelled());
     });
     assert_eq!(*log.borrow(), ["sleeps true", "recv Some(\"late\")"]);
+}
+
+/// Parks a task mid-unwind on `lock` (held by the caller): from then on
+/// `thread::panicking()` is true on every stack of the thread, until the
+/// lock is released and that task finishes unwinding.
+fn park_one_mid_unwind(lock: &Rc<Mutex<()>>) -> corio::JoinHandle<()> {
+    let l = Rc::clone(lock);
+    let paused = corio::spawn(move || {
+        let _g = OnDrop(move || drop(l.lock()));
+        corio::sleep(Duration::from_secs(3600));
+    });
+    corio::yield_now();
+    paused.abort();
+    corio::yield_now(); // it unwinds up to the lock and parks there
+    assert!(std::thread::panicking(), "a task is parked mid-unwind");
+    paused
+}
+
+#[test]
+fn a_cancel_skipped_while_another_stack_unwinds_is_raised_once_it_finishes() {
+    let _watchdog = util::watchdog("a_cancel_skipped_while_another_stack_unwinds");
+    let log = new_log();
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        let paused = park_one_mid_unwind(&lock);
+        // The target caught a panic of its own (its stack keeps a stale
+        // "may unwind" mark), then parks for an hour.
+        let lg = Rc::clone(&log);
+        let target = corio::spawn(move || {
+            let _ = std::panic::catch_unwind(|| panic!("caught"));
+            let _g = OnDrop(move || note(&lg, "target unwound"));
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now(); // it catches and parks
+        // Cancelled while the other stack is paused mid-unwind: corio
+        // cannot raise into a stack that may be unwinding, so it waits...
+        target.abort();
+        corio::yield_now();
+        // ... until no stack unwinds any more: then the cancel is raised.
+        drop(held);
+        assert!(paused.join().unwrap_err().is_cancelled());
+        note(
+            &log,
+            format!("target {:?}", target.join().map_err(|e| e.is_cancelled())),
+        );
+    });
+    assert_eq!(*log.borrow(), ["target unwound", "target Err(true)"]);
+}
+
+#[test]
+fn a_deadline_skipped_while_another_stack_unwinds_fires_once_it_finishes() {
+    let _watchdog = util::watchdog("a_deadline_skipped_while_another_stack_unwinds");
+    let log = new_log();
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        let paused = park_one_mid_unwind(&lock);
+        let lg = Rc::clone(&log);
+        let (entered_tx, entered) = channel(1);
+        let target = corio::spawn(move || {
+            let _ = std::panic::catch_unwind(|| panic!("caught"));
+            let timed = corio::timeout(ms(10), || {
+                entered_tx.try_send(()).unwrap();
+                corio::sleep(Duration::from_secs(3600))
+            });
+            note(&lg, format!("timeout {timed:?}"));
+        });
+        // The target's deadline passes (and is skipped) while this task
+        // sleeps longer, the other stack still paused mid-unwind. (The
+        // wait for `entered` keeps the slow print of the caught panic's
+        // backtrace from reordering the two.)
+        entered.recv().unwrap();
+        corio::sleep(ms(100));
+        drop(held);
+        assert!(paused.join().unwrap_err().is_cancelled());
+        target.join().unwrap();
+    });
+    assert_eq!(*log.borrow(), ["timeout Err(Elapsed(()))"]);
 }
 
 #[test]

@@ -119,6 +119,10 @@ const SCENARIOS: &[(&str, fn())] = &[
         "yield_while_throw_unwinds_in_task",
         throw::yield_while_throw_unwinds_in_task,
     ),
+    (
+        "catch_then_yield_while_another_stack_unwinds",
+        throw::catch_then_yield_while_another_stack_unwinds,
+    ),
 ];
 
 fn main() {

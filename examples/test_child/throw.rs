@@ -3,10 +3,13 @@
 //! suspended in the middle of unwinding, so corio aborts with a message).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::time::Duration;
 
+use corio::sync::Mutex;
 use corio::{Generator, GeneratorState, Yielder};
 
-use super::support::report;
+use super::support::{OnDrop, caught_message, report};
 
 /// Yields from its destructor: fine in normal code, fatal while unwinding.
 struct YieldsWhenDropped<'a>(&'a Yielder<(), u32>);
@@ -37,4 +40,57 @@ pub fn yield_while_throw_unwinds() {
 /// The same inside a corio task.
 pub fn yield_while_throw_unwinds_in_task() {
     corio::run(throw_into_one_that_yields_while_unwinding);
+}
+
+/// Inside a task, while another task is parked mid-unwind (so
+/// `thread::panicking()` reads true on every stack of the thread): a
+/// generator that caught a thrown payload, and one that caught a panic of
+/// its own, each yield afterwards. corio cannot tell either yield from one
+/// in the middle of unwinding, so each is refused with a panic that names
+/// the reason (it used to abort the process); the run then ends normally.
+pub fn catch_then_yield_while_another_stack_unwinds() {
+    corio::run(|| {
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        let l = Rc::clone(&lock);
+        let paused = corio::spawn(move || {
+            let _g = OnDrop(move || drop(l.lock()));
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now();
+        paused.abort();
+        corio::yield_now(); // it unwinds up to the lock and parks there
+        report(format!(
+            "another stack unwinds: {}",
+            std::thread::panicking()
+        ));
+
+        struct Reset;
+        let mut thrown_into = Generator::<(), u32, ()>::new(|y, ()| {
+            let mut n = 0;
+            loop {
+                n += 1;
+                match catch_unwind(AssertUnwindSafe(|| y.yield_(n))) {
+                    Ok(()) => {}
+                    Err(payload) if payload.is::<Reset>() => n = 0, // and yield again
+                    Err(other) => std::panic::resume_unwind(other),
+                }
+            }
+        });
+        assert_eq!(thrown_into.resume(()), GeneratorState::Yielded(1));
+        report(caught_message(|| thrown_into.throw(Box::new(Reset))));
+
+        let mut panicked_in = Generator::<(), u32, ()>::new(|y, ()| {
+            let _ = catch_unwind(|| panic!("caught inside"));
+            y.yield_(1);
+        });
+        report(caught_message(|| panicked_in.resume(())));
+
+        drop(held);
+        report(format!(
+            "the paused task: {:?}",
+            paused.join().map_err(|e| e.is_cancelled())
+        ));
+    });
+    report("run returned");
 }

@@ -167,9 +167,10 @@ impl Builder {
     ///
     /// - If a `main` panics: every other runtime is shut down as by
     ///   [`crate::Handle::shutdown`] (their tasks' stacks unwind, and a
-    ///   `main` still running unwinds with [`crate::Cancelled`]), then,
-    ///   once all threads have ended, `run` re-raises the first panic's
-    ///   payload. A runtime shut down through its `Handle` counts as
+    ///   `main` still running unwinds with [`crate::Cancelled`]) as soon as
+    ///   the panic is caught, before the panicking runtime's own teardown
+    ///   (which may wait on the others); then, once all threads have
+    ///   ended, `run` re-raises the first panic's payload. A runtime shut down through its `Handle` counts as
     ///   panicking with `Cancelled`. Each runtime also panics as
     ///   [`crate::run`] does (a deadlock, for one), with the same effect.
     /// - Inside a runtime (it would block that runtime's loop until every
@@ -229,7 +230,14 @@ impl Builder {
                     std::thread::Builder::new()
                         .name(format!("corio-{index}"))
                         .spawn_scoped(s, move || {
-                            run_thread(config, index, cpu, for_thread, at, main)
+                            // Should a panic escape `run_thread`, the other
+                            // threads are shut down at once, not when the
+                            // join below reaches this thread.
+                            let escape = NoticeEscape(&for_thread, index);
+                            let result =
+                                run_thread(config, index, cpu, for_thread.clone(), at, main);
+                            std::mem::forget(escape);
+                            result
                         })
                         .unwrap_or_else(|e| {
                             // The threads already started wait for this
@@ -286,6 +294,16 @@ impl Builder {
     pub fn run_local<T, F: FnOnce() -> T>(&self, main: F) -> T {
         let at = std::panic::Location::caller();
         driver::run_runtime(&self.config, Seat::alone(), at, main)
+    }
+}
+
+/// Notices a panic of thread `index` for its group when dropped: only
+/// while one escapes `run_thread` (it is forgotten otherwise).
+struct NoticeEscape<'a>(&'a Group, usize);
+
+impl Drop for NoticeEscape<'_> {
+    fn drop(&mut self) {
+        self.0.notice_panic(self.1);
     }
 }
 

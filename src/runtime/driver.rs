@@ -108,7 +108,19 @@ pub(crate) fn run_runtime<T, F: FnOnce() -> T>(
         .scheduler
         .schedule_new(task_ref.clone(), Spawned::Main);
     let shutdown = Shutdown(&runtime);
+    // Dropped before `shutdown` if the loop itself panics (a deadlock).
+    let loop_panic = NoticeLoopPanic(&runtime);
     run_until(&runtime, &task_ref);
+    std::mem::forget(loop_panic);
+    // A panicking (or shut down) main ends the whole `Builder::run`: the
+    // other runtimes are told now, before this one's teardown, which may
+    // wait for one of them.
+    let by_handle = runtime.shut_down_by_handle.get();
+    match task_ref.output().outcome() {
+        trace::Outcome::Panicked => runtime.seat.notice_panic(),
+        trace::Outcome::Cancelled if by_handle => runtime.seat.notice_panic(),
+        _ => {}
+    }
     drop(shutdown);
     if let Some(recording) = traced_from_env {
         crate::trace::end_from_env(recording);
@@ -139,6 +151,17 @@ pub(crate) fn run_runtime<T, F: FnOnce() -> T>(
 /// The payload a runtime of `Builder::run` unwinds with when another one
 /// could not start: never the panic `run` re-raises.
 struct StartAbandoned;
+
+/// Tells the runtime's group that the loop panicked, when dropped: only
+/// while a panic leaves the loop (it is forgotten otherwise), before
+/// [`Shutdown`] runs the teardown.
+struct NoticeLoopPanic<'a>(&'a Runtime);
+
+impl Drop for NoticeLoopPanic<'_> {
+    fn drop(&mut self) {
+        self.0.seat.notice_panic();
+    }
+}
 
 /// Cancels and unwinds every task still pending when dropped, also when
 /// `run` unwinds.

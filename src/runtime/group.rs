@@ -5,10 +5,15 @@
 //! [`handles`].
 //!
 //! Nothing here is touched once the loops run, except by a panic: the
-//! loops share no state of corio's, only what the program shares.
+//! loops share no state of corio's, only what the program shares. A
+//! panic is told to the group the moment it is caught, before its
+//! runtime's teardown (see [`Seat::notice_panic`]): that teardown may wait
+//! for another loop (a destructor receiving from a shared channel that
+//! loop answers), which must be shut down first, not after.
 
 use std::any::Any;
 use std::cell::OnceCell;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::current;
@@ -52,6 +57,16 @@ impl Seat {
         }
     }
 
+    /// The runtime is about to end with a panic (its main task panicked,
+    /// or its loop did): the group shuts the other runtimes down now,
+    /// before this one's teardown, which may wait on them. The payload
+    /// follows once the teardown is over ([`Group::panicked`]).
+    pub(crate) fn notice_panic(&self) {
+        if let Some(group) = &self.group {
+            group.notice_panic(self.index);
+        }
+    }
+
     /// Called on the runtime's own thread once it is entered, before
     /// `main` is scheduled: records `me` and waits until every runtime of
     /// the group has done so. False if one of them failed to start (or
@@ -87,7 +102,12 @@ struct GroupState {
     /// A thread ended (or could not start) before all had checked in:
     /// the others must not start `main`.
     abandoned: bool,
-    /// The first panic of any thread, re-raised by `run` at the end.
+    /// The thread that panicked first (noticed as soon as its panic was
+    /// caught, see [`Group::notice_panic`]); the others were shut down
+    /// then.
+    first_panicker: Option<usize>,
+    /// That thread's payload once its teardown is over, re-raised by `run`
+    /// at the end.
     first_panic: Option<Payload>,
 }
 
@@ -116,7 +136,7 @@ impl Group {
         state.handles[index] = Some(me);
         self.roll_changed.notify_all();
         loop {
-            if state.abandoned || state.first_panic.is_some() {
+            if state.abandoned || state.first_panicker.is_some() {
                 return None;
             }
             if state.handles.iter().all(Option::is_some) {
@@ -135,22 +155,18 @@ impl Group {
         self.roll_changed.notify_all();
     }
 
-    /// Thread `index` ended with a panic: keeps the payload if it is the
-    /// first, and shuts every other runtime down. A panic before the roll
-    /// call completed abandons the start instead (no `main` runs yet, so
-    /// there is nothing to shut down: every `main` starts only after all
-    /// threads checked in).
-    pub(crate) fn panicked(&self, index: usize, payload: Payload) {
+    /// Thread `index` is ending with a panic: if it is the first, every
+    /// other runtime is shut down at once. A panic before the roll call
+    /// completed abandons the start instead (no `main` runs yet, so there
+    /// is nothing to shut down: every `main` starts only after all threads
+    /// checked in). Idempotent for one thread.
+    pub(crate) fn notice_panic(&self, index: usize) {
         let others: Vec<Handle> = {
             let mut state = self.lock();
-            if state.first_panic.is_none() {
-                state.first_panic = Some(payload);
-            } else {
-                // A consequence of the first (most often the `Cancelled`
-                // of a shutdown): dropped, outside the lock.
-                drop(state);
-                return;
+            if state.first_panicker.is_some() {
+                return; // the others are being shut down already
             }
+            state.first_panicker = Some(index);
             if state.handles[index].is_none() {
                 state.abandoned = true;
             }
@@ -170,9 +186,42 @@ impl Group {
         }
     }
 
+    /// Thread `index` ended with a panic: noticed (if it was not already),
+    /// and its payload kept if it is the first thread's. Any other payload
+    /// is a consequence of the first (most often the `Cancelled` of a
+    /// shutdown) and is dropped here; a panic of that drop is swallowed,
+    /// so nothing escapes the thread that would hide the first.
+    pub(crate) fn panicked(&self, index: usize, payload: Payload) {
+        self.notice_panic(index);
+        let unwanted = {
+            let mut state = self.lock();
+            if state.first_panicker == Some(index) && state.first_panic.is_none() {
+                state.first_panic = Some(payload);
+                None
+            } else {
+                Some(payload)
+            }
+        };
+        // Outside the lock; a payload whose drop panics is leaked instead.
+        if let Some(payload) = unwanted
+            && let Err(secondary) = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)))
+        {
+            std::mem::forget(secondary);
+        }
+    }
+
     /// The first panic, if any thread panicked.
     pub(crate) fn take_first_panic(&self) -> Option<Payload> {
-        self.lock().first_panic.take()
+        let mut state = self.lock();
+        let first = state.first_panicker?;
+        // Every thread has been joined, so the first one's payload came
+        // back (`run_thread` or the join hands it over) unless its drop
+        // guard noticed a panic whose payload was then lost.
+        Some(
+            state.first_panic.take().unwrap_or_else(|| {
+                Box::new(format!("corio: thread {first} of Builder::run panicked"))
+            }),
+        )
     }
 }
 

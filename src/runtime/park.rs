@@ -122,6 +122,15 @@ fn raise_interrupts(header: &TaskHeader) {
         return; // deadlines in force, none of them expired
     }
     if context::unwinding_here(&header.context) != Unwinding::No {
+        // Not now: a stale "may unwind" mark (a panic this stack caught
+        // long ago) looks the same as a live one while any stack of the
+        // thread is paused mid-unwind. The scheduler wakes the task again
+        // once no stack unwinds, and this check raises it then.
+        current::try_with(|rt| {
+            if let Some(task) = rt.scheduler.current_ref() {
+                rt.scheduler.defer_interrupt(task);
+            }
+        });
         return;
     }
     if let Some(reason) = cancel {

@@ -45,6 +45,16 @@ pub(crate) struct Scheduler {
     /// Set when `run`'s main task is done and the rest are being cancelled
     /// (or `Handle::shutdown` cancelled them all): why.
     shutting_down: Cell<Option<CancelReason>>,
+    /// Tasks whose cancellation or expired deadline was not raised at a
+    /// park point because their stack might be unwinding (a stale mark
+    /// cannot be told from a live one while `thread::panicking()` is true,
+    /// and raising into an unwinding stack aborts). Nothing else would
+    /// raise it again (the wake that brought them there is spent), so they
+    /// are woken once the thread is seen not unwinding at all: then every
+    /// mark is known stale. See [`Scheduler::retry_deferred`].
+    deferred: RefCell<Vec<TaskRef>>,
+    /// `!deferred.is_empty()`, read on every switch back to the loop.
+    any_deferred: Cell<bool>,
 }
 
 impl Scheduler {
@@ -56,6 +66,8 @@ impl Scheduler {
             free_slots: RefCell::new(Vec::new()),
             next_id: Cell::new(0),
             shutting_down: Cell::new(None),
+            deferred: RefCell::new(Vec::new()),
+            any_deferred: Cell::new(false),
         }
     }
 
@@ -151,6 +163,36 @@ impl Scheduler {
         }
     }
 
+    /// Notes that an interrupt (a cancellation, an expired deadline) of
+    /// `task`, the running task, was left unraised because its stack may be
+    /// unwinding; it is retried by [`Scheduler::retry_deferred`].
+    pub(crate) fn defer_interrupt(&self, task: TaskRef) {
+        let mut deferred = self.deferred.borrow_mut();
+        // Tasks that finished meanwhile need no retry: let their `Rc` go.
+        deferred.retain(|t| !t.header.is_done());
+        if !deferred.iter().any(|t| Rc::ptr_eq(t, &task)) {
+            deferred.push(task);
+        }
+        self.any_deferred.set(true);
+    }
+
+    /// Wakes the tasks of [`Scheduler::defer_interrupt`] once no stack of
+    /// the thread unwinds (`thread::panicking()` is false): their marks are
+    /// stale then, and their next park point raises what was left. Called
+    /// whenever a task switches back to the loop, the moment an unwinding
+    /// stack can have finished.
+    #[inline]
+    fn retry_deferred(&self) {
+        if !self.any_deferred.get() || std::thread::panicking() {
+            return;
+        }
+        self.any_deferred.set(false);
+        let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
+        for task in &deferred {
+            self.wake(task); // one that is not parked runs into it anyway
+        }
+    }
+
     /// Appends `task` to the ready queue unless it is already in it.
     #[inline]
     fn enqueue(&self, task: TaskRef) {
@@ -211,6 +253,7 @@ impl Scheduler {
         } else if header.state() == super::task::TaskState::Ready {
             self.enqueue(task); // it called yield_now
         }
+        self.retry_deferred();
     }
 
     /// Bookkeeping for a task that just finished: out of the table, and

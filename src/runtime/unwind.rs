@@ -13,7 +13,10 @@
 //!   payload there, or it is being closed.
 //!
 //! corio never raises into a stack that is unwinding: a panic escaping a
-//! destructor during unwinding aborts the process. Blocking calls look at
+//! destructor during unwinding aborts the process. A mark is cleared only
+//! once the thread is seen not unwinding at all, so a cancellation or
+//! deadline held back by a stale one is retried then (the scheduler's
+//! deferred list), rather than lost. Blocking calls look at
 //! [`place`] to pick their outcome (the table in the crate docs).
 
 use std::panic;

@@ -126,3 +126,29 @@ pub fn background_runtime() -> (corio::Handle, std::thread::JoinHandle<()>) {
     });
     (rx.recv().expect("the runtime sends its handle"), thread)
 }
+
+/// Aborts the whole test binary with a message naming `what` if the
+/// guard is still alive after a generous minute: for scenarios whose old
+/// behaviour was to hang forever in the test's own process (a harness's
+/// limit, never a timed assertion).
+pub fn watchdog(what: &'static str) -> Watchdog {
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            wait.recv_timeout(std::time::Duration::from_secs(60))
+        {
+            // Straight to the file: `eprintln!` is captured by the test
+            // harness and would be lost with the abort.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "watchdog: {what} still running after 60 s (a hang); aborting"
+            );
+            std::process::abort();
+        }
+    });
+    Watchdog(done)
+}
+
+/// Disarms the [`watchdog`] when dropped (also when the test panics).
+pub struct Watchdog(std::sync::mpsc::Sender<()>);
