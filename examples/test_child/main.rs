@@ -10,6 +10,7 @@ mod debug;
 mod signals;
 mod soundness;
 mod stacks;
+mod stall;
 mod support;
 mod threads;
 mod throw;
@@ -119,6 +120,11 @@ const SCENARIOS: &[(&str, fn())] = &[
         "yield_while_throw_unwinds_in_task",
         throw::yield_while_throw_unwinds_in_task,
     ),
+    ("stall_once", stall::one_long_stall),
+    ("stall_three_times", stall::three_stalls),
+    ("stall_after_busy", stall::busy_then_one_stall),
+    ("stall_with_env", stall::stall_with_env),
+    ("stall_monitor_thread", stall::monitor_thread),
 ];
 
 fn main() {

@@ -1,0 +1,236 @@
+//! The stall watchdog's thread: one per process, shared by every watched
+//! runtime, started by the first and gone soon after the last one ends.
+//!
+//! One thread for the process rather than one per runtime: a
+//! `Builder::new().threads(0)` program on a 64-core machine gets one
+//! sleeping thread, not 64, and a program that starts many short runtimes
+//! in a row (a test suite with `CORIO_STALL_MS` set) reuses it while any
+//! runtime is watched. It spends its life in a `Condvar` wait that times
+//! out every quarter of the smallest threshold (between 1 ms and 250 ms),
+//! reads each runtime's [`Beat`](super::Beat) and goes back to sleep. It
+//! is never joined, so it cannot keep the process alive; `unwatch` wakes
+//! it so it exits as soon as nothing is watched.
+//!
+//! It touches nothing of a runtime but its `Watched`, which is `Sync`:
+//! atomics and a mutex. Reports are printed after the registry's lock is
+//! released, so a slow stderr (a pipe nobody reads) delays only the
+//! monitor, never a runtime starting or ending.
+
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::{Watched, warn};
+
+/// Every watched runtime, and whether the monitor thread is alive.
+struct Registry {
+    entries: Vec<Entry>,
+    /// Set while a monitor thread runs (from its spawn until it sees
+    /// `entries` empty, under this lock): at most one at a time.
+    running: bool,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    entries: Vec::new(),
+    running: false,
+});
+
+/// Signalled when a runtime is watched or unwatched.
+static CHANGED: Condvar = Condvar::new();
+
+/// Name of the monitor thread (at most 15 bytes: Linux's limit).
+pub(super) const THREAD_NAME: &str = "corio-stall";
+
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Watches `watched`, starting the monitor thread if none runs; false
+/// (with a warning, and nothing watched) if it cannot be started.
+pub(super) fn watch(watched: Arc<Watched>) -> bool {
+    let mut registry = registry();
+    if !registry.running {
+        let started = std::thread::Builder::new()
+            .name(THREAD_NAME.into())
+            .spawn(monitor);
+        if let Err(e) = started {
+            drop(registry);
+            warn(&format!(
+                "corio: cannot start the stall watchdog's thread ({e}); the watchdog stays off"
+            ));
+            return false;
+        }
+        registry.running = true;
+    }
+    registry.entries.push(Entry {
+        watched,
+        seen: Seen::new(Instant::now()),
+    });
+    // Its threshold may be the smallest now.
+    CHANGED.notify_all();
+    true
+}
+
+/// Stops watching `watched`: its runtime is ending. A stall reported and
+/// not yet seen to end did end (the loop is ending the runtime): that is
+/// said here.
+pub(super) fn unwatch(watched: &Arc<Watched>) {
+    let entry = {
+        let mut registry = registry();
+        let at = registry
+            .entries
+            .iter()
+            .position(|e| Arc::ptr_eq(&e.watched, watched));
+        CHANGED.notify_all();
+        at.map(|at| registry.entries.swap_remove(at))
+    };
+    if let Some(mut entry) = entry
+        && let Some(line) = entry.ended(Instant::now())
+    {
+        warn(&line);
+    }
+}
+
+/// The monitor thread's body.
+fn monitor() {
+    let mut registry = registry();
+    loop {
+        let Some(smallest) = registry.entries.iter().map(|e| e.watched.threshold).min() else {
+            registry.running = false;
+            return;
+        };
+        let period = (smallest / 4).clamp(Duration::from_millis(1), Duration::from_millis(250));
+        registry = CHANGED
+            .wait_timeout(registry, period)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+        let now = Instant::now();
+        let lines: Vec<String> = registry
+            .entries
+            .iter_mut()
+            .filter_map(|entry| entry.sample(now))
+            .collect();
+        if !lines.is_empty() {
+            drop(registry);
+            for line in &lines {
+                warn(line);
+            }
+            registry = self::registry();
+        }
+    }
+}
+
+/// A watched runtime and what the monitor saw of it.
+struct Entry {
+    watched: Arc<Watched>,
+    seen: Seen,
+}
+
+/// The monitor's memory of one runtime.
+struct Seen {
+    /// The resume count at the last sample.
+    resumes: u64,
+    /// When the last sample was taken.
+    sampled: Instant,
+    /// When the monitor first saw that count with a task running: the
+    /// resume began after the sample before (`began` is halfway).
+    since: Instant,
+    began: Instant,
+    /// The label of the task reported as stalling this resume, if it was.
+    reported: Option<String>,
+}
+
+impl Seen {
+    fn new(now: Instant) -> Self {
+        Seen {
+            resumes: 0,
+            sampled: now,
+            since: now,
+            began: now,
+            reported: None,
+        }
+    }
+}
+
+impl Entry {
+    /// Looks at the runtime once; a line to print when a stall has just
+    /// passed the threshold, or a reported one has just ended.
+    fn sample(&mut self, now: Instant) -> Option<String> {
+        // Whatever changed since the last sample changed about halfway.
+        let halfway = self.seen.sampled + now.saturating_duration_since(self.seen.sampled) / 2;
+        self.seen.sampled = now;
+        let beat = &self.watched.beat;
+        let resumes = beat.resumes.load(std::sync::atomic::Ordering::Acquire);
+        let running = beat.running.load(std::sync::atomic::Ordering::Acquire);
+        let site = beat.site.load(std::sync::atomic::Ordering::Acquire);
+        let settled = beat.resumes.load(std::sync::atomic::Ordering::Relaxed) == resumes;
+        if !settled || running == 0 || resumes != self.seen.resumes {
+            // The loop has moved on (or has no task running): a new resume
+            // is timed from here.
+            let ended = self.ended(halfway);
+            self.seen.resumes = resumes;
+            self.seen.since = now;
+            self.seen.began = halfway;
+            return ended;
+        }
+        let running_for = now.saturating_duration_since(self.seen.since);
+        if self.seen.reported.is_some() || running_for < self.watched.threshold {
+            return None;
+        }
+        let name = self
+            .watched
+            .names
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&running)
+            .cloned();
+        let label = match name {
+            Some(name) => format!("task {running} '{name}'"),
+            None => format!("task {running}"),
+        };
+        // SAFETY: `site` is null or was made from a `&'static Location`
+        // (`Beat::site`'s invariant, kept by `Watch::resumed`), which is
+        // valid for reads forever.
+        let site = unsafe { site.as_ref() };
+        let site = site.map_or_else(|| "an unknown place".to_owned(), ToString::to_string);
+        let line = format!(
+            "corio: stall watchdog: {label} (spawned at {site}) has run for over {} without \
+             parking, so no other task of its loop (thread {}) can run; a blocking call in a \
+             task (std::thread::sleep, std I/O, a std Mutex) stalls them all: use corio's own \
+             or corio::unblock",
+            human(running_for),
+            self.watched.thread,
+        );
+        self.seen.reported = Some(label);
+        Some(line)
+    }
+
+    /// The line saying a reported stall is over, which it was at `now`.
+    fn ended(&mut self, now: Instant) -> Option<String> {
+        let label = self.seen.reported.take()?;
+        Some(format!(
+            "corio: stall watchdog: {label} gave the loop (thread {}) back after about {}",
+            self.watched.thread,
+            human(now.saturating_duration_since(self.seen.began)),
+        ))
+    }
+}
+
+/// `350 ms`, `1.5 s`.
+fn human(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_for_people() {
+        assert_eq!(human(Duration::from_millis(205)), "205 ms");
+        assert_eq!(human(Duration::from_millis(1540)), "1.5 s");
+    }
+}
