@@ -22,7 +22,7 @@
 //! | `faulthandler.dump_traceback(all_threads=True)` | `SIGQUIT`, `runtime.Stack(buf, true)` | `corio::dump()`, `corio::dump_on_sigquit()` |
 //! | `asyncio.all_tasks()` + `Task.get_stack()` (the coroutine's frames only) | goroutine dump | `dump().tasks()` with `backtrace()` |
 //! | `Task.get_name()` | — (goroutines have no names) | `TaskBuilder::name`, `TaskDump::name` |
-//! | asyncio debug mode's "Executing <Task> took 1.5 seconds" (after the fact); gevent's monitor thread (while it blocks) | — (goroutines are preempted) | `Builder::stall_threshold`, `CORIO_STALL_MS` (while it blocks) |
+//! | asyncio debug mode's `Executing <Task ...> took 1.500 seconds` (after the fact); gevent's monitor thread (while it blocks) | — (goroutines are preempted) | `Builder::stall_threshold`, `CORIO_STALL_MS` (while it blocks) |
 
 pub(crate) mod capture;
 mod cycle;
