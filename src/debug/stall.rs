@@ -133,6 +133,21 @@ struct Watched {
     thread: String,
 }
 
+impl Watched {
+    fn new(threshold: Duration, thread: String) -> Self {
+        Watched {
+            beat: Beat {
+                resumes: AtomicU64::new(0),
+                running: AtomicU64::new(0),
+                site: AtomicPtr::new(ptr::null_mut()),
+            },
+            names: Mutex::new(HashMap::new()),
+            threshold,
+            thread,
+        }
+    }
+}
+
 /// A runtime's stall watch: registered with the monitor while it lives
 /// (the runtime holds it, so it ends with the runtime, also when `run`
 /// unwinds).
@@ -145,19 +160,11 @@ impl Watch {
     pub(crate) fn start(configured: Option<Duration>) -> Option<Watch> {
         let threshold = threshold(configured)?;
         let thread = std::thread::current();
-        let watched = Arc::new(Watched {
-            beat: Beat {
-                resumes: AtomicU64::new(0),
-                running: AtomicU64::new(0),
-                site: AtomicPtr::new(ptr::null_mut()),
-            },
-            names: Mutex::new(HashMap::new()),
-            threshold,
-            thread: match thread.name() {
-                Some(name) => format!("'{name}'"),
-                None => format!("{:?}", thread.id()),
-            },
-        });
+        let thread = match thread.name() {
+            Some(name) => format!("'{name}'"),
+            None => format!("{:?}", thread.id()),
+        };
+        let watched = Arc::new(Watched::new(threshold, thread));
         monitor::watch(watched.clone()).then_some(Watch(watched))
     }
 

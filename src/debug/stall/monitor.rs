@@ -228,6 +228,81 @@ fn human(d: Duration) -> String {
 mod tests {
     use super::*;
 
+    use super::super::Watch;
+
+    /// A watch the monitor thread does not know of, and its entry, sampled
+    /// here at made-up instants: the monitor's logic without its clock.
+    fn watched_by_hand(threshold_ms: u64) -> (Watch, Entry, Instant) {
+        let watched = Arc::new(Watched::new(
+            Duration::from_millis(threshold_ms),
+            "'loop'".into(),
+        ));
+        let start = Instant::now();
+        let entry = Entry {
+            watched: watched.clone(),
+            seen: Seen::new(start),
+        };
+        (Watch(watched), entry, start)
+    }
+
+    #[test]
+    fn a_stall_is_reported_once_and_its_end_once() {
+        let (watch, mut entry, start) = watched_by_hand(100);
+        let at = |ms| start + Duration::from_millis(ms);
+        let site = std::panic::Location::caller();
+        watch.named(7, "sleepy");
+        watch.resumed(7, site);
+        assert_eq!(entry.sample(at(10)), None); // first seen
+        assert_eq!(entry.sample(at(60)), None); // 50 ms of 100
+        let report = entry.sample(at(130)).expect("120 ms of 100: a stall");
+        assert!(
+            report.starts_with(&format!(
+                "corio: stall watchdog: task 7 'sleepy' (spawned at {site}) has run for over \
+                 120 ms without parking, so no other task of its loop (thread 'loop') can run"
+            )),
+            "{report}"
+        );
+        assert_eq!(entry.sample(at(500)), None); // once per stall
+        assert_eq!(entry.sample(at(900)), None);
+        watch.returned();
+        let end = entry.sample(at(1010)).expect("the end of the stall");
+        // It began halfway between 0 and 10 ms, ended halfway between 900
+        // and 1010 ms.
+        assert_eq!(
+            end,
+            "corio: stall watchdog: task 7 'sleepy' gave the loop (thread 'loop') back after \
+             about 950 ms"
+        );
+        assert_eq!(entry.sample(at(2000)), None);
+        // The same task again: a new stall, a new report.
+        watch.resumed(7, site);
+        assert_eq!(entry.sample(at(2010)), None);
+        assert!(entry.sample(at(2200)).is_some());
+    }
+
+    #[test]
+    fn short_resumes_and_an_idle_loop_are_not_stalls() {
+        let (watch, mut entry, start) = watched_by_hand(100);
+        let site = std::panic::Location::caller();
+        // A resume (of an unnamed task) per sample, however long the run.
+        for ms in 1..100 {
+            watch.resumed(ms, site);
+            assert_eq!(entry.sample(start + Duration::from_millis(ms * 90)), None);
+            watch.returned();
+        }
+        // The loop waiting for I/O: nothing runs.
+        for ms in 100..200 {
+            assert_eq!(entry.sample(start + Duration::from_millis(ms * 90)), None);
+        }
+        // An unnamed task is reported by id.
+        watch.resumed(5, site);
+        let _ = entry.sample(start + Duration::from_secs(20));
+        let report = entry
+            .sample(start + Duration::from_secs(21))
+            .expect("a stall");
+        assert!(report.contains("task 5 (spawned at "), "{report}");
+    }
+
     #[test]
     fn durations_for_people() {
         assert_eq!(human(Duration::from_millis(205)), "205 ms");
