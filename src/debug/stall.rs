@@ -23,7 +23,9 @@
 //! a store), and the return to the loop stores one. Names are not
 //! published per resume: a named task's name goes into
 //! [`Watched::names`] when it is spawned, and out when it finishes; the
-//! monitor looks it up only when it reports.
+//! monitor looks it up only when it reports. Counted with callgrind, a
+//! `yield_now` switch between two tasks (about 270 instructions) costs 7
+//! more off and 13 more on.
 //!
 //! # What counts
 //!
@@ -31,8 +33,8 @@
 //! and so does a generator resumed by a task (its time is the task's). The
 //! loop's own work between resumes, and its waits for I/O and timers, do
 //! not: an idle loop is not stalled. Many short resumes that together keep
-//! the loop from polling for long are not one stall either; the coop budget
-//! (`park::spend_budget`) already bounds those.
+//! the loop from polling for long are not one stall either: the driver
+//! polls after at most `TASKS_PER_TURN` of them.
 
 mod monitor;
 
