@@ -16,6 +16,7 @@
 //! released, so a slow stderr (a pipe nobody reads) delays only the
 //! monitor, never a runtime starting or ending.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -159,10 +160,10 @@ impl Entry {
         let halfway = self.seen.sampled + now.saturating_duration_since(self.seen.sampled) / 2;
         self.seen.sampled = now;
         let beat = &self.watched.beat;
-        let resumes = beat.resumes.load(std::sync::atomic::Ordering::Acquire);
-        let running = beat.running.load(std::sync::atomic::Ordering::Acquire);
-        let site = beat.site.load(std::sync::atomic::Ordering::Acquire);
-        let settled = beat.resumes.load(std::sync::atomic::Ordering::Relaxed) == resumes;
+        let resumes = beat.resumes.load(Ordering::Acquire);
+        let running = beat.running.load(Ordering::Acquire);
+        let site = beat.site.load(Ordering::Acquire);
+        let settled = beat.resumes.load(Ordering::Relaxed) == resumes;
         if !settled || running == 0 || resumes != self.seen.resumes {
             // The loop has moved on (or has no task running): a new resume
             // is timed from here.
