@@ -194,7 +194,11 @@ fn the_builder_setting_wins_over_the_variable() {
 fn one_monitor_thread_for_all_runtimes_and_none_when_off() {
     let (stdout, stderr) = run(&mut child("stall_monitor_thread"));
     let lines: Vec<_> = stdout.lines().collect();
-    assert_eq!(lines, ["off: 0", "two runtimes: 1", "after: 0"], "{stdout}");
+    assert_eq!(
+        lines,
+        ["off: 0 new, 0 watchdog", "two runtimes: 1", "after: 0"],
+        "{stdout}"
+    );
     // The second runtime of `Builder::run` stalled in its main task.
     let reports = reports(&stderr);
     assert_eq!(reports.len(), 1, "{stderr}");

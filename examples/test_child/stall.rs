@@ -108,20 +108,50 @@ pub fn stall_with_env() {
     println!("finished");
 }
 
-/// How many threads of this process are the watchdog's.
-fn monitor_threads() -> usize {
+/// The names of this process's threads.
+fn thread_names() -> Vec<String> {
     let tasks = std::fs::read_dir("/proc/self/task").expect("list this process's threads");
     tasks
         .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
-        .filter(|name| name.trim_end() == "corio-stall")
+        .map(|name| name.trim_end().to_owned())
+        .collect()
+}
+
+/// How many threads of this process are the watchdog's.
+fn monitor_threads() -> usize {
+    thread_names()
+        .iter()
+        .filter(|name| *name == "corio-stall")
         .count()
 }
 
-/// Counts the watchdog's threads: in a runtime without a threshold, in
-/// two runtimes with one (of `Builder::run`, the second stalling), and
-/// after they have ended.
+/// [`monitor_threads`] once it is `wanted`, or after 10 s: a new thread
+/// names itself after it starts, and one that ends does so on its own time.
+fn monitor_threads_once(wanted: usize) -> usize {
+    let mut seen = monitor_threads();
+    for _ in 0..1000 {
+        if seen == wanted {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        seen = monitor_threads();
+    }
+    seen
+}
+
+/// Counts the threads of this process: in a runtime without a threshold
+/// (as many as before it, none the watchdog's), in two runtimes with one
+/// (of `Builder::run`, the second stalling), and after they have ended.
 pub fn monitor_thread() {
-    corio::run(|| println!("off: {}", monitor_threads()));
+    let before = thread_names().len();
+    corio::run(|| {
+        let threads = thread_names().len();
+        println!(
+            "off: {} new, {} watchdog",
+            threads - before,
+            monitor_threads()
+        );
+    });
     let counted = Builder::new()
         .threads(2)
         .stall_threshold(THRESHOLD)
@@ -130,18 +160,11 @@ pub fn monitor_thread() {
                 std::thread::sleep(STALL);
                 None
             } else {
-                Some(monitor_threads())
+                // Had each runtime its own, there would be two by now.
+                corio::sleep(Duration::from_millis(100));
+                Some(monitor_threads_once(1))
             }
         });
     println!("two runtimes: {}", counted[0].expect("thread 0 counted"));
-    // It exits once it sees no runtime left: soon, but on its own thread.
-    let mut left = monitor_threads();
-    for _ in 0..1000 {
-        if left == 0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-        left = monitor_threads();
-    }
-    println!("after: {left}");
+    println!("after: {}", monitor_threads_once(0));
 }
