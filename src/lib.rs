@@ -92,7 +92,12 @@
 //! panic of [`run`] carries it, and names the wait-for cycle ("task 1
 //! 'main' joins task 2 'wants-the-lock'; task 2 'wants-the-lock' waits for
 //! the Mutex held by task 1 'main'"). A panic in a task is printed with the
-//! task's name and spawn site. See [`debug`].
+//! task's name and spawn site. The stall watchdog
+//! ([`Builder::stall_threshold`], or `CORIO_STALL_MS=200`; off by default)
+//! prints the id, name and spawn site of a task that keeps the loop from
+//! turning for longer than its threshold (a blocking call in a task,
+//! `std::thread::sleep` or a sync HTTP client), while it does. See
+//! [`debug`].
 //!
 //! # Other threads and `Future`s
 //!

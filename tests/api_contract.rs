@@ -389,6 +389,7 @@ mod many_cores {
         let _: fn(&mut Builder, usize) -> &mut Builder = Builder::threads;
         let _: fn(&mut Builder, usize) -> &mut Builder = Builder::stack_size;
         let _: fn(&mut Builder, bool) -> &mut Builder = Builder::pin_threads;
+        let _: fn(&mut Builder, Duration) -> &mut Builder = Builder::stall_threshold;
         let _: fn() -> usize = corio::thread_index;
         let _: fn() -> usize = corio::thread_count;
         let _: fn() -> Vec<Handle> = corio::handles;

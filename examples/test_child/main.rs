@@ -10,6 +10,7 @@ mod debug;
 mod signals;
 mod soundness;
 mod stacks;
+mod stall;
 mod support;
 mod threads;
 mod throw;
@@ -123,6 +124,11 @@ const SCENARIOS: &[(&str, fn())] = &[
         "catch_then_yield_while_another_stack_unwinds",
         throw::catch_then_yield_while_another_stack_unwinds,
     ),
+    ("stall_once", stall::one_long_stall),
+    ("stall_three_times", stall::three_stalls),
+    ("stall_after_busy", stall::busy_then_one_stall),
+    ("stall_with_env", stall::stall_with_env),
+    ("stall_monitor_thread", stall::monitor_thread),
 ];
 
 fn main() {

@@ -3,7 +3,10 @@
 //! much of its stack is resident, and a real backtrace of the place it is
 //! parked at; [`dump_on_sigquit`] prints that on `SIGQUIT` (Ctrl-\ in a
 //! terminal), as Go does; a deadlock panic of [`crate::run`] carries it,
-//! and names the wait-for cycle when there is one.
+//! and names the wait-for cycle when there is one. The stall watchdog
+//! ([`crate::Builder::stall_threshold`], or `CORIO_STALL_MS`) names the
+//! task that keeps the loop from turning (a blocking call in a task) while
+//! it does, from a thread of its own.
 //!
 //! A stackful runtime can do this where a stackless one cannot: a parked
 //! task's frames are all still standing on its stack. Nothing is recorded
@@ -19,12 +22,14 @@
 //! | `faulthandler.dump_traceback(all_threads=True)` | `SIGQUIT`, `runtime.Stack(buf, true)` | `corio::dump()`, `corio::dump_on_sigquit()` |
 //! | `asyncio.all_tasks()` + `Task.get_stack()` (the coroutine's frames only) | goroutine dump | `dump().tasks()` with `backtrace()` |
 //! | `Task.get_name()` | — (goroutines have no names) | `TaskBuilder::name`, `TaskDump::name` |
+//! | asyncio debug mode's `Executing <Task ...> took 1.500 seconds` (after the fact); gevent's monitor thread (while it blocks) | — (goroutines are preempted) | `Builder::stall_threshold`, `CORIO_STALL_MS` (while it blocks) |
 
 pub(crate) mod capture;
 mod cycle;
 mod report;
 mod sigquit;
 mod socket;
+pub(crate) mod stall;
 mod symbols;
 
 pub use report::{Direction, Dump, Frame, State, TaskDump, WaitsOn};

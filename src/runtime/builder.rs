@@ -17,6 +17,7 @@
 use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::affinity;
 use super::driver;
@@ -32,6 +33,9 @@ pub(crate) struct Config {
     pub(crate) stack_size: usize,
     /// Pin thread `i` to the `i`-th CPU the process may run on.
     pub(crate) pin_threads: bool,
+    /// The stall watchdog's threshold: `None` leaves it to
+    /// `CORIO_STALL_MS`, zero turns it off (see `debug::stall`).
+    pub(crate) stall_threshold: Option<Duration>,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             threads: 1,
             stack_size: DEFAULT_STACK_SIZE,
             pin_threads: false,
+            stall_threshold: None,
         }
     }
 }
@@ -151,6 +156,57 @@ impl Builder {
     /// ```
     pub fn pin_threads(&mut self, pin: bool) -> &mut Self {
         self.config.pin_threads = pin;
+        self
+    }
+
+    /// Turns on the stall watchdog (off by default): when one task runs
+    /// longer than `threshold` without parking, which stops every other
+    /// task of its loop, a line on stderr names it (id, name, spawn site)
+    /// and says for how long, once per stall; a second line says when it
+    /// gives the loop back. The usual cause is a blocking call in a task:
+    /// `std::thread::sleep`, std sockets or files, a sync HTTP client, a
+    /// std `Mutex` held across something slow (the README lists what
+    /// blocks the loop, and what to do instead).
+    ///
+    /// ```text
+    /// corio: stall watchdog: task 2 'sleepy' (spawned at src/main.rs:9:39) has run for over
+    /// 250 ms without parking, so no other task of its loop (thread 'main') can run; ...
+    /// corio: stall watchdog: task 2 'sleepy' gave the loop (thread 'main') back after about 1.5 s
+    /// ```
+    ///
+    /// What counts is one resume of a task: from when the loop switches
+    /// to it until it parks, yields or finishes. The main task counts (its
+    /// name is `main`), and so does a generator the task resumes; the loop
+    /// waiting for I/O or timers does not. The watching is done by one
+    /// thread per process (named `corio-stall`), shared by every watched
+    /// runtime and gone once none is left; the loop only publishes which
+    /// task it resumes (a few plain stores per resume), so its cost is
+    /// small enough for production. Times are measured by that thread, so
+    /// a report's "over" errs low by at most a quarter of the threshold.
+    ///
+    /// Without this setting, the environment variable `CORIO_STALL_MS`
+    /// (a whole number of milliseconds, read when each runtime starts)
+    /// sets the threshold; unset, empty or `0` is off, and any other value
+    /// is ignored with a warning. This setting wins over the variable, and
+    /// `Duration::ZERO` turns the watchdog off even when it is set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// corio::Builder::new()
+    ///     .stall_threshold(Duration::from_millis(50))
+    ///     .run_local(|| {
+    ///         let sleepy = corio::TaskBuilder::new().name("sleepy").spawn(|| {
+    ///             // Blocks the whole loop: the watchdog reports it on stderr.
+    ///             std::thread::sleep(Duration::from_millis(150));
+    ///         });
+    ///         sleepy.join().unwrap();
+    ///     });
+    /// ```
+    pub fn stall_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.config.stall_threshold = Some(threshold);
         self
     }
 

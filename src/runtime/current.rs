@@ -60,9 +60,10 @@ impl Runtime {
         let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let reactor = Reactor::new()?;
         let remote = Arc::new(Remote::new(id, reactor.waker()?, wake_here));
+        let stall = crate::debug::stall::Watch::start(config.stall_threshold);
         Ok(Runtime {
             id,
-            scheduler: Scheduler::new(),
+            scheduler: Scheduler::new(stall),
             reactor,
             loop_context: StackContext::default(),
             remote,

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use super::outcome::CancelReason;
 use super::task::{Task, TaskRef};
 use crate::context;
+use crate::debug::stall::Watch;
 use crate::trace::{self, What};
 
 /// How a task came to be, which decides how the end of `run` treats it.
@@ -55,10 +56,15 @@ pub(crate) struct Scheduler {
     deferred: RefCell<Vec<TaskRef>>,
     /// `!deferred.is_empty()`, read on every switch back to the loop.
     any_deferred: Cell<bool>,
+    /// The stall watchdog's view of this loop, when it is on
+    /// (`Builder::stall_threshold`, `CORIO_STALL_MS`): told of every
+    /// resume and return, and of named tasks' spawns and ends. `None`, the
+    /// default, costs a resume two predictable branches.
+    stall: Option<Watch>,
 }
 
 impl Scheduler {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(stall: Option<Watch>) -> Self {
         Scheduler {
             ready: RefCell::new(VecDeque::new()),
             current: Cell::new(None),
@@ -68,7 +74,14 @@ impl Scheduler {
             shutting_down: Cell::new(None),
             deferred: RefCell::new(Vec::new()),
             any_deferred: Cell::new(false),
+            stall,
         }
+    }
+
+    /// The stall watch, for its own tests.
+    #[cfg(test)]
+    pub(crate) fn stall(&self) -> Option<&Watch> {
+        self.stall.as_ref()
     }
 
     pub(crate) fn next_task_id(&self) -> u64 {
@@ -85,6 +98,9 @@ impl Scheduler {
         trace::record(Some(task.header.id), || What::Spawned);
         if let Some(name) = task.header.about.name() {
             trace::record(Some(task.header.id), || What::Named(name.to_string()));
+            if let Some(watch) = &self.stall {
+                watch.named(task.header.id, name);
+            }
         }
         let slot = self.free_slots.borrow_mut().pop().unwrap_or_else(|| {
             let mut tasks = self.tasks.borrow_mut();
@@ -236,11 +252,17 @@ impl Scheduler {
         } else {
             let _budget = fresh_budget();
             let previous = self.current.replace(Some(NonNull::from(&*task)));
+            if let Some(watch) = &self.stall {
+                watch.resumed(header.id, header.about.spawned_at);
+            }
             let finished = {
                 // The task starts on its own stack, with no generator active.
                 let _chain = context::enter_task(&header.context);
                 task.step()
             };
+            if let Some(watch) = &self.stall {
+                watch.returned();
+            }
             self.current.set(previous);
             finished
         };
@@ -263,6 +285,11 @@ impl Scheduler {
         if slot != usize::MAX {
             self.tasks.borrow_mut()[slot] = None;
             self.free_slots.borrow_mut().push(slot);
+        }
+        if let Some(watch) = &self.stall
+            && task.header.about.name.is_some()
+        {
+            watch.unnamed(task.header.id);
         }
         for waiter in task.header.take_joiners() {
             self.wake(&waiter);
