@@ -10,11 +10,14 @@
 //! `order_coffee` is an ordinary function: `corio::sleep` parks only the
 //! task that calls it, so there is no `async` and no `.await` anywhere.
 //!
-//! Run it with `cargo run --release --example coffee_shop`.
+//! Run it with `cargo run --release --example coffee_shop`. With
+//! `-- --virtual-time` it runs on corio's virtual clock (`corio::test::run`,
+//! as its test does): the same lines, at once, and the virtual time the
+//! shop took on stderr.
 //! Twins: `examples/tokio_coffee_shop.rs` (tokio) and
 //! `examples/python/coffee_shop.py` (asyncio); all three print the same lines.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How long one cup takes to brew.
 const BREW_TIME: Duration = Duration::from_secs(2);
@@ -26,13 +29,25 @@ fn order_coffee(customer: &str) {
     println!("{customer}'s coffee is ready");
 }
 
-fn main() {
+/// The whole shop: every customer served at once; returns how long it took.
+fn serve_everyone() -> Duration {
     let customers = ["Alice", "Bob", "Charlie"];
-    corio::run(|| {
-        let start = Instant::now();
-        // One task per customer; gather returns when every cup is ready.
-        corio::gather(customers.map(|name| move || order_coffee(name)).to_vec());
-        let seconds = start.elapsed().as_secs_f64().round() as u64;
-        println!("served {} customers in {seconds} s", customers.len());
-    });
+    // `corio::time::now`, not `Instant::now`: it reads the virtual clock
+    // under `corio::test::run`, and is `Instant::now` otherwise.
+    let start = corio::time::now();
+    // One task per customer; gather returns when every cup is ready.
+    corio::gather(customers.map(|name| move || order_coffee(name)).to_vec());
+    let took = corio::time::now() - start;
+    let seconds = took.as_secs_f64().round() as u64;
+    println!("served {} customers in {seconds} s", customers.len());
+    took
+}
+
+fn main() {
+    if std::env::args().any(|arg| arg == "--virtual-time") {
+        let took = corio::test::run(serve_everyone);
+        eprintln!("virtual time: {took:?}");
+    } else {
+        corio::run(serve_everyone);
+    }
 }

@@ -18,7 +18,10 @@
 //! back by 0 and 1 (at 1.0 s and 1.1 s); 4 gets the permit of 2 (at 2.0 s)
 //! and is done at 3.0 s, so part 2 takes about 3 s.
 //!
-//! Run it with `cargo run --release --example resource_manager`.
+//! Run it with `cargo run --release --example resource_manager`. With
+//! `-- --virtual-time` it runs on corio's virtual clock
+//! (`corio::test::run`, as its test does): the same lines, at once, and the
+//! virtual time both parts took on stderr.
 //! Twins: `examples/tokio_resource_manager.rs` (tokio) and
 //! `examples/python/resource_manager.py` (asyncio); all three print the same
 //! lines.
@@ -78,35 +81,47 @@ fn use_with_permit(manager: &ResourceManager, permits: &Semaphore, id: u32) {
     println!("task {id} gave its permit back");
 }
 
-/// Whole seconds since `start`.
+/// Whole seconds since `start`, an instant of `corio::time::now` (the
+/// clock corio's sleeps use: virtual under `corio::test::run`,
+/// `Instant::now` otherwise).
 fn seconds_since(start: Instant) -> u64 {
-    start.elapsed().as_secs_f64().round() as u64
+    (corio::time::now() - start).as_secs_f64().round() as u64
+}
+
+/// Both parts; returns the time they took together.
+fn both_parts() -> Duration {
+    let began = corio::time::now();
+    println!("-- part 1: five tasks at once --");
+    let start = corio::time::now();
+    let manager = &ResourceManager::new(Duration::from_secs(1));
+    let busy = Duration::from_secs(2);
+    corio::gather(
+        (0..5)
+            .map(|id| move || use_resource(manager, id, busy))
+            .collect(),
+    );
+    assert!(manager.held.borrow().is_empty());
+    println!("part 1 took {} s", seconds_since(start));
+
+    println!("-- part 2: at most two holders --");
+    let start = corio::time::now();
+    let manager = &ResourceManager::new(Duration::from_millis(250));
+    let permits = &Semaphore::new(2);
+    corio::gather(
+        (0..5)
+            .map(|id| move || use_with_permit(manager, permits, id))
+            .collect(),
+    );
+    assert!(manager.held.borrow().is_empty());
+    println!("part 2 took {} s", seconds_since(start));
+    corio::time::now() - began
 }
 
 fn main() {
-    corio::run(|| {
-        println!("-- part 1: five tasks at once --");
-        let start = Instant::now();
-        let manager = &ResourceManager::new(Duration::from_secs(1));
-        let busy = Duration::from_secs(2);
-        corio::gather(
-            (0..5)
-                .map(|id| move || use_resource(manager, id, busy))
-                .collect(),
-        );
-        assert!(manager.held.borrow().is_empty());
-        println!("part 1 took {} s", seconds_since(start));
-
-        println!("-- part 2: at most two holders --");
-        let start = Instant::now();
-        let manager = &ResourceManager::new(Duration::from_millis(250));
-        let permits = &Semaphore::new(2);
-        corio::gather(
-            (0..5)
-                .map(|id| move || use_with_permit(manager, permits, id))
-                .collect(),
-        );
-        assert!(manager.held.borrow().is_empty());
-        println!("part 2 took {} s", seconds_since(start));
-    });
+    if std::env::args().any(|arg| arg == "--virtual-time") {
+        let took = corio::test::run(both_parts);
+        eprintln!("virtual time: {took:?}");
+    } else {
+        corio::run(both_parts);
+    }
 }

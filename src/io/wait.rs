@@ -166,7 +166,7 @@ pub(crate) fn wait_for_free_fd() {
         runtime: rt.id,
         key: rt.reactor.add_fd_waiter(task.clone()),
     });
-    let _timer = time::wake_at(Instant::now() + FD_BACKOFF, task);
+    let _timer = time::wake_at(crate::time::now() + FD_BACKOFF, task);
     park::park_on(Waiting::FreeFd);
     drop(waiter);
 }

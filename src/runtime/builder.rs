@@ -32,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) stack_size: usize,
     /// Pin thread `i` to the `i`-th CPU the process may run on.
     pub(crate) pin_threads: bool,
+    /// Give each runtime a virtual clock (see `super::clock`).
+    pub(crate) virtual_time: bool,
 }
 
 impl Default for Config {
@@ -40,6 +42,7 @@ impl Default for Config {
             threads: 1,
             stack_size: DEFAULT_STACK_SIZE,
             pin_threads: false,
+            virtual_time: false,
         }
     }
 }
@@ -151,6 +154,47 @@ impl Builder {
     /// ```
     pub fn pin_threads(&mut self, pin: bool) -> &mut Self {
         self.config.pin_threads = pin;
+        self
+    }
+
+    /// Gives each runtime a virtual clock (default off), for tests of code
+    /// with long timeouts: [`crate::time::now`], [`crate::sleep`],
+    /// [`crate::sleep_until`], [`crate::timeout`] and socket timeouts read
+    /// it, and it jumps to the next timer whenever every task is parked on
+    /// time alone, so a program of 2 s sleeps runs in no time and prints
+    /// what it always prints. [`crate::test::run`] is
+    /// `Builder::new().virtual_time(true).run_local(f)`.
+    ///
+    /// The rule is Go's `testing/synctest`'s: a task that waits on the
+    /// world outside the runtime (a socket, pipe or other descriptor, a
+    /// child process, [`crate::unblock`], [`crate::block_on`], a channel of
+    /// [`crate::sync::shared`], a [`crate::RemoteJoinHandle`], a signal)
+    /// stops the jump, since that event may come before the timer. While
+    /// one does, the loop really waits for it (or until the next virtual
+    /// deadline, taken as a real duration) and the clock moves on by the
+    /// real time that wait took. Waits between the runtime's own tasks (a
+    /// local channel, `Mutex`, `Semaphore`, `Event`, a join) do not stop
+    /// it. Between the loop's turns the clock stands still.
+    ///
+    /// The clock starts at the real time the runtime starts; each runtime
+    /// of [`run`](Builder::run) has its own. `std::time::Instant::now()`
+    /// and `SystemTime` are not virtual: code under test that should see
+    /// virtual time reads [`crate::time::now`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let slept = corio::Builder::new().virtual_time(true).run_local(|| {
+    ///     let start = corio::time::now();
+    ///     corio::sleep(Duration::from_secs(3600)); // no real hour passes
+    ///     corio::time::now() - start
+    /// });
+    /// assert_eq!(slept, Duration::from_secs(3600)); // exactly: the clock jumped
+    /// ```
+    pub fn virtual_time(&mut self, on: bool) -> &mut Self {
+        self.config.virtual_time = on;
         self
     }
 

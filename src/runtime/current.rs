@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::builder::Config;
+use super::clock::Clock;
 use super::group::Seat;
 use super::remote::{Remote, RemoteStart};
 use super::scheduler::Scheduler;
@@ -45,6 +46,9 @@ pub(crate) struct Runtime {
     /// `waiting::ticks`: what a park records as its start, so that the
     /// park path reads no clock.
     pub(crate) clock: Cell<u64>,
+    /// What its timers are measured against: the real clock, or a virtual
+    /// one ([`crate::Builder::virtual_time`]); see `super::clock`.
+    pub(crate) time_source: Clock,
     /// Set by `corio::dump_on_sigquit`: prints a dump when SIGQUIT comes.
     pub(crate) sigquit: RefCell<Option<crate::debug::SigquitWatch>>,
     /// What its `Builder` asked for (the default stack size, ...).
@@ -60,6 +64,10 @@ impl Runtime {
         let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let reactor = Reactor::new()?;
         let remote = Arc::new(Remote::new(id, reactor.waker()?, wake_here));
+        // The tick epoch is fixed first, so a virtual clock (starting at
+        // the real now) never reads before it.
+        let clock = Cell::new(super::waiting::ticks(Instant::now()));
+        let time_source = Clock::new(config.virtual_time);
         Ok(Runtime {
             id,
             scheduler: Scheduler::new(),
@@ -69,7 +77,8 @@ impl Runtime {
             cross_thread_waits: Cell::new(0),
             shut_down_by_handle: Cell::new(false),
             spawn_backlog: RefCell::new(VecDeque::new()),
-            clock: Cell::new(super::waiting::ticks(Instant::now())),
+            clock,
+            time_source,
             sigquit: RefCell::new(None),
             config,
             seat,
