@@ -10,8 +10,9 @@
 //!
 //! - **a jump**: the loop is idle (no task ready), no task waits on
 //!   anything outside the runtime (a descriptor in the reactor, or a
-//!   cross-thread wake: `block_on` and everything built on it), and a
-//!   timer is pending. Only a timer can wake anyone then, so the clock is
+//!   cross-thread wake: `block_on` and everything built on it, and the
+//!   back-off polls for outside events no descriptor reports, see
+//!   [`poll_pause`]), and a timer is pending. Only a timer can wake anyone then, so the clock is
 //!   set to the earliest deadline at once (Go's `testing/synctest` rule).
 //! - **real waiting**: some task waits on the outside world. The loop
 //!   really waits in epoll, until that event or the next virtual deadline
@@ -84,4 +85,20 @@ impl Clock {
 #[inline]
 pub(crate) fn now() -> Instant {
     current::try_with(|rt| rt.time_source.now()).unwrap_or_else(Instant::now)
+}
+
+/// `sleep(pause)` as one step of polling for something outside the
+/// runtime that no readiness event reports (a child's end without a
+/// pidfd, room in a full Unix socket queue): the task counts as waiting
+/// on the outside world meanwhile, not on time alone, so a virtual clock
+/// does not jump past the outside event (it would otherwise race ahead,
+/// a pause per turn). Outside a runtime it sleeps the thread.
+pub(crate) fn poll_pause(pause: Duration) {
+    let paused = current::try_with(|rt| {
+        let _outside = current::CrossThreadWait::begin(rt);
+        crate::sleep(pause);
+    });
+    if paused.is_none() {
+        std::thread::sleep(pause);
+    }
 }
