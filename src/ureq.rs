@@ -77,7 +77,6 @@ use std::io::{self, Read, Write};
 use std::net::{self, SocketAddr};
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Instant;
 
 use ::ureq::Agent;
 use ::ureq::config::Config;
