@@ -10,10 +10,9 @@
 //! `order_coffee` is an ordinary function: `corio::sleep` parks only the
 //! task that calls it, so there is no `async` and no `.await` anywhere.
 //!
-//! Run it with `cargo run --release --example coffee_shop`. With
-//! `-- --virtual-time` it runs on corio's virtual clock (`corio::test::run`,
-//! as its test does): the same lines, at once, and the virtual time the
-//! shop took on stderr.
+//! Run it with `cargo run --release --example coffee_shop`. Its test runs
+//! `serve_everyone` on corio's virtual clock too (`corio::test::run`, in
+//! `tests/virtual_time.rs`): the same lines, at once.
 //! Twins: `examples/tokio_coffee_shop.rs` (tokio) and
 //! `examples/python/coffee_shop.py` (asyncio); all three print the same lines.
 
@@ -29,25 +28,19 @@ fn order_coffee(customer: &str) {
     println!("{customer}'s coffee is ready");
 }
 
-/// The whole shop: every customer served at once; returns how long it took.
-fn serve_everyone() -> Duration {
+/// The whole shop: every customer orders at once. Public so that the
+/// virtual-time test can run it (see `examples/test_child/virtual_time.rs`).
+pub fn serve_everyone() {
     let customers = ["Alice", "Bob", "Charlie"];
-    // `corio::time::now`, not `Instant::now`: it reads the virtual clock
-    // under `corio::test::run`, and is `Instant::now` otherwise.
+    // `corio::time::now`, not `Instant::now`: the clock corio's sleeps use
+    // (virtual under `corio::test::run`, the real one here).
     let start = corio::time::now();
     // One task per customer; gather returns when every cup is ready.
     corio::gather(customers.map(|name| move || order_coffee(name)).to_vec());
-    let took = corio::time::now() - start;
-    let seconds = took.as_secs_f64().round() as u64;
+    let seconds = (corio::time::now() - start).as_secs_f64().round() as u64;
     println!("served {} customers in {seconds} s", customers.len());
-    took
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--virtual-time") {
-        let took = corio::test::run(serve_everyone);
-        eprintln!("virtual time: {took:?}");
-    } else {
-        corio::run(serve_everyone);
-    }
+    corio::run(serve_everyone);
 }

@@ -18,10 +18,9 @@
 //! back by 0 and 1 (at 1.0 s and 1.1 s); 4 gets the permit of 2 (at 2.0 s)
 //! and is done at 3.0 s, so part 2 takes about 3 s.
 //!
-//! Run it with `cargo run --release --example resource_manager`. With
-//! `-- --virtual-time` it runs on corio's virtual clock
-//! (`corio::test::run`, as its test does): the same lines, at once, and the
-//! virtual time both parts took on stderr.
+//! Run it with `cargo run --release --example resource_manager`. Its test
+//! runs `both_parts` on corio's virtual clock too (`corio::test::run`, in
+//! `tests/virtual_time.rs`): the same lines, at once.
 //! Twins: `examples/tokio_resource_manager.rs` (tokio) and
 //! `examples/python/resource_manager.py` (asyncio); all three print the same
 //! lines.
@@ -88,9 +87,9 @@ fn seconds_since(start: Instant) -> u64 {
     (corio::time::now() - start).as_secs_f64().round() as u64
 }
 
-/// Both parts; returns the time they took together.
-fn both_parts() -> Duration {
-    let began = corio::time::now();
+/// Both parts. Public so that the virtual-time test can run it (see
+/// `examples/test_child/virtual_time.rs`).
+pub fn both_parts() {
     println!("-- part 1: five tasks at once --");
     let start = corio::time::now();
     let manager = &ResourceManager::new(Duration::from_secs(1));
@@ -114,14 +113,8 @@ fn both_parts() -> Duration {
     );
     assert!(manager.held.borrow().is_empty());
     println!("part 2 took {} s", seconds_since(start));
-    corio::time::now() - began
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--virtual-time") {
-        let took = corio::test::run(both_parts);
-        eprintln!("virtual time: {took:?}");
-    } else {
-        corio::run(both_parts);
-    }
+    corio::run(both_parts);
 }

@@ -10,10 +10,10 @@
 //! Clock readings are the UTC time of day (HH:MM:SS) and elapsed times are
 //! rounded to whole seconds, so that the three versions print the same lines.
 //!
-//! Run it with `cargo run --release --example say_after`. With
-//! `-- --virtual-time` it runs on corio's virtual clock (`corio::test::run`,
-//! as its test does): the same lines at once (the clock readings, taken
-//! from `SystemTime`, stay real), and the virtual time it took on stderr.
+//! Run it with `cargo run --release --example say_after`. Its test runs
+//! `both_parts` on corio's virtual clock too (`corio::test::run`, in
+//! `tests/virtual_time.rs`): the same lines at once (the clock readings,
+//! taken from `SystemTime`, stay real).
 //! Twins: `examples/tokio_say_after.rs` (tokio) and
 //! `examples/python/say_after.py` (asyncio); all three print the same lines.
 
@@ -48,9 +48,9 @@ fn finish(start: Instant) {
     println!("took {} s", took.as_secs_f64().round() as u64);
 }
 
-/// Both parts; returns the time they took together.
-fn both_parts() -> Duration {
-    let began = corio::time::now();
+/// Both parts. Public so that the virtual-time test can run it (see
+/// `examples/test_child/virtual_time.rs`).
+pub fn both_parts() {
     println!("-- one after the other --");
     let start = corio::time::now();
     println!("started at {}", clock());
@@ -66,14 +66,8 @@ fn both_parts() -> Duration {
         || say_after(Duration::from_secs(2), "world"),
     );
     finish(start);
-    corio::time::now() - began
 }
 
 fn main() {
-    if std::env::args().any(|arg| arg == "--virtual-time") {
-        let took = corio::test::run(both_parts);
-        eprintln!("virtual time: {took:?}");
-    } else {
-        corio::run(both_parts);
-    }
+    corio::run(both_parts);
 }

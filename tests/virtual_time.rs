@@ -18,16 +18,15 @@ mod util;
 
 use std::cell::RefCell;
 use std::io::{Read, Write};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
 
 use corio::sync::{Event, Mutex, Semaphore, channel};
-use util::examples::example;
 use util::expect_panic;
 use util::output::mask_numbers;
+use util::process::{run_scenario, stderr_text, stdout_text};
 
 /// The virtual sleep the outside waits race against.
 const HOUR: Duration = Duration::from_secs(3600);
@@ -352,15 +351,12 @@ fn a_signal_stops_the_jump() {
 
 // ---- the example programs, on the virtual clock -----------------------------
 
-/// Runs example `name` with `--virtual-time`: its stdout lines, and the
-/// virtual time it reports on stderr.
+/// Runs example `name`'s body on the virtual clock (the `virtual_<name>`
+/// scenario of `test_child`, which includes the example's own file): its
+/// stdout lines, and the virtual time it reports on stderr.
 fn run_virtually(name: &str) -> (Vec<String>, String) {
-    let out = Command::new(example(name))
-        .arg("--virtual-time")
-        .output()
-        .unwrap_or_else(|e| panic!("{name}: cannot start: {e}"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let out = run_scenario(&format!("virtual_{name}"));
+    let (stdout, stderr) = (stdout_text(&out), stderr_text(&out));
     assert!(
         out.status.success(),
         "{name}: {}\n{stdout}\n{stderr}",

@@ -14,6 +14,7 @@ mod support;
 mod threads;
 mod throw;
 mod unwinding;
+mod virtual_time;
 
 use std::hint::black_box;
 
@@ -119,6 +120,9 @@ const SCENARIOS: &[(&str, fn())] = &[
         "yield_while_throw_unwinds_in_task",
         throw::yield_while_throw_unwinds_in_task,
     ),
+    ("virtual_coffee_shop", virtual_time::coffee_shop),
+    ("virtual_say_after", virtual_time::say_after),
+    ("virtual_resource_manager", virtual_time::resource_manager),
 ];
 
 fn main() {
