@@ -172,9 +172,12 @@ impl Builder {
     /// stops the jump, since that event may come before the timer. While
     /// one does, the loop really waits for it (or until the next virtual
     /// deadline, taken as a real duration) and the clock moves on by the
-    /// real time that wait took. Waits between the runtime's own tasks (a
-    /// local channel, `Mutex`, `Semaphore`, `Event`, a join) do not stop
-    /// it. Between the loop's turns the clock stands still.
+    /// real time that wait took. That holds for a socket whose other end
+    /// is a task of the same runtime too: a test whose tasks talk over
+    /// loopback runs at real speed (test the protocol over a local
+    /// channel to skip its waits). Waits between the runtime's own tasks
+    /// (a local channel, `Mutex`, `Semaphore`, `Event`, a join) do not
+    /// stop the jump. Between the loop's turns the clock stands still.
     ///
     /// The clock starts at the real time the runtime starts; each runtime
     /// of [`run`](Builder::run) has its own. `std::time::Instant::now()`

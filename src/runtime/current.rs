@@ -31,9 +31,11 @@ pub(crate) struct Runtime {
     pub(crate) loop_context: StackContext,
     /// What other threads reach: the inbox and the loop's waker.
     pub(crate) remote: Arc<Remote>,
-    /// Tasks parked until another thread (or any `Waker`) wakes them:
-    /// while there are any, an idle loop waits for that instead of
-    /// reporting a deadlock.
+    /// Tasks parked until another thread (or any `Waker`) wakes them, or
+    /// pausing in a back-off poll for an outside event
+    /// (`clock::poll_pause`): while there are any, an idle loop waits for
+    /// that instead of reporting a deadlock, and a virtual clock does not
+    /// jump.
     pub(crate) cross_thread_waits: Cell<usize>,
     /// Set by `Handle::shutdown`: `run` then unwinds with `Cancelled`.
     pub(crate) shut_down_by_handle: Cell<bool>,
