@@ -18,7 +18,9 @@
 //! back by 0 and 1 (at 1.0 s and 1.1 s); 4 gets the permit of 2 (at 2.0 s)
 //! and is done at 3.0 s, so part 2 takes about 3 s.
 //!
-//! Run it with `cargo run --release --example resource_manager`.
+//! Run it with `cargo run --release --example resource_manager`. Its test
+//! runs `both_parts` on corio's virtual clock too (`corio::test::run`, in
+//! `tests/virtual_time.rs`): the same lines, at once.
 //! Twins: `examples/tokio_resource_manager.rs` (tokio) and
 //! `examples/python/resource_manager.py` (asyncio); all three print the same
 //! lines.
@@ -78,35 +80,41 @@ fn use_with_permit(manager: &ResourceManager, permits: &Semaphore, id: u32) {
     println!("task {id} gave its permit back");
 }
 
-/// Whole seconds since `start`.
+/// Whole seconds since `start`, an instant of `corio::time::now` (the
+/// clock corio's sleeps use: virtual under `corio::test::run`,
+/// `Instant::now` otherwise).
 fn seconds_since(start: Instant) -> u64 {
-    start.elapsed().as_secs_f64().round() as u64
+    (corio::time::now() - start).as_secs_f64().round() as u64
+}
+
+/// Both parts. Public so that the virtual-time test can run it (see
+/// `examples/test_child/virtual_time.rs`).
+pub fn both_parts() {
+    println!("-- part 1: five tasks at once --");
+    let start = corio::time::now();
+    let manager = &ResourceManager::new(Duration::from_secs(1));
+    let busy = Duration::from_secs(2);
+    corio::gather(
+        (0..5)
+            .map(|id| move || use_resource(manager, id, busy))
+            .collect(),
+    );
+    assert!(manager.held.borrow().is_empty());
+    println!("part 1 took {} s", seconds_since(start));
+
+    println!("-- part 2: at most two holders --");
+    let start = corio::time::now();
+    let manager = &ResourceManager::new(Duration::from_millis(250));
+    let permits = &Semaphore::new(2);
+    corio::gather(
+        (0..5)
+            .map(|id| move || use_with_permit(manager, permits, id))
+            .collect(),
+    );
+    assert!(manager.held.borrow().is_empty());
+    println!("part 2 took {} s", seconds_since(start));
 }
 
 fn main() {
-    corio::run(|| {
-        println!("-- part 1: five tasks at once --");
-        let start = Instant::now();
-        let manager = &ResourceManager::new(Duration::from_secs(1));
-        let busy = Duration::from_secs(2);
-        corio::gather(
-            (0..5)
-                .map(|id| move || use_resource(manager, id, busy))
-                .collect(),
-        );
-        assert!(manager.held.borrow().is_empty());
-        println!("part 1 took {} s", seconds_since(start));
-
-        println!("-- part 2: at most two holders --");
-        let start = Instant::now();
-        let manager = &ResourceManager::new(Duration::from_millis(250));
-        let permits = &Semaphore::new(2);
-        corio::gather(
-            (0..5)
-                .map(|id| move || use_with_permit(manager, permits, id))
-                .collect(),
-        );
-        assert!(manager.held.borrow().is_empty());
-        println!("part 2 took {} s", seconds_since(start));
-    });
+    corio::run(both_parts);
 }

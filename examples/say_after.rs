@@ -10,7 +10,10 @@
 //! Clock readings are the UTC time of day (HH:MM:SS) and elapsed times are
 //! rounded to whole seconds, so that the three versions print the same lines.
 //!
-//! Run it with `cargo run --release --example say_after`.
+//! Run it with `cargo run --release --example say_after`. Its test runs
+//! `both_parts` on corio's virtual clock too (`corio::test::run`, in
+//! `tests/virtual_time.rs`): the same lines at once (the clock readings,
+//! taken from `SystemTime`, stay real).
 //! Twins: `examples/tokio_say_after.rs` (tokio) and
 //! `examples/python/say_after.py` (asyncio); all three print the same lines.
 
@@ -36,28 +39,35 @@ fn clock() -> String {
     )
 }
 
-/// Prints the closing clock reading and the whole seconds since `start`.
+/// Prints the closing clock reading and the whole seconds since `start`
+/// (an instant of `corio::time::now`, the clock corio's sleeps use: virtual
+/// under `corio::test::run`, `Instant::now` otherwise).
 fn finish(start: Instant) {
     println!("finished at {}", clock());
-    println!("took {} s", start.elapsed().as_secs_f64().round() as u64);
+    let took = corio::time::now() - start;
+    println!("took {} s", took.as_secs_f64().round() as u64);
+}
+
+/// Both parts. Public so that the virtual-time test can run it (see
+/// `examples/test_child/virtual_time.rs`).
+pub fn both_parts() {
+    println!("-- one after the other --");
+    let start = corio::time::now();
+    println!("started at {}", clock());
+    say_after(Duration::from_secs(1), "hello");
+    say_after(Duration::from_secs(2), "world");
+    finish(start);
+
+    println!("-- concurrently --");
+    let start = corio::time::now();
+    println!("started at {}", clock());
+    corio::join(
+        || say_after(Duration::from_secs(1), "hello"),
+        || say_after(Duration::from_secs(2), "world"),
+    );
+    finish(start);
 }
 
 fn main() {
-    corio::run(|| {
-        println!("-- one after the other --");
-        let start = Instant::now();
-        println!("started at {}", clock());
-        say_after(Duration::from_secs(1), "hello");
-        say_after(Duration::from_secs(2), "world");
-        finish(start);
-
-        println!("-- concurrently --");
-        let start = Instant::now();
-        println!("started at {}", clock());
-        corio::join(
-            || say_after(Duration::from_secs(1), "hello"),
-            || say_after(Duration::from_secs(2), "world"),
-        );
-        finish(start);
-    });
+    corio::run(both_parts);
 }

@@ -99,6 +99,31 @@
 //! `std::thread::sleep` or a sync HTTP client), while it does. See
 //! [`debug`].
 //!
+//! # Testing with virtual time
+//!
+//! [`test::run`] runs a test's body on a virtual clock
+//! ([`Builder::virtual_time`]): it stands still while tasks run and jumps
+//! to the next timer whenever every task is parked on time alone, so code
+//! with seconds-long sleeps and timeouts is tested in microseconds, and
+//! [`time::now`] reads exactly the time it slept. A task waiting on the
+//! world outside the runtime (I/O, a child process, [`unblock`],
+//! [`block_on`], a [`sync::shared`] channel, a signal) stops the jump, as
+//! in Go's `testing/synctest`: the loop then really waits, and the clock
+//! runs at real speed. Only corio's clock is virtual:
+//! `std::time::Instant::now()` and `SystemTime::now()` read the real
+//! clock, so code under test that measures time reads [`time::now`].
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let waited = corio::test::run(|| {
+//!     let start = corio::time::now();
+//!     let _ = corio::timeout(Duration::from_secs(10), || corio::sleep(Duration::from_secs(60)));
+//!     corio::time::now() - start
+//! });
+//! assert_eq!(waited, Duration::from_secs(10)); // and no real 10 s passed
+//! ```
+//!
 //! # Other threads and `Future`s
 //!
 //! A runtime's [`Handle`] ([`handle()`]) is `Send + Sync`: any thread spawns
@@ -283,7 +308,9 @@ mod runtime;
 pub mod signal;
 pub mod stack;
 pub mod sync;
+pub mod test;
 mod thread;
+pub mod time;
 pub mod trace;
 mod unstarted;
 #[cfg(feature = "ureq")]

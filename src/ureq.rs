@@ -77,7 +77,6 @@ use std::io::{self, Read, Write};
 use std::net::{self, SocketAddr};
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, Weak};
-use std::time::Instant;
 
 use ::ureq::Agent;
 use ::ureq::config::Config;
@@ -173,12 +172,12 @@ impl Connector<()> for CorioConnector {
         let deadline = details
             .timeout
             .not_zero()
-            .and_then(|after| Instant::now().checked_add(*after));
+            .and_then(|after| crate::time::now().checked_add(*after));
         let mut last_error = None;
         for addr in details.addrs.iter() {
             let attempt = match deadline {
                 None => TcpStream::connect(*addr),
-                Some(at) => match at.checked_duration_since(Instant::now()) {
+                Some(at) => match at.checked_duration_since(crate::time::now()) {
                     Some(left) if !left.is_zero() => TcpStream::connect_timeout(addr, left),
                     _ => return Err(::ureq::Error::Timeout(details.timeout.reason)),
                 },

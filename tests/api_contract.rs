@@ -1168,6 +1168,24 @@ mod stack_and_trace {
     }
 }
 
+/// Virtual time: `Builder::virtual_time`, `corio::test::run`,
+/// `corio::time::now`.
+#[allow(dead_code)]
+mod virtual_time {
+    use super::*;
+    use corio::Builder;
+
+    pub fn test_run<T, F: FnOnce() -> T>(f: F) -> T {
+        corio::test::run(f)
+    }
+
+    pub fn items() {
+        let _: fn(&mut Builder, bool) -> &mut Builder = Builder::virtual_time;
+        let _: fn() -> Instant = corio::time::now;
+        let _ = test_run::<u8, fn() -> u8>;
+    }
+}
+
 /// The `ureq` feature's names (`corio::ureq`), built only with the feature:
 /// `cargo test --features ureq --test api_contract`.
 #[cfg(feature = "ureq")]
@@ -1208,6 +1226,7 @@ fn the_contract_compiles_and_its_names_work_together() {
     signals::items();
     process::items();
     many_cores::items();
+    virtual_time::items();
 
     // The DESIGN.md generator example, through the pinned wrappers.
     let mut g = generators::new(|y: &Yielder<i32, u64>, first: i32| -> &'static str {

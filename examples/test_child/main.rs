@@ -15,6 +15,7 @@ mod support;
 mod threads;
 mod throw;
 mod unwinding;
+mod virtual_time;
 
 use std::hint::black_box;
 
@@ -129,6 +130,9 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("stall_after_busy", stall::busy_then_one_stall),
     ("stall_with_env", stall::stall_with_env),
     ("stall_monitor_thread", stall::monitor_thread),
+    ("virtual_coffee_shop", virtual_time::coffee_shop),
+    ("virtual_say_after", virtual_time::say_after),
+    ("virtual_resource_manager", virtual_time::resource_manager),
 ];
 
 fn main() {

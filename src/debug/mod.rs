@@ -135,7 +135,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
             name: header.about.name().map(Arc::from),
             state,
             cancelled: header.cancel_reason().is_some(),
-            waits_on: suspended.then(|| waits_on(header.waiting.get())),
+            waits_on: suspended.then(|| real_time(rt, taken_at, waits_on(header.waiting.get()))),
             since: match header.suspended_at.get() {
                 0 => None,
                 at if suspended => Some(Duration::from_nanos(clock.saturating_sub(at))),
@@ -207,6 +207,19 @@ fn symbolise_on_a_big_stack(traces: Vec<Vec<usize>>) -> (Vec<usize>, Vec<Arc<[re
 }
 
 /// The public view of what a suspended task waits on.
+/// A timer's deadline on the real clock: under virtual time it is an
+/// instant of the virtual clock, moved here to as far after `taken_at`
+/// (a real instant) as it is after the virtual now, so "due in" reads
+/// the virtual time left.
+fn real_time(rt: &Runtime, taken_at: Instant, waits: WaitsOn) -> WaitsOn {
+    match waits {
+        WaitsOn::Timer { deadline } if rt.time_source.is_virtual() => WaitsOn::Timer {
+            deadline: taken_at + deadline.saturating_duration_since(rt.time_source.now()),
+        },
+        other => other,
+    }
+}
+
 fn waits_on(waiting: Waiting) -> WaitsOn {
     match waiting {
         Waiting::Io { fd, direction } => WaitsOn::Socket {

@@ -269,7 +269,7 @@ impl<T: AsFd> Registered<T> {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => return result,
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            if deadline.is_some_and(|d| crate::time::now() >= d) {
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     "corio: I/O timed out",

@@ -166,8 +166,14 @@ pub(crate) fn wait_for_free_fd() {
         runtime: rt.id,
         key: rt.reactor.add_fd_waiter(task.clone()),
     });
-    let _timer = time::wake_at(Instant::now() + FD_BACKOFF, task);
-    park::park_on(Waiting::FreeFd);
+    let _timer = time::wake_at(crate::time::now() + FD_BACKOFF, task);
+    current::with("accept", |rt| {
+        // Descriptors may be freed by other threads too: an outside wait,
+        // so a virtual clock does not skip the back-off (the retries
+        // would then spin).
+        let _outside = current::CrossThreadWait::begin(rt);
+        park::park_on(Waiting::FreeFd);
+    });
     drop(waiter);
 }
 

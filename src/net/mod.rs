@@ -97,9 +97,10 @@ fn check_timeout(timeout: Option<Duration>) -> io::Result<Option<Duration>> {
     Ok(timeout)
 }
 
-/// When an operation started now with `timeout` must give up.
+/// When an operation started now with `timeout` must give up, by the
+/// runtime's clock (virtual under `Builder::virtual_time`).
 fn deadline(timeout: Option<Duration>) -> Option<Instant> {
-    timeout.and_then(|t| Instant::now().checked_add(t))
+    timeout.and_then(|t| crate::time::now().checked_add(t))
 }
 
 /// A socket handle's read and write timeouts. corio keeps them itself

@@ -132,7 +132,9 @@ fn poll_until_exit(child: &mut std::process::Child) -> io::Result<ExitStatus> {
         if let Some(refused) = crate::io::refuse_to_wait() {
             return Err(refused);
         }
-        crate::sleep(pause);
+        // The child ends on its own: an outside wait, which virtual time
+        // must not jump past.
+        crate::runtime::clock::poll_pause(pause);
         pause = (pause * 2).min(POLL_MAX);
     }
 }
@@ -179,6 +181,32 @@ mod tests {
         });
         assert!(status.success());
         assert!(ticks > 0, "the loop ran other tasks while polling");
+    }
+
+    #[test]
+    fn the_polling_fallback_stops_virtual_time_from_jumping() {
+        // Its pauses are timers, but what it waits for is the child: a
+        // clock that jumped over them would run through the 10 s sleep in
+        // 200 pauses of at most 50 ms, far less real time than the
+        // child's 50 ms, and finish it first. With the pauses counted as
+        // outside waits the 10 s pass at real speed until the child ends.
+        let order = crate::test::run(|| {
+            let log = std::cell::RefCell::new(Vec::new());
+            crate::join(
+                || {
+                    crate::sleep(Duration::from_secs(10));
+                    log.borrow_mut().push("slept");
+                },
+                || {
+                    let mut child = sleeper();
+                    let status = ExitWatch::Polling.wait(&mut child).unwrap();
+                    assert!(status.success());
+                    log.borrow_mut().push("child ended");
+                },
+            );
+            log.into_inner()
+        });
+        assert_eq!(order, ["child ended", "slept"]);
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub(crate) struct Config {
     /// The stall watchdog's threshold: `None` leaves it to
     /// `CORIO_STALL_MS`, zero turns it off (see `debug::stall`).
     pub(crate) stall_threshold: Option<Duration>,
+    /// Give each runtime a virtual clock (see `super::clock`).
+    pub(crate) virtual_time: bool,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             stack_size: DEFAULT_STACK_SIZE,
             pin_threads: false,
             stall_threshold: None,
+            virtual_time: false,
         }
     }
 }
@@ -207,6 +210,50 @@ impl Builder {
     /// ```
     pub fn stall_threshold(&mut self, threshold: Duration) -> &mut Self {
         self.config.stall_threshold = Some(threshold);
+        self
+    }
+
+    /// Gives each runtime a virtual clock (default off), for tests of code
+    /// with long timeouts: [`crate::time::now`], [`crate::sleep`],
+    /// [`crate::sleep_until`], [`crate::timeout`] and socket timeouts read
+    /// it, and it jumps to the next timer whenever every task is parked on
+    /// time alone, so a program of 2 s sleeps runs in no time and prints
+    /// what it always prints. [`crate::test::run`] is
+    /// `Builder::new().virtual_time(true).run_local(f)`.
+    ///
+    /// The rule is Go's `testing/synctest`'s: a task that waits on the
+    /// world outside the runtime (a socket, pipe or other descriptor, a
+    /// child process, [`crate::unblock`], [`crate::block_on`], a channel of
+    /// [`crate::sync::shared`], a [`crate::RemoteJoinHandle`], a signal)
+    /// stops the jump, since that event may come before the timer. While
+    /// one does, the loop really waits for it (or until the next virtual
+    /// deadline, taken as a real duration) and the clock moves on by the
+    /// real time that wait took. That holds for a socket whose other end
+    /// is a task of the same runtime too: a test whose tasks talk over
+    /// loopback runs at real speed (test the protocol over a local
+    /// channel to skip its waits). Waits between the runtime's own tasks
+    /// (a local channel, `Mutex`, `Semaphore`, `Event`, a join) do not
+    /// stop the jump. Between the loop's turns the clock stands still.
+    ///
+    /// The clock starts at the real time the runtime starts; each runtime
+    /// of [`run`](Builder::run) has its own. `std::time::Instant::now()`
+    /// and `SystemTime` are not virtual: code under test that should see
+    /// virtual time reads [`crate::time::now`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let slept = corio::Builder::new().virtual_time(true).run_local(|| {
+    ///     let start = corio::time::now();
+    ///     corio::sleep(Duration::from_secs(3600)); // no real hour passes
+    ///     corio::time::now() - start
+    /// });
+    /// assert_eq!(slept, Duration::from_secs(3600)); // exactly: the clock jumped
+    /// ```
+    pub fn virtual_time(&mut self, on: bool) -> &mut Self {
+        self.config.virtual_time = on;
         self
     }
 

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use super::builder::Config;
+use super::clock::Clock;
 use super::group::Seat;
 use super::remote::{Remote, RemoteStart};
 use super::scheduler::Scheduler;
@@ -30,9 +31,11 @@ pub(crate) struct Runtime {
     pub(crate) loop_context: StackContext,
     /// What other threads reach: the inbox and the loop's waker.
     pub(crate) remote: Arc<Remote>,
-    /// Tasks parked until another thread (or any `Waker`) wakes them:
-    /// while there are any, an idle loop waits for that instead of
-    /// reporting a deadlock.
+    /// Tasks parked until another thread (or any `Waker`) wakes them, or
+    /// pausing in a back-off poll for an outside event
+    /// (`clock::poll_pause`): while there are any, an idle loop waits for
+    /// that instead of reporting a deadlock, and a virtual clock does not
+    /// jump.
     pub(crate) cross_thread_waits: Cell<usize>,
     /// Set by `Handle::shutdown`: `run` then unwinds with `Cancelled`.
     pub(crate) shut_down_by_handle: Cell<bool>,
@@ -45,6 +48,9 @@ pub(crate) struct Runtime {
     /// `waiting::ticks`: what a park records as its start, so that the
     /// park path reads no clock.
     pub(crate) clock: Cell<u64>,
+    /// What its timers are measured against: the real clock, or a virtual
+    /// one ([`crate::Builder::virtual_time`]); see `super::clock`.
+    pub(crate) time_source: Clock,
     /// Set by `corio::dump_on_sigquit`: prints a dump when SIGQUIT comes.
     pub(crate) sigquit: RefCell<Option<crate::debug::SigquitWatch>>,
     /// What its `Builder` asked for (the default stack size, ...).
@@ -61,6 +67,10 @@ impl Runtime {
         let reactor = Reactor::new()?;
         let remote = Arc::new(Remote::new(id, reactor.waker()?, wake_here));
         let stall = crate::debug::stall::Watch::start(config.stall_threshold);
+        // The tick epoch is fixed first, so a virtual clock (starting at
+        // the real now) never reads before it.
+        let clock = Cell::new(super::waiting::ticks(Instant::now()));
+        let time_source = Clock::new(config.virtual_time);
         Ok(Runtime {
             id,
             scheduler: Scheduler::new(stall),
@@ -70,7 +80,8 @@ impl Runtime {
             cross_thread_waits: Cell::new(0),
             shut_down_by_handle: Cell::new(false),
             spawn_backlog: RefCell::new(VecDeque::new()),
-            clock: Cell::new(super::waiting::ticks(Instant::now())),
+            clock,
+            time_source,
             sigquit: RefCell::new(None),
             config,
             seat,

@@ -283,7 +283,9 @@ fn deadlock() -> ! {
 
 /// Looks at the outside world once: polls for I/O (waiting until the next
 /// timer when nothing is ready) and fires due timers. False, without
-/// waiting, if nothing could ever make a task ready: a deadlock.
+/// waiting, if nothing could ever make a task ready: a deadlock. Timers
+/// are read against the runtime's clock, which under virtual time jumps
+/// here instead of waiting when only a timer can wake anyone.
 fn turn(rt: &Runtime) -> bool {
     {
         deliver_mail(rt);
@@ -296,8 +298,20 @@ fn turn(rt: &Runtime) -> bool {
         if !idle && !io_waits && !timers {
             return true; // nothing outside could have happened; skip the syscall
         }
+        let clock = &rt.time_source;
+        if idle && !io_waits && clock.is_virtual() {
+            // The jump rule (see `super::clock`): no task is ready and none
+            // waits on the outside world, so every parked task waits on
+            // time or on another task, and only a timer can wake one. A
+            // virtual clock jumps to the earliest; with none pending, this
+            // is the deadlock below, as with the real clock.
+            if let Some(at) = time::next_deadline() {
+                clock.jump_to(at);
+            }
+        }
+        let now = clock.now();
         let wait = if idle {
-            time::next_deadline().map(|at| at.saturating_duration_since(Instant::now()))
+            time::next_deadline().map(|at| at.saturating_duration_since(now))
         } else {
             Some(Duration::ZERO)
         };
@@ -321,12 +335,20 @@ fn turn(rt: &Runtime) -> bool {
                 writable: r.writable,
             });
         };
+        let waits = wait != Some(Duration::ZERO);
+        // A virtual clock runs at real speed while the loop waits for the
+        // outside world: how long it really waited is added to it.
+        let polled_at = (waits && clock.is_virtual()).then(Instant::now);
         rt.reactor.poll(wait, seen, |task| rt.scheduler.wake(&task));
-        if wait != Some(Duration::ZERO) {
-            rt.clock.set(waiting::ticks(Instant::now())); // it may have waited long
+        if waits {
+            let real = Instant::now();
+            rt.clock.set(waiting::ticks(real)); // it may have waited long
+            if let Some(polled_at) = polled_at {
+                clock.waited(real.saturating_duration_since(polled_at));
+            }
         }
         if timers {
-            time::fire_due(Instant::now());
+            time::fire_due(clock.now());
         }
         deliver_mail(rt);
         true

@@ -36,6 +36,7 @@
 //! | `task_local.rs` | `task_local!` and `LocalKey`: from a key to the current task's value (or the thread's, outside tasks) |
 //! | `unwind.rs` | where a blocking call runs (a task, unwinding or not; the loop), which picks its outcome |
 //! | `park.rs` | park (from any depth of generators), wake, interrupts (cancel, deadlines), spending the coop budget |
+//! | `clock.rs` | the clock every timer reads: real, or virtual (`Builder::virtual_time`, its jump rule) |
 //! | `time.rs` | timers, `sleep`, `timeout`: parks on time |
 //! | `join.rs` | `JoinHandle`: parks on another task |
 //! | `scope.rs`, `combinators.rs` | structured concurrency built on join |
@@ -48,6 +49,7 @@
 mod about;
 mod affinity;
 mod builder;
+pub(crate) mod clock;
 mod combinators;
 pub(crate) mod current;
 mod driver;

@@ -1,5 +1,7 @@
 //! All of time: the runtime's timers, `sleep`, `sleep_until` and
-//! `timeout`.
+//! `timeout`. Deadlines are instants of the runtime's clock
+//! (`super::clock`: real, or virtual), never read from `Instant::now()`
+//! directly.
 //!
 //! Timers are kept ordered by `(deadline, sequence)` in a `BTreeMap`, so
 //! equal deadlines fire first-in first-out and any entry can be removed in
@@ -15,6 +17,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
+use super::clock;
 use super::current;
 use super::park::{self, yield_now};
 use super::task::TaskRef;
@@ -177,7 +180,7 @@ pub(crate) fn fire_due(now: Instant) {
 /// assert_eq!(order, ["a starts", "b starts", "a ends", "b ends"]);
 /// ```
 pub fn sleep(duration: Duration) {
-    let deadline = Instant::now()
+    let deadline = clock::now()
         .checked_add(duration)
         .unwrap_or_else(far_future);
     sleep_until(deadline);
@@ -197,7 +200,7 @@ pub fn sleep(duration: Duration) {
 pub fn sleep_until(deadline: Instant) {
     match unwind::place() {
         Place::Outside => {
-            std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+            std::thread::sleep(deadline.saturating_duration_since(clock::now()));
             return;
         }
         // A cancelled task's destructors do not wait, and the loop's own
@@ -207,7 +210,7 @@ pub fn sleep_until(deadline: Instant) {
     }
     let task = current::current_task("corio::sleep");
     let mut parked = false;
-    while Instant::now() < deadline {
+    while clock::now() < deadline {
         let _timer = add(deadline, TimerAction::Wake(task.clone()));
         park::park_on(Waiting::Timer {
             deadline: waiting::ticks(deadline),
@@ -275,7 +278,7 @@ pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> 
     // frame, which runs on `stack`'s coroutine stack, so `stack` (a task
     // header or a generator's slot header) outlives them.
     let _linked = unsafe { context::link_deadline(stack, &mut deadline) };
-    let at = Instant::now().checked_add(limit).unwrap_or_else(far_future);
+    let at = clock::now().checked_add(limit).unwrap_or_else(far_future);
     let timer = add(
         at,
         TimerAction::Expire {
@@ -298,5 +301,5 @@ pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> 
 
 /// An instant far enough ahead to mean "never" for a timer.
 pub(crate) fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+    clock::now() + Duration::from_secs(86_400 * 365 * 30)
 }

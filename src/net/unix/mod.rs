@@ -75,11 +75,9 @@ fn retry_with_backoff<R>(mut op: impl FnMut() -> io::Result<R>) -> io::Result<R>
         if let Some(refused) = crate::io::refuse_to_wait() {
             return Err(refused);
         }
-        if crate::runtime::current::in_runtime() {
-            crate::sleep(pause);
-        } else {
-            std::thread::sleep(pause);
-        }
+        // The peer drains its queue on its own: an outside wait, which
+        // virtual time must not jump past.
+        crate::runtime::clock::poll_pause(pause);
         pause = (pause * 2).min(BACKOFF_MAX);
     }
 }
