@@ -70,8 +70,9 @@ pub(crate) struct StackContext {
     /// raised on it, a panic left a generator it resumed, or it is being
     /// closed. Stops corio from raising into it, and is a generator's
     /// cheap test before yielding; stale once the thread is not unwinding
-    /// at all (a raise it held back is retried then, see
-    /// `Scheduler::defer_interrupt`).
+    /// at all, and cleared then at the task's next park or yield
+    /// ([`clear_stale_marks`]; a raise it held back is retried once no
+    /// stack unwinds, see `Scheduler::defer_interrupt`).
     may_unwind: Cell<bool>,
 }
 
@@ -491,6 +492,27 @@ pub(crate) fn unwinding_here(fallback: &StackContext) -> Unwinding {
         }
     }
     state
+}
+
+/// Clears every "may unwind" mark of the chain, at a park or yield, when
+/// no stack of the thread is unwinding: each of them is stale then (the
+/// panic it noted was caught, or has ended), since a stack paused
+/// mid-unwind keeps the thread's panic count above zero. Left in place, a
+/// stale mark reads as live as soon as some *other* stack is paused
+/// mid-unwind, and a cancellation or deadline of this task would be held
+/// back, or its generator's next yield refused, for a panic caught long
+/// before. Marks set while the thread panics are left alone: then a mark
+/// may be live, and only the thread's panic count ending says otherwise.
+#[inline]
+pub(crate) fn clear_stale_marks(fallback: &StackContext) {
+    if std::thread::panicking() {
+        return;
+    }
+    if in_task_chain() {
+        chain().for_each(|context| context.may_unwind.set(false));
+    } else {
+        fallback.may_unwind.set(false);
+    }
 }
 
 /// Marks every stack of the chain as possibly unwinding (a panic, or a

@@ -890,6 +890,66 @@ fn a_deadline_skipped_while_another_stack_unwinds_fires_once_it_finishes() {
     assert_eq!(*log.borrow(), ["timeout Err(Elapsed(()))"]);
 }
 
+/// A panic caught while no stack of the thread unwound leaves a mark that
+/// the task's next park clears: a later cancel, made while another stack
+/// is paused mid-unwind, is raised at once. (Before, the old mark read as
+/// live, the cancel waited for the other stack, which waited for `held`,
+/// which this task holds until the join: a deadlock.)
+#[test]
+fn a_panic_caught_before_any_stack_unwinds_does_not_hold_back_a_later_cancel() {
+    let _watchdog = util::watchdog("a_panic_caught_before_any_stack_unwinds");
+    let log = new_log();
+    corio::run(|| {
+        let lg = Rc::clone(&log);
+        let target = corio::spawn(move || {
+            let _ = std::panic::catch_unwind(|| panic!("caught before anything unwinds"));
+            let _g = OnDrop(move || note(&lg, "target unwound"));
+            corio::sleep(Duration::from_secs(3600));
+        });
+        corio::yield_now(); // it catches and parks; no stack unwinds yet
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        let paused = park_one_mid_unwind(&lock);
+        target.abort();
+        note(
+            &log,
+            format!("target {:?}", target.join().map_err(|e| e.is_cancelled())),
+        );
+        drop(held);
+        assert!(paused.join().unwrap_err().is_cancelled());
+    });
+    assert_eq!(*log.borrow(), ["target unwound", "target Err(true)"]);
+}
+
+/// The same for a generator's yield: a body that caught a panic while no
+/// stack unwound, then parked, may yield while another stack is paused
+/// mid-unwind. (Before, the old mark made the yield look like one from a
+/// destructor during unwinding, and it was refused with a panic.)
+#[test]
+fn a_generator_that_caught_a_panic_before_any_stack_unwound_yields_while_one_does() {
+    let _watchdog = util::watchdog("a_generator_that_caught_a_panic_before");
+    corio::run(|| {
+        let go = Rc::new(Event::new());
+        let g = Rc::clone(&go);
+        let target = corio::spawn(move || {
+            let mut body = Generator::new(move |y: &corio::Yielder<(), u32>, _: ()| {
+                let _ = std::panic::catch_unwind(|| panic!("caught before anything unwinds"));
+                g.wait(); // parks; no stack unwinds yet
+                y.yield_(1);
+            });
+            matches!(body.resume(()), corio::GeneratorState::Yielded(1))
+        });
+        corio::yield_now(); // it catches and parks on `go`
+        let lock = Rc::new(Mutex::new(()));
+        let held = lock.lock();
+        let paused = park_one_mid_unwind(&lock);
+        go.set(); // it yields while `paused` is mid-unwind
+        assert!(target.join().expect("the yield is not refused"));
+        drop(held);
+        assert!(paused.join().unwrap_err().is_cancelled());
+    });
+}
+
 #[test]
 fn aborting_a_task_paused_mid_unwind_does_nothing_more() {
     let log = new_log();

@@ -171,6 +171,7 @@ fn raise_interrupts(header: &TaskHeader) {
 #[inline]
 fn suspend_current_task(header: &TaskHeader, waiting: Waiting) {
     header.waiting.set(waiting);
+    context::clear_stale_marks(&header.context);
     loop {
         suspend_once(header);
         if !header.capture.get() {
