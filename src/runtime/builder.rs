@@ -240,6 +240,27 @@ impl Builder {
     /// and `SystemTime` are not virtual: code under test that should see
     /// virtual time reads [`crate::time::now`].
     ///
+    /// Three consequences of the rule to know when writing a test:
+    ///
+    /// - A task that never parks on anything but [`crate::yield_now`]
+    ///   keeps the loop busy, so the clock never jumps: `timeout(1 s, ||
+    ///   loop { yield_now() })` waits forever (it would end after 1 s on the
+    ///   real clock). Go's `synctest` and tokio's paused clock behave the
+    ///   same; give such a loop a `sleep` instead of the bare yield.
+    /// - Only *waits* count as outside: work another thread posts through a
+    ///   [`crate::Handle`] (`spawn`, a wake-up) is not a wait of any task
+    ///   here, so it does not stop the jump, and a task that expects it
+    ///   under a `timeout` sees the timeout first. Wait on something the
+    ///   other thread completes instead: a [`crate::sync::shared`]
+    ///   channel, a [`crate::RemoteJoinHandle`], [`crate::block_on`].
+    /// - A duration too long to add to the clock (`Duration::MAX`) means
+    ///   about 30 years, as on the real clock, but here they pass: a
+    ///   `sleep(Duration::MAX)` returns after 30 virtual years when nothing
+    ///   else is left, where the real clock would wait forever.
+    ///
+    /// [`crate::dump`] shows a timer's time left on the virtual clock, and
+    /// how long a task has been parked in real time.
+    ///
     /// # Examples
     ///
     /// ```

@@ -188,6 +188,12 @@ pub fn sleep(duration: Duration) {
 
 /// Parks the current task until `deadline`; see [`sleep`].
 ///
+/// The deadline is read on the runtime's clock, [`crate::time::now`]:
+/// under [virtual time](crate::Builder::virtual_time), take it from
+/// `corio::time::now()`, not `Instant::now()`, which stays real (a
+/// deadline from the real clock may lie behind a clock that has jumped
+/// ahead, and then the sleep returns at once).
+///
 /// # Examples
 ///
 /// ```
