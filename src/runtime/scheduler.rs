@@ -197,9 +197,19 @@ impl Scheduler {
     /// stale then, and their next park point raises what was left. Called
     /// whenever a task switches back to the loop, the moment an unwinding
     /// stack can have finished.
-    #[inline]
+    #[inline(always)]
     fn retry_deferred(&self) {
-        if !self.any_deferred.get() || std::thread::panicking() {
+        // One load and a branch on every switch back: the rest is cold.
+        if self.any_deferred.get() {
+            self.retry_deferred_slow();
+        }
+    }
+
+    /// [`Scheduler::retry_deferred`] once some task was deferred.
+    #[cold]
+    #[inline(never)]
+    fn retry_deferred_slow(&self) {
+        if std::thread::panicking() {
             return;
         }
         self.any_deferred.set(false);
@@ -291,9 +301,7 @@ impl Scheduler {
         {
             watch.unnamed(task.header.id);
         }
-        for waiter in task.header.take_joiners() {
-            self.wake(&waiter);
-        }
+        task.header.wake_joiners(|waiter| self.wake(waiter));
     }
 
     /// Starts the end of the runtime: every unfinished task is cancelled,
