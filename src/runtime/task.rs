@@ -459,11 +459,18 @@ impl<T> Task<Output<T>> {
         about.stack_high = high;
         // A slot is at most MAX_STACK_SIZE (1 GiB) plus a guard page.
         about.stack_len = u32::try_from(high - low).expect("a stack slot is under 4 GiB");
-        let task = Rc::new(Task {
-            header: TaskHeader::new(id, about),
-            coroutine: UnsafeCell::new(None),
-            output: Output(RefCell::new(None)),
-        });
+        // Allocated first and then written, so the task is built in its
+        // heap slot: `Rc::new` builds it on the stack and copies it over.
+        let mut task = Rc::<Self>::new_uninit();
+        Rc::get_mut(&mut task)
+            .expect("a new Rc is unique")
+            .write(Task {
+                header: TaskHeader::new(id, about),
+                coroutine: UnsafeCell::new(None),
+                output: Output(RefCell::new(None)),
+            });
+        // SAFETY: initialised by the write just above.
+        let task = unsafe { task.assume_init() };
         if size_of::<F>() > MAX_INLINE_BODY {
             // SAFETY: forwarded from our caller.
             unsafe { task.build(stack, Box::new(body)) };
@@ -509,7 +516,9 @@ impl<T> Task<Output<T>> {
         // the task, which outlives its own field.
         let coroutine = unsafe { Coroutine::with_stack_unchecked(stack, root) };
         // SAFETY: the task was just made; nothing else can reach the cell.
-        unsafe { *self.coroutine.get() = Some(coroutine) };
+        // It holds `None`, which owns nothing, so writing over it without
+        // dropping it leaks nothing.
+        unsafe { self.coroutine.get().write(Some(coroutine)) };
     }
 
     /// Takes the result, once the task is done.
