@@ -460,8 +460,10 @@ impl<T> Task<Output<T>> {
         // A slot is at most MAX_STACK_SIZE (1 GiB) plus a guard page.
         about.stack_len = u32::try_from(high - low).expect("a stack slot is under 4 GiB");
         // Allocated first and then written, so the task is built in its
-        // heap slot: `Rc::new` builds it on the stack and copies it over.
-        let mut task = Rc::<Self>::new_uninit();
+        // heap slot: `Rc::new` of the task builds it on the stack and
+        // copies it over. (`Rc::new` of an uninitialised value, rather than
+        // `Rc::new_uninit`, whose layout is computed by a call at run time.)
+        let mut task = Rc::new(std::mem::MaybeUninit::<Self>::uninit());
         Rc::get_mut(&mut task)
             .expect("a new Rc is unique")
             .write(Task {
