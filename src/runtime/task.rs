@@ -300,16 +300,25 @@ impl TaskHeader {
         }
     }
 
-    /// Removes `waiter`'s entry, if still there.
+    /// Removes the entry of the task at `waiter`, if still there. (After
+    /// the finish woke the joiners, the usual case, there is none.)
     #[inline]
-    pub(crate) fn remove_joiner(&self, waiter: &TaskRef) {
+    pub(crate) fn remove_joiner(&self, waiter: *const Task) {
         let removed = {
             let mut first = self.first_joiner.borrow_mut();
-            if first.as_ref().is_some_and(|w| Rc::ptr_eq(w, waiter)) {
+            if first
+                .as_ref()
+                .is_some_and(|w| std::ptr::addr_eq(Rc::as_ptr(w), waiter))
+            {
                 first.take()
             } else {
                 let mut more = self.more_joiners.borrow_mut();
-                let at = more.iter().position(|w| Rc::ptr_eq(w, waiter));
+                if more.is_empty() {
+                    return;
+                }
+                let at = more
+                    .iter()
+                    .position(|w| std::ptr::addr_eq(Rc::as_ptr(w), waiter));
                 at.map(|i| more.swap_remove(i))
             }
         };
