@@ -162,8 +162,9 @@ impl Scheduler {
         self.task_in_slot(slot).filter(|task| task.header.id == id)
     }
 
-    /// Wakes a parked task: it is queued to run.
-    #[inline]
+    /// Wakes a parked task: it is queued to run. Always inlined: a wake
+    /// is a test, a flag and a queue push, less than the call around it.
+    #[inline(always)]
     pub(crate) fn wake(&self, task: &TaskRef) {
         if task.header.wake() {
             trace::record(Some(task.header.id), || What::Woken);
