@@ -95,9 +95,10 @@ pub(crate) struct TaskHeader {
     /// `JoinWait` registration of the waiting task, which removes it when
     /// its wait ends; the finish takes all that are left and wakes them.
     /// The first is kept apart so the usual single `join` allocates
-    /// nothing.
+    /// nothing. The rest are dropped by hand (see `Drop`), so a task that
+    /// never had a second joiner pays one test for them, not a call.
     first_joiner: RefCell<Option<TaskRef>>,
-    more_joiners: RefCell<Vec<TaskRef>>,
+    more_joiners: ManuallyDrop<RefCell<Vec<TaskRef>>>,
     /// The target of the task's `std::task::Waker`, made on its first
     /// `block_on` and reused by the later ones.
     waker: OnceCell<Arc<TaskWaker>>,
@@ -143,7 +144,7 @@ impl TaskHeader {
             slot: Cell::new(usize::MAX),
             scope_child: Cell::new(false),
             first_joiner: RefCell::new(None),
-            more_joiners: RefCell::new(Vec::new()),
+            more_joiners: ManuallyDrop::new(RefCell::new(Vec::new())),
             waker: OnceCell::new(),
             locals: ManuallyDrop::new(OnceCell::new()),
             waiting: Cell::new(Waiting::Nothing),
@@ -352,7 +353,19 @@ impl Drop for TaskHeader {
         if let Some(locals) = self.locals.take() {
             free_locals(locals);
         }
+        // An empty `Vec` that never allocated owns nothing: leaving it
+        // undropped leaks nothing.
+        if self.more_joiners.get_mut().capacity() != 0 {
+            free_joiners(std::mem::take(self.more_joiners.get_mut()));
+        }
     }
+}
+
+/// The rare half of dropping a [`TaskHeader`]'s extra joiners.
+#[cold]
+#[inline(never)]
+fn free_joiners(joiners: Vec<TaskRef>) {
+    drop(joiners);
 }
 
 /// The rare half of dropping a [`TaskHeader`].
