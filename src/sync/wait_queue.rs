@@ -161,6 +161,7 @@ impl WaitQueue {
     pub(super) fn grant_all(&self) {
         while self.grant_one() {}
     }
+
     /// Parks the current task at the back of the queue until it is
     /// granted; true once it is. `waiting` says what for, for a dump.
     ///
