@@ -319,3 +319,38 @@ fn tasks_joining_each_other_are_reported_as_a_deadlock() {
     assert!(message.contains("deadlock"), "message: {message}");
     assert_eq!(dropped.get(), 2, "the deadlocked tasks were unwound");
 }
+
+/// A second task joining the same task, registered after the first (the
+/// scope's own wait), gives up when its `timeout` expires: its entry is
+/// removed, the first joiner is still woken when the task finishes, and the
+/// task's spare joiner list is freed with it (valgrind's leak check in CI
+/// sees a lost one).
+#[test]
+fn a_second_joiner_that_gives_up_leaves_the_first_one_waiting_and_woken() {
+    let events = log();
+    let gave_up = Cell::new(false);
+    corio::run(|| {
+        let release = corio::sync::Event::new();
+        corio::scope(|s| {
+            let target = s.spawn(|| {
+                release.wait();
+                events.borrow_mut().push("target done");
+            });
+            s.spawn(|| {
+                // The scope's end is parked on `target` by now (the scope
+                // body returned at once), so this joiner is the second.
+                gave_up.set(corio::timeout(ms(1), || target.join()).is_err());
+                events.borrow_mut().push("quitter gave up");
+                release.set();
+            });
+            // Nothing joined here: the scope's end waits for both children,
+            // `target` first.
+        });
+        events.borrow_mut().push("scope done");
+    });
+    assert!(gave_up.get());
+    assert_eq!(
+        *events.borrow(),
+        ["quitter gave up", "target done", "scope done"]
+    );
+}

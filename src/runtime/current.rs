@@ -171,10 +171,15 @@ pub(crate) fn in_runtime() -> bool {
 /// # Panics
 ///
 /// Outside a task, naming `what`.
+#[inline]
 pub(crate) fn current_task(what: &str) -> TaskRef {
-    with(what, |rt| rt.scheduler.current_ref()).unwrap_or_else(|| {
-        panic!("corio: {what} must be called from a task, not from the event loop itself")
-    })
+    with(what, |rt| rt.scheduler.current_ref()).unwrap_or_else(|| not_in_task(what))
+}
+
+#[cold]
+#[inline(never)]
+fn not_in_task(what: &str) -> ! {
+    panic!("corio: {what} must be called from a task, not from the event loop itself")
 }
 
 /// The id of the task running now, 0 outside tasks.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use super::current;
 use super::outcome::{CancelReason, JoinError};
 use super::park;
-use super::task::{Output, Task, TaskHeader, TaskRef};
+use super::task::{Output, Task, TaskHeader};
 use super::unwind::{self, Place};
 use super::waiting::Waiting;
 use crate::context::Unwinding;
@@ -33,8 +33,13 @@ pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancel
         Place::Outside | Place::Task(_) => {}
     }
     let waiter = current::current_task(what);
-    target.add_joiner(waiter.clone());
-    let _registration = JoinWait { target, waiter };
+    // The entry is known by its address: the registration needs no
+    // reference count of its own.
+    let _registration = JoinWait {
+        target,
+        waiter: Rc::as_ptr(&waiter),
+    };
+    target.add_joiner(waiter);
     while !target.is_done() {
         park::park_on(Waiting::Join { task: target.id });
     }
@@ -45,12 +50,13 @@ pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancel
 /// finish of the target takes and wakes the entries still there).
 struct JoinWait<'a> {
     target: &'a TaskHeader,
-    waiter: TaskRef,
+    /// The waiting task, only compared, never dereferenced.
+    waiter: *const Task,
 }
 
 impl Drop for JoinWait<'_> {
     fn drop(&mut self) {
-        self.target.remove_joiner(&self.waiter);
+        self.target.remove_joiner(self.waiter);
     }
 }
 

@@ -162,8 +162,9 @@ impl Scheduler {
         self.task_in_slot(slot).filter(|task| task.header.id == id)
     }
 
-    /// Wakes a parked task: it is queued to run.
-    #[inline]
+    /// Wakes a parked task: it is queued to run. Always inlined: a wake
+    /// is a test, a flag and a queue push, less than the call around it.
+    #[inline(always)]
     pub(crate) fn wake(&self, task: &TaskRef) {
         if task.header.wake() {
             trace::record(Some(task.header.id), || What::Woken);
@@ -197,9 +198,19 @@ impl Scheduler {
     /// stale then, and their next park point raises what was left. Called
     /// whenever a task switches back to the loop, the moment an unwinding
     /// stack can have finished.
-    #[inline]
+    #[inline(always)]
     fn retry_deferred(&self) {
-        if !self.any_deferred.get() || std::thread::panicking() {
+        // One load and a branch on every switch back: the rest is cold.
+        if self.any_deferred.get() {
+            self.retry_deferred_slow();
+        }
+    }
+
+    /// [`Scheduler::retry_deferred`] once some task was deferred.
+    #[cold]
+    #[inline(never)]
+    fn retry_deferred_slow(&self) {
+        if std::thread::panicking() {
             return;
         }
         self.any_deferred.set(false);
@@ -291,9 +302,7 @@ impl Scheduler {
         {
             watch.unnamed(task.header.id);
         }
-        for waiter in task.header.take_joiners() {
-            self.wake(&waiter);
-        }
+        task.header.wake_joiners(|waiter| self.wake(waiter));
     }
 
     /// Starts the end of the runtime: every unfinished task is cancelled,

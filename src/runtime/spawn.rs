@@ -35,9 +35,10 @@ impl SpawnOptions {
     }
 
     /// The size of the task's stack: the one place the default is chosen
-    /// (the runtime's `Builder::stack_size`).
-    fn stack_size(&self) -> usize {
-        self.stack_size.unwrap_or_else(current::default_stack_size)
+    /// (the `Builder::stack_size` of `rt`, the runtime the task is made
+    /// for, which every caller already holds).
+    fn stack_size(&self, rt: &Runtime) -> usize {
+        self.stack_size.unwrap_or(rt.config.stack_size)
     }
 }
 
@@ -61,7 +62,7 @@ pub(crate) unsafe fn make_task<T, F>(
 where
     F: FnOnce() -> T,
 {
-    let stack_size = options.stack_size();
+    let stack_size = options.stack_size(rt);
     let about = About {
         name: options.name,
         spawned_at: options.spawned_at,

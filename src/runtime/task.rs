@@ -95,9 +95,10 @@ pub(crate) struct TaskHeader {
     /// `JoinWait` registration of the waiting task, which removes it when
     /// its wait ends; the finish takes all that are left and wakes them.
     /// The first is kept apart so the usual single `join` allocates
-    /// nothing.
+    /// nothing. The rest are dropped by hand (see `Drop`), so a task that
+    /// never had a second joiner pays one test for them, not a call.
     first_joiner: RefCell<Option<TaskRef>>,
-    more_joiners: RefCell<Vec<TaskRef>>,
+    more_joiners: ManuallyDrop<RefCell<Vec<TaskRef>>>,
     /// The target of the task's `std::task::Waker`, made on its first
     /// `block_on` and reused by the later ones.
     waker: OnceCell<Arc<TaskWaker>>,
@@ -143,7 +144,7 @@ impl TaskHeader {
             slot: Cell::new(usize::MAX),
             scope_child: Cell::new(false),
             first_joiner: RefCell::new(None),
-            more_joiners: RefCell::new(Vec::new()),
+            more_joiners: ManuallyDrop::new(RefCell::new(Vec::new())),
             waker: OnceCell::new(),
             locals: ManuallyDrop::new(OnceCell::new()),
             waiting: Cell::new(Waiting::Nothing),
@@ -300,28 +301,45 @@ impl TaskHeader {
         }
     }
 
-    /// Removes `waiter`'s entry, if still there.
+    /// Removes the entry of the task at `waiter`, if still there. (After
+    /// the finish woke the joiners, the usual case, there is none.)
     #[inline]
-    pub(crate) fn remove_joiner(&self, waiter: &TaskRef) {
+    pub(crate) fn remove_joiner(&self, waiter: *const Task) {
         let removed = {
             let mut first = self.first_joiner.borrow_mut();
-            if first.as_ref().is_some_and(|w| Rc::ptr_eq(w, waiter)) {
+            if first
+                .as_ref()
+                .is_some_and(|w| std::ptr::addr_eq(Rc::as_ptr(w), waiter))
+            {
                 first.take()
             } else {
                 let mut more = self.more_joiners.borrow_mut();
-                let at = more.iter().position(|w| Rc::ptr_eq(w, waiter));
+                if more.is_empty() {
+                    return;
+                }
+                let at = more
+                    .iter()
+                    .position(|w| std::ptr::addr_eq(Rc::as_ptr(w), waiter));
                 at.map(|i| more.swap_remove(i))
             }
         };
         drop(removed); // outside the borrows
     }
 
-    /// Takes every task waiting for this one, to wake them.
+    /// Takes every task waiting for this one and passes each to `wake`,
+    /// the first joiner first. The usual single joiner touches no `Vec`.
     #[inline]
-    pub(crate) fn take_joiners(&self) -> impl Iterator<Item = TaskRef> {
+    pub(crate) fn wake_joiners(&self, mut wake: impl FnMut(&TaskRef)) {
         let first = self.first_joiner.borrow_mut().take();
-        let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
-        first.into_iter().chain(more)
+        if let Some(waiter) = first {
+            wake(&waiter);
+        }
+        if !self.more_joiners.borrow().is_empty() {
+            let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
+            for waiter in &more {
+                wake(waiter);
+            }
+        }
     }
 }
 
@@ -335,7 +353,19 @@ impl Drop for TaskHeader {
         if let Some(locals) = self.locals.take() {
             free_locals(locals);
         }
+        // An empty `Vec` that never allocated owns nothing: leaving it
+        // undropped leaks nothing.
+        if self.more_joiners.get_mut().capacity() != 0 {
+            free_joiners(std::mem::take(self.more_joiners.get_mut()));
+        }
     }
+}
+
+/// The rare half of dropping a [`TaskHeader`]'s extra joiners.
+#[cold]
+#[inline(never)]
+fn free_joiners(joiners: Vec<TaskRef>) {
+    drop(joiners);
 }
 
 /// The rare half of dropping a [`TaskHeader`].
@@ -451,11 +481,20 @@ impl<T> Task<Output<T>> {
         about.stack_high = high;
         // A slot is at most MAX_STACK_SIZE (1 GiB) plus a guard page.
         about.stack_len = u32::try_from(high - low).expect("a stack slot is under 4 GiB");
-        let task = Rc::new(Task {
-            header: TaskHeader::new(id, about),
-            coroutine: UnsafeCell::new(None),
-            output: Output(RefCell::new(None)),
-        });
+        // Allocated first and then written, so the task is built in its
+        // heap slot: `Rc::new` of the task builds it on the stack and
+        // copies it over. (`Rc::new` of an uninitialised value, rather than
+        // `Rc::new_uninit`, whose layout is computed by a call at run time.)
+        let mut task = Rc::new(std::mem::MaybeUninit::<Self>::uninit());
+        Rc::get_mut(&mut task)
+            .expect("a new Rc is unique")
+            .write(Task {
+                header: TaskHeader::new(id, about),
+                coroutine: UnsafeCell::new(None),
+                output: Output(RefCell::new(None)),
+            });
+        // SAFETY: initialised by the write just above.
+        let task = unsafe { task.assume_init() };
         if size_of::<F>() > MAX_INLINE_BODY {
             // SAFETY: forwarded from our caller.
             unsafe { task.build(stack, Box::new(body)) };
@@ -501,7 +540,9 @@ impl<T> Task<Output<T>> {
         // the task, which outlives its own field.
         let coroutine = unsafe { Coroutine::with_stack_unchecked(stack, root) };
         // SAFETY: the task was just made; nothing else can reach the cell.
-        unsafe { *self.coroutine.get() = Some(coroutine) };
+        // It holds `None`, which owns nothing, so writing over it without
+        // dropping it leaks nothing.
+        unsafe { self.coroutine.get().write(Some(coroutine)) };
     }
 
     /// Takes the result, once the task is done.

@@ -36,7 +36,9 @@ pub(crate) enum Place {
     Task(Unwinding),
 }
 
-/// Where the caller runs; see [`Place`].
+/// Where the caller runs; see [`Place`]. Inlined: every wait asks, and
+/// the usual answer is two loads and a test.
+#[inline]
 pub(crate) fn place() -> Place {
     current::try_with(|rt| match rt.scheduler.current() {
         None => Place::Loop,

@@ -22,11 +22,15 @@
 //! ```
 //!
 //! The queue tracks its waiters explicitly (the `Registration` above):
-//! an entry exists exactly while its task waits.
+//! an entry exists exactly while its task waits. The entry is a node of an
+//! intrusive list that lives in the waiting call's own frame, on the
+//! parked task's stack: a stackful task cannot move while parked, so the
+//! node stays put, and a wait allocates nothing.
 
-use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
-use std::rc::Rc;
+use std::cell::Cell;
+use std::marker::PhantomPinned;
+use std::pin::pin;
+use std::ptr::NonNull;
 
 use crate::context::Unwinding;
 use crate::runtime::TaskRef;
@@ -35,60 +39,127 @@ use crate::runtime::waiting::Waiting;
 use crate::runtime::{current, park};
 
 /// Tasks parked until something is granted to them, oldest first.
+///
+/// # Invariant
+///
+/// Every node reachable from `head` is a [`Waiter`] inside a live
+/// [`Registration`] whose `linked` flag is set, and the `prev`/`next`
+/// links of those nodes form one list from `head` to `tail`. A
+/// registration unlinks its node in its destructor (if a grant has not
+/// unlinked it first), and its frame does not move meanwhile (it is
+/// pinned, on a stack that only runs or parks). The one exception is a
+/// task abandoned at shutdown (`Scheduler::abandon`): its stack is
+/// leaked, never unmapped or reused, so a node left in it stays valid
+/// memory that a grant may still pop.
 pub(super) struct WaitQueue {
-    /// Waiters not granted yet. A waiter leaves when it is granted (popped
-    /// by [`WaitQueue::grant_one`] / [`WaitQueue::grant_all`]) or when its
-    /// [`Registration`] is dropped before that.
-    waiters: RefCell<VecDeque<Rc<Waiter>>>,
+    head: Cell<Option<NonNull<Waiter>>>,
+    tail: Cell<Option<NonNull<Waiter>>>,
+    /// How many nodes are linked.
+    len: Cell<usize>,
 }
 
-/// One parked task's place in a [`WaitQueue`], shared by the queue and the
-/// task's [`Registration`].
+/// One parked task's place in a [`WaitQueue`]: a node of its list, inside
+/// the task's [`Registration`].
 struct Waiter {
     /// The waiting task, taken by the grant to wake it.
-    waker: RefCell<Option<TaskRef>>,
+    waker: Cell<Option<TaskRef>>,
     /// Set, once, by the grant that pops this waiter from the queue.
     granted: Cell<bool>,
+    /// In the queue's list now.
+    linked: Cell<bool>,
+    prev: Cell<Option<NonNull<Waiter>>>,
+    next: Cell<Option<NonNull<Waiter>>>,
+    /// The queue links to this node by address.
+    _pinned: PhantomPinned,
 }
 
 impl WaitQueue {
     /// An empty queue.
     pub(super) const fn new() -> Self {
         WaitQueue {
-            waiters: RefCell::new(VecDeque::new()),
+            head: Cell::new(None),
+            tail: Cell::new(None),
+            len: Cell::new(0),
         }
     }
 
     /// True when no task waits.
     pub(super) fn is_empty(&self) -> bool {
-        self.waiters.borrow().is_empty()
+        self.head.get().is_none()
     }
 
     /// How many tasks wait (for `Debug`).
     pub(super) fn len(&self) -> usize {
-        self.waiters.borrow().len()
+        self.len.get()
+    }
+
+    /// Links `node` at the back.
+    ///
+    /// # Safety
+    ///
+    /// `node` is the waiter of a live, pinned registration of this queue,
+    /// not linked yet; the registration's destructor unlinks it.
+    unsafe fn push_back(&self, node: NonNull<Waiter>) {
+        // SAFETY: `node` is live (our caller), and so is the old tail (the
+        // queue's invariant).
+        unsafe {
+            let waiter = node.as_ref();
+            waiter.prev.set(self.tail.get());
+            waiter.next.set(None);
+            waiter.linked.set(true);
+            match self.tail.get() {
+                Some(tail) => tail.as_ref().next.set(Some(node)),
+                None => self.head.set(Some(node)),
+            }
+        }
+        self.tail.set(Some(node));
+        self.len.set(self.len.get() + 1);
+    }
+
+    /// Unlinks `node` from wherever it stands in the list.
+    ///
+    /// # Safety
+    ///
+    /// `node` is linked in this queue (so it and its neighbours are live).
+    unsafe fn unlink(&self, node: &Waiter) {
+        let (prev, next) = (node.prev.get(), node.next.get());
+        // SAFETY: the neighbours of a linked node are linked, so live (the
+        // queue's invariant).
+        unsafe {
+            match prev {
+                Some(prev) => prev.as_ref().next.set(next),
+                None => self.head.set(next),
+            }
+            match next {
+                Some(next) => next.as_ref().prev.set(prev),
+                None => self.tail.set(prev),
+            }
+        }
+        node.linked.set(false);
+        node.prev.set(None);
+        node.next.set(None);
+        self.len.set(self.len.get() - 1);
     }
 
     /// Grants the oldest waiter and wakes it; false if nobody waits.
     pub(super) fn grant_one(&self) -> bool {
-        // The borrow ends with this statement: waking runs no user code
-        // today, but a queue must not be borrowed while anyone is woken.
-        let front = self.waiters.borrow_mut().pop_front();
-        match front {
-            Some(waiter) => {
-                waiter.grant();
-                true
-            }
-            None => false,
+        let Some(front) = self.head.get() else {
+            return false;
+        };
+        // SAFETY: a linked node is live (the queue's invariant); it is
+        // unlinked before the grant, which runs no user code, so the node
+        // stays live until `grant` returns (its task stays parked).
+        unsafe {
+            let waiter = front.as_ref();
+            self.unlink(waiter);
+            waiter.grant();
         }
+        true
     }
 
     /// Grants every waiter and wakes them all, oldest first.
     pub(super) fn grant_all(&self) {
-        let all = std::mem::take(&mut *self.waiters.borrow_mut());
-        for waiter in all {
-            waiter.grant();
-        }
+        while self.grant_one() {}
     }
 
     /// Parks the current task at the back of the queue until it is
@@ -128,21 +199,27 @@ impl WaitQueue {
             Place::Task(Unwinding::Cancelled) if policy == Policy::GiveUp => return false,
             Place::Task(_) => {}
         }
-        let mut registration = Registration {
+        let registration = pin!(Registration {
             queue: self,
-            waiter: Rc::new(Waiter {
-                waker: RefCell::new(Some(current::current_task(what))),
+            waiter: Waiter {
+                waker: Cell::new(Some(current::current_task(what))),
                 granted: Cell::new(false),
-            }),
-            on_abandoned_grant: Some(on_abandoned_grant),
-        };
-        self.waiters
-            .borrow_mut()
-            .push_back(Rc::clone(&registration.waiter));
+                linked: Cell::new(false),
+                prev: Cell::new(None),
+                next: Cell::new(None),
+                _pinned: PhantomPinned,
+            },
+            on_abandoned_grant: Cell::new(Some(on_abandoned_grant)),
+        });
+        let waiter = &registration.waiter;
+        // SAFETY: the registration is pinned in this frame, so the node
+        // does not move until its destructor (which unlinks it) has run;
+        // it was not linked before.
+        unsafe { self.push_back(NonNull::from(waiter)) };
         loop {
             park::park_on(waiting);
-            if registration.waiter.granted.get() {
-                registration.on_abandoned_grant = None; // ours now
+            if waiter.granted.get() {
+                drop(registration.on_abandoned_grant.take()); // ours now
                 return true;
             }
             // Woken without a grant (a stray wake): keep our place.
@@ -162,11 +239,10 @@ pub(super) enum Policy {
 }
 
 impl Waiter {
-    /// Marks the waiter granted and wakes its task.
+    /// Marks the waiter granted and wakes its task; the caller unlinked it.
     fn grant(&self) {
         self.granted.set(true);
-        let waker = self.waker.borrow_mut().take();
-        if let Some(task) = waker {
+        if let Some(task) = self.waker.take() {
             park::wake(&task);
         }
     }
@@ -176,23 +252,24 @@ impl Waiter {
 /// [`WaitQueue::wait`]; its destructor is what makes unwinding safe.
 struct Registration<'q, F: FnOnce()> {
     queue: &'q WaitQueue,
-    waiter: Rc<Waiter>,
+    /// The node the queue links to; pinned with the registration.
+    waiter: Waiter,
     /// Runs if the waiter was granted but unwinds instead of taking the
     /// grant; `None` once the grant is taken.
-    on_abandoned_grant: Option<F>,
+    on_abandoned_grant: Cell<Option<F>>,
 }
 
 impl<F: FnOnce()> Drop for Registration<'_, F> {
     fn drop(&mut self) {
-        if self.waiter.granted.get() {
-            if let Some(pass_on) = self.on_abandoned_grant.take() {
-                pass_on();
-            }
-            return;
+        if self.waiter.linked.get() {
+            // SAFETY: linked in `queue` (the flag), and the registration
+            // has not moved since it was linked (it is pinned).
+            unsafe { self.queue.unlink(&self.waiter) };
+        } else if self.waiter.granted.get()
+            && let Some(pass_on) = self.on_abandoned_grant.take()
+        {
+            pass_on();
         }
-        let mut waiters = self.queue.waiters.borrow_mut();
-        if let Some(index) = waiters.iter().position(|w| Rc::ptr_eq(w, &self.waiter)) {
-            waiters.remove(index);
-        }
+        // The task reference, if no grant took it, goes with the node.
     }
 }
