@@ -208,3 +208,14 @@ fn one_monitor_thread_for_all_runtimes_and_none_when_off() {
         reports[0]
     );
 }
+
+#[test]
+fn destructors_the_loop_runs_are_watched_as_their_tasks_code() {
+    let (stdout, stderr) = run(&mut child("stall_in_destructors"));
+    assert!(stdout.contains("detached: task "), "{stdout}");
+    let reports = reports(&stderr);
+    assert_eq!(reports.len(), 2, "two blocking destructors:\n{stderr}");
+    assert!(reports[0].contains("'unrun'"), "{}", reports[0]);
+    assert!(reports[1].contains("'detached'"), "{}", reports[1]);
+    assert_eq!(ends(&stderr).len(), 2, "{stderr}");
+}

@@ -130,6 +130,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("stall_after_busy", stall::busy_then_one_stall),
     ("stall_with_env", stall::stall_with_env),
     ("stall_monitor_thread", stall::monitor_thread),
+    ("stall_in_destructors", stall::stalls_in_destructors),
     ("virtual_coffee_shop", virtual_time::coffee_shop),
     ("virtual_say_after", virtual_time::say_after),
     ("virtual_resource_manager", virtual_time::resource_manager),

@@ -168,3 +168,32 @@ pub fn monitor_thread() {
     println!("two runtimes: {}", counted[0].expect("thread 0 counted"));
     println!("after: {}", monitor_threads_once(0));
 }
+
+/// Blocks the thread when dropped: a destructor that stalls its loop.
+struct SleepsInDrop;
+
+impl Drop for SleepsInDrop {
+    fn drop(&mut self) {
+        std::thread::sleep(STALL);
+    }
+}
+
+/// Two destructors the loop runs on its own stack block it: the body of a
+/// task aborted before it ever ran (`unrun`), and the output of a detached
+/// task (`detached`), dropped when it finishes. Each is its task's code, so
+/// each is reported under its task's name.
+pub fn stalls_in_destructors() {
+    Builder::new().stall_threshold(THRESHOLD).run_local(|| {
+        let guard = SleepsInDrop;
+        let unrun = TaskBuilder::new().name("unrun").spawn(move || drop(guard));
+        unrun.abort();
+        assert!(unrun.join().unwrap_err().is_cancelled());
+        let detached = TaskBuilder::new().name("detached").spawn(|| SleepsInDrop);
+        let id = detached.id();
+        drop(detached);
+        // Parks until the detached task has finished and its output, which
+        // nobody will read, has been dropped.
+        corio::sleep(Duration::from_millis(50));
+        println!("detached: task {id}");
+    });
+}

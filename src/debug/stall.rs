@@ -198,8 +198,40 @@ impl Watch {
         self.0.beat.running.store(0, Ordering::Release);
     }
 
+    /// For the destructors the loop runs once task `id` has finished:
+    /// [`resumed`](Watch::resumed) now; when the guard is dropped (also
+    /// if a destructor panics), [`returned`](Watch::returned) and, for a
+    /// `named` task, [`unnamed`](Watch::unnamed).
+    pub(crate) fn finishing(
+        &self,
+        id: u64,
+        site: &'static Location<'static>,
+        named: bool,
+    ) -> Finishing<'_> {
+        self.resumed(id, site);
+        Finishing {
+            watch: self,
+            named: named.then_some(id),
+        }
+    }
+
     fn names(&self) -> std::sync::MutexGuard<'_, HashMap<u64, String>> {
         self.0.names.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// See [`Watch::finishing`].
+pub(crate) struct Finishing<'a> {
+    watch: &'a Watch,
+    named: Option<u64>,
+}
+
+impl Drop for Finishing<'_> {
+    fn drop(&mut self) {
+        self.watch.returned();
+        if let Some(id) = self.named {
+            self.watch.unnamed(id);
+        }
     }
 }
 

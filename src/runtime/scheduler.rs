@@ -279,10 +279,24 @@ impl Scheduler {
         };
         if finished {
             trace::record(Some(header.id), || What::Finished(task.output().outcome()));
+            // What is dropped from here on runs the task's code on the
+            // loop's stack (a body dropped unrun, a detached task's output
+            // when this is its last reference): the watchdog watches it as
+            // the task's, so a destructor that blocks is named too.
+            // The task's name is forgotten only after them, so a report
+            // still names it.
+            let _watched = (self.stall.as_ref()).map(|watch| {
+                watch.finishing(
+                    header.id,
+                    header.about.spawned_at,
+                    header.about.name.is_some(),
+                )
+            });
             self.retire(&task);
             // A body dropped unrun is dropped here, on the loop's stack,
             // after the bookkeeping (its destructors may panic).
             crate::unstarted::drop_handed_over();
+            drop(task);
         } else if header.state() == super::task::TaskState::Ready {
             self.enqueue(task); // it called yield_now
         }
@@ -290,17 +304,13 @@ impl Scheduler {
     }
 
     /// Bookkeeping for a task that just finished: out of the table, and
-    /// its joiners woken.
+    /// its joiners woken. (The stall watchdog forgets its name separately:
+    /// a finished task's destructors still run under it.)
     fn retire(&self, task: &TaskRef) {
         let slot = task.header.slot.replace(usize::MAX);
         if slot != usize::MAX {
             self.tasks.borrow_mut()[slot] = None;
             self.free_slots.borrow_mut().push(slot);
-        }
-        if let Some(watch) = &self.stall
-            && task.header.about.name.is_some()
-        {
-            watch.unnamed(task.header.id);
         }
         task.header.wake_joiners(|waiter| self.wake(waiter));
     }
@@ -349,6 +359,11 @@ impl Scheduler {
     pub(crate) fn abandon(&self, task: &TaskRef) {
         task.leak_coroutine();
         self.retire(task);
+        if let Some(watch) = &self.stall
+            && task.header.about.name.is_some()
+        {
+            watch.unnamed(task.header.id);
+        }
     }
 }
 
