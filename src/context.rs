@@ -505,6 +505,18 @@ pub(crate) fn unwinding_here(fallback: &StackContext) -> Unwinding {
 /// may be live, and only the thread's panic count ending says otherwise.
 #[inline]
 pub(crate) fn clear_stale_marks(fallback: &StackContext) {
+    // The common case, on every park and yield: the task parks from its
+    // own stack (no generator active), which carries no mark.
+    if ptr::eq(ACTIVE.get(), fallback) && !fallback.may_unwind.get() {
+        return;
+    }
+    clear_stale_marks_of_chain(fallback);
+}
+
+/// [`clear_stale_marks`] once a generator is active or a mark is set.
+#[cold]
+#[inline(never)]
+fn clear_stale_marks_of_chain(fallback: &StackContext) {
     if std::thread::panicking() {
         return;
     }
