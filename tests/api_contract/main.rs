@@ -15,6 +15,8 @@
 
 // Spelling out whole signatures is the point of this file.
 #![allow(clippy::type_complexity)]
+// The areas' wrappers exist to pin signatures; the test below calls some.
+#![allow(dead_code)]
 
 use std::fmt::{Debug, Display};
 use std::io::{self, Read, Write};
@@ -44,56 +46,24 @@ fn assert_read_write<T: Read + Write>() {}
 fn assert_fd<T: AsFd + AsRawFd>() {}
 fn assert_iterator<I: Iterator<Item = T>, T>() {}
 
-#[allow(dead_code)]
-mod generators;
-
-#[allow(dead_code)]
-mod runtime;
-
-#[allow(dead_code)]
-mod seeing_inside;
-
-#[allow(dead_code)]
-mod threads;
-
-#[allow(dead_code)]
-mod many_cores;
-
-#[allow(dead_code)]
-mod task_locals;
-
-#[allow(dead_code)]
-mod net;
-
-#[allow(dead_code)]
-mod unix;
-
-#[allow(dead_code)]
-mod registered;
-
-#[allow(dead_code)]
 mod files;
-
-#[allow(dead_code)]
-mod signals;
-
-#[allow(dead_code)]
+mod generators;
+mod many_cores;
+mod net;
 mod process;
-
-#[allow(dead_code)]
-mod sync;
-
-#[allow(dead_code)]
+mod registered;
+mod runtime;
+mod seeing_inside;
 mod shared_sync;
-
-#[allow(dead_code)]
+mod signals;
 mod stack_and_trace;
-
-#[allow(dead_code)]
-mod virtual_time;
-
+mod sync;
+mod task_locals;
+mod threads;
+mod unix;
 #[cfg(feature = "ureq")]
 mod ureq_feature;
+mod virtual_time;
 
 #[test]
 fn the_contract_compiles_and_its_names_work_together() {
