@@ -98,12 +98,24 @@ impl<W> Keyed<W> {
     }
 }
 
-/// The waiters of one registered descriptor.
+/// The waiters of one registered descriptor, and the edges it has had.
 struct Waiters<W> {
     /// The registered descriptor, for the trace.
     fd: RawFd,
     readers: Keyed<W>,
     writers: Keyed<W>,
+    /// Readiness events seen for each direction, counted whether or not
+    /// anyone waited: see [`Reactor::edges`].
+    read_edges: u64,
+    write_edges: u64,
+    /// An event reported urgent (out-of-band) TCP data; see
+    /// [`Reactor::edges`].
+    urgent: bool,
+    /// An event reported the read side closed (the peer's FIN, a reset,
+    /// an error), or the write side: final states, which every later
+    /// operation in that direction sees at once.
+    read_closed: bool,
+    write_closed: bool,
 }
 
 impl<W> Waiters<W> {
@@ -165,6 +177,27 @@ impl<W> Reactor<W> {
         self.waiting.get() > 0
     }
 
+    /// How many readiness events `token` has had for `direction`, to tell
+    /// whether one came since a moment the caller knows the descriptor
+    /// was not ready (a short read on a stream socket: see
+    /// `crate::io::Registered`). `None` when that proves nothing:
+    /// - the token is not registered;
+    /// - the direction was reported closed: its event may have come
+    ///   before the short read (data and FIN arriving together), and no
+    ///   other will follow, yet the next read returns 0 at once;
+    /// - for reads, once urgent data was reported: a TCP read stops short
+    ///   at the urgent mark with ordinary data still queued.
+    pub(crate) fn edges(&self, token: Token, direction: Direction) -> Option<u64> {
+        let sources = self.sources.borrow();
+        let waiters = sources.get(token.0)?.as_ref()?;
+        match direction {
+            Direction::Read if waiters.urgent || waiters.read_closed => None,
+            Direction::Read => Some(waiters.read_edges),
+            Direction::Write if waiters.write_closed => None,
+            Direction::Write => Some(waiters.write_edges),
+        }
+    }
+
     /// Registers `fd` for both directions, edge-triggered.
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<Token> {
         self.reclaim_released();
@@ -174,7 +207,9 @@ impl<W> Reactor<W> {
             sources.len() - 1
         });
         let token = Token(index);
-        let interest = Interest::READABLE | Interest::WRITABLE;
+        // PRIORITY (EPOLLPRI) only so that urgent TCP data is seen: see
+        // `edges`.
+        let interest = Interest::READABLE | Interest::WRITABLE | Interest::PRIORITY;
         if let Err(e) = self
             .shared
             .registry
@@ -187,6 +222,11 @@ impl<W> Reactor<W> {
             fd,
             readers: Keyed::new(),
             writers: Keyed::new(),
+            read_edges: 0,
+            write_edges: 0,
+            urgent: false,
+            read_closed: false,
+            write_closed: false,
         });
         Ok(token)
     }
@@ -300,11 +340,16 @@ impl<W> Reactor<W> {
                 // Edge-triggered: wake every waiter; each retries and those
                 // that would still block wait again.
                 if event.is_readable() || event.is_read_closed() || failed {
+                    waiters.read_edges += 1;
                     waiters.readers.drain_into(&mut to_wake);
                 }
                 if event.is_writable() || event.is_write_closed() || failed {
+                    waiters.write_edges += 1;
                     waiters.writers.drain_into(&mut to_wake);
                 }
+                waiters.urgent |= event.is_priority();
+                waiters.read_closed |= event.is_read_closed() || failed;
+                waiters.write_closed |= event.is_write_closed() || failed;
             }
         }
         self.waiting.set(self.waiting.get() - to_wake.len());

@@ -227,6 +227,42 @@ fn pipelined_requests_are_answered_in_order() {
 }
 
 #[test]
+fn ten_thousand_pipelined_requests_in_one_write_are_all_answered_in_order() {
+    // The server reads them in buffer-sized pieces, some ending inside a
+    // request; the answers fill the client's receive buffer long before
+    // the requests are all sent, so a thread sends while this one reads.
+    let count = util::scaled(10_000);
+    let paths = ["/", "/json", "/missing"];
+    let mut requests = Vec::new();
+    for i in 0..count {
+        let path = paths[i % paths.len()];
+        requests.extend_from_slice(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    }
+    for example in SERVERS {
+        let server = Server::start(example, 2);
+        let mut client = server.connect();
+        let mut writer = client.stream.try_clone().unwrap();
+        let all = requests.clone();
+        let sending = thread::spawn(move || writer.write_all(&all));
+        for i in 0..count {
+            let answer = client.answer();
+            let expected = if i % paths.len() == 2 { 404 } else { 200 };
+            assert_eq!(answer.status, expected, "{example}: answer {i}");
+            if i % paths.len() == 1 {
+                assert_eq!(
+                    answer.text(),
+                    "{\"message\":\"Hello, World!\"}",
+                    "{example}: answer {i}"
+                );
+            }
+        }
+        sending.join().unwrap().expect("all requests sent");
+        // And the connection is still good.
+        assert_eq!(client.get("/").status, 200, "{example}");
+    }
+}
+
+#[test]
 fn malformed_requests_get_400_and_the_connection_is_closed() {
     let oversized = format!(
         "GET / HTTP/1.1\r\nX-Filler: {}\r\n\r\n",

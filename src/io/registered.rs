@@ -73,7 +73,7 @@ impl<T: AsFd> Registered<T> {
     /// Wraps `io`, whose descriptor is already in non-blocking mode.
     pub(crate) fn from_nonblocking(io: T) -> Self {
         Registered {
-            registration: Slot(Cell::new(None)),
+            registration: Slot::new(),
             io,
         }
     }
@@ -260,14 +260,64 @@ impl<T: AsFd> Registered<T> {
         &self,
         direction: Direction,
         deadline: Option<Instant>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.do_io_noting(direction, deadline, op, |_| false)
+    }
+
+    /// [`do_io`](Self::do_io) for a read or write of `len` bytes on a TCP
+    /// stream. A result of fewer bytes than asked, but some, means the
+    /// kernel's queue was drained (nothing left to read, no room left to
+    /// write): epoll(7)'s rule for edge-triggered stream sockets. The next
+    /// operation in that direction then parks at once, without the
+    /// `EAGAIN` attempt, unless a readiness event came in between; the
+    /// event of anything that arrives after the drain is still to come,
+    /// so it wakes the parked task.
+    ///
+    /// Only for TCP: a Unix stream read also stops short at a message
+    /// carrying descriptors or credentials, with data still queued. TCP
+    /// reads stop short at the urgent mark; the reactor turns the rule off
+    /// for a descriptor once it reports urgent data
+    /// ([`Reactor::edges`](crate::reactor::Reactor::edges)).
+    pub(crate) fn do_stream_io(
+        &self,
+        direction: Direction,
+        deadline: Option<Instant>,
+        len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        // One read or write moves at most this much (the kernel's
+        // MAX_RW_COUNT): a bigger request is cut short whatever the state.
+        const MOST_PER_CALL: usize = 0x7fff_f000;
+        let len = len.min(MOST_PER_CALL);
+        self.do_io_noting(
+            direction,
+            deadline,
+            op,
+            |result| matches!(result, Ok(n) if *n > 0 && *n < len),
+        )
+    }
+
+    /// `do_io`, where `drained(result)` says whether a result proves the
+    /// descriptor not ready for `direction` any more.
+    fn do_io_noting<R>(
+        &self,
+        direction: Direction,
+        deadline: Option<Instant>,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&io::Result<R>) -> bool,
     ) -> io::Result<R> {
         // Before the attempt, not after: a yield there loses no result.
         park::spend_budget();
         loop {
-            match op(&self.io) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                result => return result,
+            if !self.known_not_ready(direction) {
+                match op(&self.io) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    result => {
+                        self.note_drained(direction, drained(&result));
+                        return result;
+                    }
+                }
             }
             if deadline.is_some_and(|d| crate::time::now() >= d) {
                 return Err(io::Error::new(
@@ -283,36 +333,75 @@ impl<T: AsFd> Registered<T> {
         }
     }
 
+    /// True if a drained queue was noted for `direction` and no readiness
+    /// event has come since, in the runtime the descriptor is registered
+    /// with: an attempt would fail with `WouldBlock`.
+    fn known_not_ready(&self, direction: Direction) -> bool {
+        let Some(at) = self.registration.drained(direction).get() else {
+            return false;
+        };
+        current::try_with(|rt| {
+            self.registered_token(rt)
+                .and_then(|token| rt.reactor.edges(token, direction))
+                == Some(at)
+        })
+        .unwrap_or(false)
+    }
+
+    /// Remembers (`drained`) or forgets that `direction`'s queue is
+    /// drained as of the reactor's latest event.
+    fn note_drained(&self, direction: Direction, drained: bool) {
+        let cell = self.registration.drained(direction);
+        if !drained {
+            cell.set(None);
+            return;
+        }
+        let at = current::try_with(|rt| {
+            self.registered_token(rt)
+                .and_then(|token| rt.reactor.edges(token, direction))
+        });
+        cell.set(at.flatten());
+    }
+
     fn raw_fd(&self) -> RawFd {
         self.io.as_fd().as_raw_fd()
+    }
+
+    /// The token of this descriptor in `rt`'s reactor, if registered there.
+    fn registered_token(&self, rt: &current::Runtime) -> Option<Token> {
+        let slot = &self.registration.registration;
+        let registration = slot.take();
+        let token = registration
+            .as_ref()
+            .filter(|r| Arc::ptr_eq(&r.reactor, rt.reactor.shared()))
+            .map(|r| r.token);
+        slot.set(registration);
+        token
     }
 
     /// The token of this descriptor in the current runtime's reactor,
     /// registering it there (and releasing any older registration) first
     /// if needed.
     fn token_in(&self, rt: &current::Runtime) -> io::Result<Token> {
-        let fd = self.raw_fd();
-        let ours = rt.reactor.shared();
-        let slot = &self.registration.0;
-        match slot.take() {
-            Some(r) if Arc::ptr_eq(&r.reactor, ours) => {
-                let token = r.token;
-                slot.set(Some(r));
-                Ok(token)
-            }
-            previous => {
-                if let Some(old) = previous {
-                    old.reactor.release(old.fd, old.token);
-                }
-                let token = rt.reactor.register(fd)?;
-                slot.set(Some(Registration {
-                    reactor: Arc::clone(ours),
-                    token,
-                    fd,
-                }));
-                Ok(token)
-            }
+        if let Some(token) = self.registered_token(rt) {
+            return Ok(token);
         }
+        let fd = self.raw_fd();
+        let slot = &self.registration;
+        if let Some(old) = slot.registration.take() {
+            old.reactor.release(old.fd, old.token);
+        }
+        // What was noted about the old registration's edges says nothing
+        // about the new one's.
+        slot.read_drained.set(None);
+        slot.write_drained.set(None);
+        let token = rt.reactor.register(fd)?;
+        slot.registration.set(Some(Registration {
+            reactor: Arc::clone(rt.reactor.shared()),
+            token,
+            fd,
+        }));
+        Ok(token)
     }
 
     fn park_until_ready(&self, direction: Direction, deadline: Option<Instant>) -> io::Result<()> {
@@ -344,8 +433,31 @@ impl<T: AsFd> Registered<T> {
 
 /// Where a [`Registered`] value is registered, if anywhere: set on the
 /// first park, replaced when the value parks in another runtime, released
-/// when dropped.
-struct Slot(Cell<Option<Registration>>);
+/// when dropped. With it, per direction, the reactor's edge count at the
+/// last operation that drained the kernel's queue (see
+/// [`Registered::do_stream_io`]).
+struct Slot {
+    registration: Cell<Option<Registration>>,
+    read_drained: Cell<Option<u64>>,
+    write_drained: Cell<Option<u64>>,
+}
+
+impl Slot {
+    const fn new() -> Self {
+        Slot {
+            registration: Cell::new(None),
+            read_drained: Cell::new(None),
+            write_drained: Cell::new(None),
+        }
+    }
+
+    fn drained(&self, direction: Direction) -> &Cell<Option<u64>> {
+        match direction {
+            Direction::Read => &self.read_drained,
+            Direction::Write => &self.write_drained,
+        }
+    }
+}
 
 /// Which reactor a descriptor is registered with, under which token.
 struct Registration {
@@ -357,7 +469,7 @@ struct Registration {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Some(r) = self.0.take() {
+        if let Some(r) = self.registration.take() {
             r.reactor.release(r.fd, r.token);
         }
         // The descriptor usually closes after this: tasks waiting for one

@@ -391,17 +391,30 @@ impl TcpStream {
     }
 }
 
+/// The length to judge a vectored read or write by, for
+/// `Registered::do_stream_io`: 0 (never "short") when there are more
+/// buffers than one call takes (`IOV_MAX`, 1024 on Linux), since the
+/// call then leaves some out whatever the socket's state.
+fn vectored_len(lens: impl Iterator<Item = usize>, count: usize) -> usize {
+    const IOV_MAX: usize = 1024;
+    if count > IOV_MAX {
+        return 0;
+    }
+    lens.fold(0, usize::saturating_add)
+}
+
 impl Read for &TcpStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let until = self.timeouts.read_deadline();
         self.inner
-            .do_io(Direction::Read, until, |mut s| s.read(buf))
+            .do_stream_io(Direction::Read, until, buf.len(), |mut s| s.read(buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
         let until = self.timeouts.read_deadline();
+        let len = vectored_len(bufs.iter().map(|b| b.len()), bufs.len());
         self.inner
-            .do_io(Direction::Read, until, |mut s| s.read_vectored(bufs))
+            .do_stream_io(Direction::Read, until, len, |mut s| s.read_vectored(bufs))
     }
 }
 
@@ -409,13 +422,14 @@ impl Write for &TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let until = self.timeouts.write_deadline();
         self.inner
-            .do_io(Direction::Write, until, |mut s| s.write(buf))
+            .do_stream_io(Direction::Write, until, buf.len(), |mut s| s.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         let until = self.timeouts.write_deadline();
+        let len = vectored_len(bufs.iter().map(|b| b.len()), bufs.len());
         self.inner
-            .do_io(Direction::Write, until, |mut s| s.write_vectored(bufs))
+            .do_stream_io(Direction::Write, until, len, |mut s| s.write_vectored(bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
