@@ -285,7 +285,7 @@ fn writes_to_a_slow_reader_fill_the_buffer_and_all_arrive() {
             }
             sum_read += buf[..n].iter().map(|&b| u64::from(b)).sum::<u64>();
             reads += 1;
-            if reads % 64 == 0 {
+            if reads.is_multiple_of(64) {
                 corio::yield_now(); // slower than the writer
             }
         }
