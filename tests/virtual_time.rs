@@ -503,3 +503,46 @@ fn a_dump_shows_the_virtual_time_left_on_a_timer() {
         napper.abort();
     });
 }
+
+#[test]
+fn timers_fire_by_deadline_then_first_come_among_many_cancelled_ones() {
+    // 300 sleepers on 7 distinct deadlines, spawned in a scrambled order,
+    // while a churner sets and cancels many thousands of `timeout`s (each
+    // body finishes at once, so its timer is cancelled, never fired): the
+    // cancelled timers' leftovers are thrown away on the way (by the
+    // heap's rebuilds, which this many trigger), and the sleepers wake
+    // sorted by deadline, ties in the order they went to sleep.
+    let sleepers = 300;
+    let churn = util::scaled(50_000);
+    let (woke, expected) = corio::test::run(move || {
+        let woke = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let mut expected = Vec::new();
+        for i in 0..sleepers {
+            let millis = ((i * 37) % 7) as u64 * 10 + 10;
+            expected.push((millis, i));
+            let woke = std::rc::Rc::clone(&woke);
+            corio::spawn(move || {
+                corio::sleep(Duration::from_millis(millis));
+                woke.borrow_mut().push((millis, i));
+            });
+        }
+        let churner = corio::spawn(move || {
+            for n in 0..churn {
+                let limit = Duration::from_millis(5 + (n % 90) as u64);
+                assert_eq!(corio::timeout(limit, || n), Ok(n));
+                if n % 1000 == 0 {
+                    corio::yield_now(); // the sleepers went to sleep first
+                }
+            }
+        });
+        churner.join().unwrap();
+        corio::sleep(Duration::from_millis(200));
+        expected.sort();
+        (
+            std::rc::Rc::try_unwrap(woke).unwrap().into_inner(),
+            expected,
+        )
+    });
+    assert_eq!(woke.len(), sleepers);
+    assert!(woke == expected, "wake order: {woke:?}");
+}

