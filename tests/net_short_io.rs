@@ -264,11 +264,12 @@ fn reads_of_exactly_the_buffer_size_get_every_byte() {
 fn writes_to_a_slow_reader_fill_the_buffer_and_all_arrive() {
     // The writer's writes come back short when the send buffer fills;
     // the next write parks at once and the reader's progress wakes it.
-    const TOTAL: usize = 4 << 20;
+    // Over the loopback socket buffers at full scale (a few MiB).
+    let total = util::scaled(8 << 20);
     let (sum_sent, sum_read) = corio::run(|| {
         let (listener, _) = local_listener();
         let (server, client) = pair(&listener);
-        let data: Vec<u8> = (0..TOTAL).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..total).map(|i| (i % 251) as u8).collect();
         let sum_sent: u64 = data.iter().map(|&b| u64::from(b)).sum();
         let writer = corio::spawn(move || {
             (&client).write_all(&data).unwrap();
