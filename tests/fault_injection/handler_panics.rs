@@ -5,7 +5,10 @@
 //! id, so the same tenth every run). The others reply `3 * id + 1`. Eight
 //! keeper connections, accepted before the wave, do echo round trips
 //! before, during and after it; a second wave of clients arrives after the
-//! first, to show the accept loop survived. Every handler's `JoinHandle`
+//! first, to show the accept loop survived. The panicking handlers panic
+//! while holding a corio `Mutex` the others need, and their destructors
+//! park (a sleep, then a write of a goodbye frame) while unwinding from
+//! the panic: their clients must get that goodbye. Every handler's `JoinHandle`
 //! is joined: the panicked ones must report `JoinError::Panicked` with
 //! their own message, exactly the ids ending in 3 and no other.
 
@@ -14,7 +17,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::rc::Rc;
 
 use corio::net::{TcpListener, TcpStream};
-use corio::sync::{Semaphore, channel};
+use corio::sync::{Mutex, Semaphore, channel};
 
 use crate::util::{local_listener, scaled};
 
@@ -25,8 +28,26 @@ fn panics(id: u64) -> bool {
     id % 10 == 3
 }
 
-/// The handler of one connection; returns the id it served.
-fn handle(mut stream: TcpStream) -> u64 {
+/// What a panicking handler's destructor sends before the connection
+/// closes.
+const GOODBYE: u64 = u64::MAX;
+
+/// Sends [`GOODBYE`] when dropped, after a nap: a destructor that parks
+/// twice (a sleep, a write) while its task unwinds from a panic, as a
+/// task's own panic lets it (the crate docs' unwinding rules).
+struct Goodbye<'a>(&'a TcpStream);
+
+impl Drop for Goodbye<'_> {
+    fn drop(&mut self) {
+        corio::sleep(crate::util::ms(1));
+        let _ = (&mut &*self.0).write_all(&GOODBYE.to_le_bytes());
+    }
+}
+
+/// The handler of one connection; returns the id it served. `served`
+/// is a count shared by all handlers, behind a corio `Mutex` that the
+/// panicking ones hold when they panic.
+fn handle(mut stream: TcpStream, served: &Mutex<u64>) -> u64 {
     let mut request = [0u8; 8];
     stream.read_exact(&mut request).expect("read the id");
     let id = u64::from_le_bytes(request);
@@ -38,9 +59,14 @@ fn handle(mut stream: TcpStream) -> u64 {
         }
         return id;
     }
+    let _goodbye = panics(id).then(|| Goodbye(&stream));
+    let mut count = served.lock();
     if panics(id) {
         panic!("handler {id} panics");
     }
+    *count += 1;
+    drop(count);
+    drop(_goodbye);
     stream
         .write_all(&(3 * id + 1).to_le_bytes())
         .expect("write the reply");
@@ -48,7 +74,8 @@ fn handle(mut stream: TcpStream) -> u64 {
 }
 
 /// What a client saw: `Some(reply)` or `None` when the connection closed
-/// (or reset) without one.
+/// (or reset) without one. A reply of [`GOODBYE`] is the panicked
+/// handler's destructor speaking.
 fn ask(addr: std::net::SocketAddr, id: u64) -> Option<u64> {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.write_all(&id.to_le_bytes()).expect("send the id");
@@ -65,10 +92,18 @@ fn ask(addr: std::net::SocketAddr, id: u64) -> Option<u64> {
 
 /// Accepts forever, spawning a handler per connection and passing its
 /// handle on.
-fn serve(listener: TcpListener, handles: corio::sync::Sender<corio::JoinHandle<u64>>) {
+fn serve(
+    listener: TcpListener,
+    handles: corio::sync::Sender<corio::JoinHandle<u64>>,
+    served: Rc<Mutex<u64>>,
+) {
     loop {
         let (stream, _) = listener.accept().expect("accept");
-        if handles.send(corio::spawn(move || handle(stream))).is_err() {
+        let served = Rc::clone(&served);
+        if handles
+            .send(corio::spawn(move || handle(stream, &served)))
+            .is_err()
+        {
             return;
         }
     }
@@ -86,7 +121,11 @@ fn a_tenth_of_handlers_panic_and_the_rest_are_served() {
         // the keepers' handlers (accepted first) end only at the end.
         let capacity = (first_wave + second_wave + keepers) as usize;
         let (to_supervisor, handles) = channel(capacity);
-        let server = corio::spawn(move || serve(listener, to_supervisor));
+        let served_count = Rc::new(Mutex::new(0));
+        let server = {
+            let served_count = Rc::clone(&served_count);
+            corio::spawn(move || serve(listener, to_supervisor, served_count))
+        };
         // Joins every handler as it comes, sorting the outcomes.
         let supervisor = corio::spawn(move || {
             let (mut served, mut panicked) = (BTreeSet::new(), BTreeSet::new());
@@ -170,27 +209,33 @@ fn a_tenth_of_handlers_panic_and_the_rest_are_served() {
         let mut no_reply = BTreeSet::new();
         for (id, answer) in answers {
             match answer {
+                Some(GOODBYE) => assert!(no_reply.insert(id)),
                 Some(reply) => {
                     assert_eq!(reply, 3 * id + 1, "client {id}'s reply");
                     assert!(served.contains(&id));
                     replies += 1;
                 }
-                None => assert!(no_reply.insert(id)),
+                None => panic!("client {id}: closed without even a goodbye"),
             }
         }
         assert_eq!(served.len() as u64, replies + keepers);
+        // The mutex the panicking handlers held is free and counted the rest.
+        assert_eq!(
+            *served_count.try_lock().expect("the mutex is free"),
+            replies
+        );
         (replies, no_reply, panicked, keeper_trips)
     });
     let total = first_wave + second_wave;
     let expected: BTreeSet<u64> = (0..total).filter(|&id| panics(id)).collect();
     assert_eq!(panicked, expected, "exactly the chosen handlers panicked");
-    assert_eq!(no_reply, expected, "exactly their clients got no reply");
+    assert_eq!(no_reply, expected, "exactly their clients got the goodbye");
     assert_eq!(replies, total - expected.len() as u64);
     assert!(keeper_trips >= keepers * 10);
     println!(
         "fault handler panics: {replies}/{total} replies correct, {} panics reported by \
-         their JoinHandles (exactly ids ending in 3), {} connections closed without a \
-         reply; {keepers} keeper connections: {keeper_trips} round trips, all correct; \
+         their JoinHandles (exactly ids ending in 3), {} goodbyes sent by their destructors \
+         while unwinding (each parked twice); the Mutex they panicked holding is free; {keepers} keeper connections: {keeper_trips} round trips, all correct; \
          the second wave of {second_wave} accepted and served after the panics",
         panicked.len(),
         no_reply.len()

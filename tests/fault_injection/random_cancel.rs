@@ -1,18 +1,22 @@
 //! Fault 5: tasks aborted at pseudo-random moments, wherever they are
 //! parked.
 //!
-//! Each worker takes eight steps; each step parks at one of seven points
+//! Each worker takes eight steps; each step parks at one of ten points
 //! chosen by its own seeded PRNG: a sleep, a channel `recv`, a contended
 //! `Mutex::lock` (and a sleep while holding it), a contended
 //! `Semaphore::acquire` (and a sleep while holding the permit), a Unix
 //! socket read (a helper task writes the byte later), an `Event::wait`
-//! (a helper sets it later), and a `join` of a child task. A guard created before each park point
+//! (a helper sets it later), a `join` of a child task, a `scope` waiting
+//! for two sleeping children, a sleep inside a `timeout`, and a sleep
+//! inside a generator the worker resumes (guards inside the children, the
+//! timeout and the generator count their drops too). A guard created
+//! before each park point
 //! counts its drop, and records the point if the step never completed
 //! (the task was cancelled there). Half the workers get an aborter that
 //! waits a PRNG-chosen number of yields or milliseconds and then aborts
 //! it. Where the random aborts land depends on timing (under valgrind,
 //! mostly on the contended points), so the test then aborts one worker
-//! at each of the seven points for certain, parked there first. Afterwards:
+//! at each of the ten points for certain, parked there first. Afterwards:
 //! every guard dropped (created == dropped), each forced abort recorded at
 //! its point, the semaphore has all its permits back,
 //! the mutex is free, no channel value was lost (sent == received +
@@ -29,6 +33,7 @@ use std::rc::Rc;
 
 use corio::net::UnixStream;
 use corio::sync::{Event, Mutex, Semaphore, channel};
+use corio::{Generator, GeneratorState};
 
 use crate::util::{ms, scaled};
 
@@ -47,7 +52,22 @@ impl Rng {
     }
 }
 
-const POINTS: [&str; 7] = ["sleep", "recv", "lock", "acquire", "read", "event", "join"];
+const POINTS: [&str; 10] = [
+    "sleep",
+    "recv",
+    "lock",
+    "acquire",
+    "read",
+    "event",
+    "join",
+    "scope",
+    "timeout",
+    "generator",
+];
+
+/// The point of a guard that only counts its drop (one inside a child or
+/// a generator, whose cancellation is its worker's).
+const INNER: usize = usize::MAX;
 const PERMITS: usize = 3;
 
 /// Guards created and dropped, and where cancellations landed.
@@ -82,7 +102,7 @@ impl Drop for Held {
     fn drop(&mut self) {
         let t = &self.tally;
         t.dropped.set(t.dropped.get() + 1);
-        if !self.completed {
+        if !self.completed && self.point != INNER {
             t.cancelled_at.borrow_mut()[self.point] += 1;
         }
     }
@@ -181,6 +201,32 @@ fn worker(world: Rc<World>, seed: u64, first: Option<usize>) {
                 // A cancelled worker drops the handle here: the child is
                 // detached and finishes on its own.
                 child.join().expect("the child");
+            }
+            "scope" => corio::scope(|s| {
+                for _ in 0..2 {
+                    s.spawn(|| {
+                        let _inner = Held::new(INNER, &world.tally);
+                        corio::sleep(later);
+                    });
+                }
+            }),
+            "timeout" => {
+                let inner = corio::timeout(later, || {
+                    let _inner = Held::new(INNER, &world.tally);
+                    corio::sleep(ms(3_600_000));
+                });
+                // An abort inside the timeout is a cancellation, never
+                // taken for the deadline.
+                assert!(inner.is_err(), "an hour passed");
+            }
+            "generator" => {
+                let tally = Rc::clone(&world.tally);
+                let mut g = Generator::<(), u32, ()>::new(move |y, ()| {
+                    let _inner = Held::new(INNER, &tally);
+                    corio::sleep(later); // parks the worker inside the generator
+                    y.yield_(1);
+                });
+                assert_eq!(g.resume(()), GeneratorState::Yielded(1));
             }
             other => unreachable!("no park point {other}"),
         }

@@ -140,3 +140,57 @@ fn a_panicking_runtime_disconnects_its_ends_and_the_other_runs_on() {
          {ticks_seen} -> {ticks_after} ticks and a fresh task ran after B died"
     );
 }
+
+/// The same fault inside one `Builder::threads(2)` group: thread 1's
+/// runtime panics while thread 0's main task is parked in a shared
+/// channel's `recv` with thread 1 holding the only sender. The documented
+/// outcome of a group is stronger than a disconnection: a panic on one
+/// thread cancels every other runtime, and `run` re-raises it. So thread
+/// 0's parked `recv` must unwind (its guard dropped, nothing received),
+/// and `run` must end with thread 1's panic rather than hang.
+#[test]
+fn a_panic_in_a_thread_group_cancels_the_runtime_parked_on_its_channel() {
+    let _serial = crate::serial();
+    let _watchdog = watchdog("fault_injection thread-group panic");
+    let (tx, rx) = channel::<u64>(1);
+    let tx = std::sync::Mutex::new(Some(tx));
+    let unwound = AtomicU64::new(0);
+    let received = AtomicU64::new(0);
+    struct Unwound<'a>(&'a AtomicU64);
+    impl Drop for Unwound<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        corio::Builder::new().threads(2).run(|| {
+            if corio::thread_index() == 0 {
+                let _guard = Unwound(&unwound);
+                if rx.recv().is_some() {
+                    received.fetch_add(1, Ordering::SeqCst);
+                }
+            } else {
+                let tx = tx.lock().unwrap().take().expect("one sender");
+                while !format!("{tx:?}").contains("waiting_receivers: 1") {
+                    corio::sleep(ms(1));
+                }
+                panic!("thread 1 of the group fails");
+            }
+        })
+    }));
+    let payload = ended.expect_err("the group's run re-raises the panic");
+    assert_eq!(
+        panic_message(payload.as_ref()).as_deref(),
+        Some("thread 1 of the group fails")
+    );
+    assert_eq!(
+        unwound.load(Ordering::SeqCst),
+        1,
+        "thread 0's guard did not drop"
+    );
+    assert_eq!(received.load(Ordering::SeqCst), 0);
+    println!(
+        "fault thread-group panic: thread 1 panicked; thread 0, parked in recv, unwound (1/1 \
+         guards dropped); run re-raised thread 1's panic; no hang"
+    );
+}
