@@ -7,6 +7,7 @@
 //! `tests/util/process.rs`, e.g. `test_child overflow_default`.
 
 mod debug;
+mod faults;
 mod signals;
 mod soundness;
 mod stacks;
@@ -131,6 +132,10 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("stall_with_env", stall::stall_with_env),
     ("stall_monitor_thread", stall::monitor_thread),
     ("stall_in_destructors", stall::stalls_in_destructors),
+    (
+        "accept_serves_after_fd_exhaustion",
+        faults::accept_serves_after_fd_exhaustion,
+    ),
     ("virtual_coffee_shop", virtual_time::coffee_shop),
     ("virtual_say_after", virtual_time::say_after),
     ("virtual_resource_manager", virtual_time::resource_manager),

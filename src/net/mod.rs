@@ -44,6 +44,7 @@
 //! ```
 
 mod addr;
+mod nosignal;
 mod reuseport;
 mod sockopt;
 mod tcp;

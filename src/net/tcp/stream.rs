@@ -7,7 +7,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::{Duration, Instant};
 
 use crate::io::Registered;
-use crate::net::{Timeouts, ToSocketAddrs, check_timeout, deadline, each_addr, sockopt};
+use crate::net::{Timeouts, ToSocketAddrs, check_timeout, deadline, each_addr, nosignal, sockopt};
 use crate::reactor::Direction;
 use crate::runtime::current;
 
@@ -422,14 +422,17 @@ impl Write for &TcpStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let until = self.timeouts.write_deadline();
         self.inner
+            // std's `write` passes `MSG_NOSIGNAL` itself; its
+            // `write_vectored` does not (see src/net/nosignal.rs).
             .do_stream_io(Direction::Write, until, buf.len(), |mut s| s.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         let until = self.timeouts.write_deadline();
         let len = vectored_len(bufs.iter().map(|b| b.len()), bufs.len());
-        self.inner
-            .do_stream_io(Direction::Write, until, len, |mut s| s.write_vectored(bufs))
+        self.inner.do_stream_io(Direction::Write, until, len, |s| {
+            nosignal::send_vectored(s.as_fd(), bufs)
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {

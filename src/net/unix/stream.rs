@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::retry_with_backoff;
 use crate::io::Registered;
-use crate::net::Timeouts;
+use crate::net::{Timeouts, nosignal};
 use crate::reactor::Direction;
 use crate::runtime::current;
 
@@ -212,13 +212,16 @@ impl Write for &UnixStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let until = self.timeouts.write_deadline();
         self.inner
+            // std's `write` passes `MSG_NOSIGNAL` itself; its
+            // `write_vectored` does not (see src/net/nosignal.rs).
             .do_io(Direction::Write, until, |mut s| s.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
         let until = self.timeouts.write_deadline();
-        self.inner
-            .do_io(Direction::Write, until, |mut s| s.write_vectored(bufs))
+        self.inner.do_io(Direction::Write, until, |s| {
+            nosignal::send_vectored(s.as_fd(), bufs)
+        })
     }
 
     fn flush(&mut self) -> io::Result<()> {
