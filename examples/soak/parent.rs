@@ -92,6 +92,7 @@ fn follow(child: &mut corio::process::Child, stats: &ServerStats, report: &mut R
                     let _ = stdin.write_all(b"go\n");
                 } else if line == "warm" {
                     report.steady = Some((Instant::now(), os::cpu_time(false)));
+                    report.load.0 = os::load_average();
                     report.rss_start_kib = os::rss_kib();
                     peak.set(report.rss_start_kib);
                     sampling.set(true);
@@ -100,6 +101,7 @@ fn follow(child: &mut corio::process::Child, stats: &ServerStats, report: &mut R
                     if let Some((wall, cpu)) = report.steady {
                         report.server_cpu = (os::cpu_time(false) - cpu, wall.elapsed());
                     }
+                    report.load.1 = os::load_average();
                     report.rss_end_kib = os::rss_kib();
                     report.open_at_end = stats.open.get();
                     let _ = stdin.write_all(b"close\n");

@@ -58,6 +58,9 @@ pub struct Report {
     pub server_cpu: (std::time::Duration, std::time::Duration),
     /// The clients' process's CPU time over its life, and that life's length.
     pub clients_cpu: (std::time::Duration, std::time::Duration),
+    /// The machine's one-minute load average after the warm-up and at the
+    /// end of traffic (this harness alone keeps about two cores busy).
+    pub load: (f64, f64),
     /// The clients printed everything and said "done".
     pub complete: bool,
     /// Why the clients' process could not be started or did not succeed.
@@ -80,6 +83,7 @@ impl Report {
             steady: None,
             server_cpu: Default::default(),
             clients_cpu: Default::default(),
+            load: (0.0, 0.0),
             clients: ClientStats::default(),
             server: ServerCounts::default(),
             complete: false,
@@ -218,14 +222,17 @@ impl Report {
                 mib(self.rss_after_kib)
             ),
             format!(
-                "CPU: server {:.1} s in {:.1} s after warm-up ({:.0}% of its one loop thread); clients' process {:.1} s in {:.1} s",
+                "CPU: server {:.1} s in {:.1} s after warm-up ({:.0}% of its one loop thread); clients' process {:.1} s in {:.1} s; load average {:.1} then {:.1} on {} CPUs",
                 self.server_cpu.0.as_secs_f64(),
                 self.server_cpu.1.as_secs_f64(),
                 self.server_cpu.0.as_secs_f64() / self.server_cpu.1.as_secs_f64().max(1e-9) * 100.0,
                 self.clients_cpu.0.as_secs_f64(),
-                self.clients_cpu.1.as_secs_f64()
+                self.clients_cpu.1.as_secs_f64(),
+                self.load.0,
+                self.load.1,
+                std::thread::available_parallelism().map_or(0, |n| n.get())
             ),
-            format!("echo latency (clients): {}", lat(&all)),
+            format!("echo latency (clients, after the warm-up): {}", lat(&all)),
             format!("  corio clients: {}", lat(&c.latency[0])),
             format!("  std clients: {}", lat(&c.latency[1])),
             format!(

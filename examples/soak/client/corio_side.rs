@@ -107,12 +107,17 @@ fn well_behaved(shared: &Shared, local: &Local, slot: usize) -> ClientStats {
     let stream = connect(shared, local, &mut messages, &mut stats);
     shared.ready.fetch_add(1, Ordering::AcqRel);
     let deadline = local.wait_go();
+    messages.start_timing(deadline, &shared.config);
     let mut held = stream.is_some();
     if let Some(stream) = &stream {
-        while held && Instant::now() < deadline {
+        // Pause first: the connections must not all send at the start.
+        loop {
+            corio::sleep(messages.pause(shared.config.pause_ms));
+            if !held || Instant::now() >= deadline {
+                break;
+            }
             let outcome = messages.exchange(stream);
             held = count(&mut stats, 0, messages.frame.len(), outcome);
-            corio::sleep(messages.pause(shared.config.pause_ms));
         }
     }
     shared.settled.fetch_add(1, Ordering::AcqRel);
@@ -134,8 +139,10 @@ fn misbehaving(shared: &Shared, local: &Local, slot: usize, ordinal: usize) -> C
     let failed_at_start = stream.is_none();
     shared.ready.fetch_add(1, Ordering::AcqRel);
     let deadline = local.wait_go();
+    messages.start_timing(deadline, &shared.config);
     let mut session = 0;
     while !failed_at_start && Instant::now() < deadline {
+        corio::sleep(messages.pause(shared.config.pause_ms));
         let fresh = stream.take().or_else(|| {
             let _permit = local.connecting.acquire();
             open(shared)
@@ -153,7 +160,6 @@ fn misbehaving(shared: &Shared, local: &Local, slot: usize, ordinal: usize) -> C
         }
         stats.misbehaviours[kind.index()] += 1;
         session += 1;
-        corio::sleep(messages.pause(shared.config.pause_ms));
     }
     shared.settled.fetch_add(1, Ordering::AcqRel);
     stats

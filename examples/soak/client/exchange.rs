@@ -61,8 +61,9 @@ conn!(corio::net::TcpStream);
 /// How one message went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// The echo was the frame sent, after this long.
-    Intact(Duration),
+    /// The echo was the frame sent, after this long (`None`: not timed,
+    /// during the warm-up or read in a batch).
+    Intact(Option<Duration>),
     /// The echo came back different.
     Corrupt,
     /// The echo did not come back whole.
@@ -85,6 +86,9 @@ pub struct Messages {
     pub echo: Vec<u8>,
     /// 0 for a corio client, 1 for a std one (the index in `ClientStats`).
     pub side: usize,
+    /// Messages sent from then on have their latency recorded: the end of
+    /// the warm-up, set when traffic starts.
+    pub timed_from: Option<Instant>,
 }
 
 impl Messages {
@@ -97,6 +101,7 @@ impl Messages {
             frame: Vec::new(),
             echo: Vec::new(),
             side,
+            timed_from: None,
         }
     }
 
@@ -119,10 +124,17 @@ impl Messages {
             return Outcome::Lost;
         }
         if frame::intact(&self.echo, &self.frame) {
-            Outcome::Intact(start.elapsed())
+            let timed = self.timed_from.is_some_and(|from| start >= from);
+            Outcome::Intact(timed.then(|| start.elapsed()))
         } else {
             Outcome::Corrupt
         }
+    }
+
+    /// Starts timing messages at the end of the warm-up of traffic that
+    /// ends at `deadline`.
+    pub fn start_timing(&mut self, deadline: Instant, config: &crate::soak::config::Config) {
+        self.timed_from = Some(deadline - config.duration() + config.warm_up());
     }
 
     /// A random pause of 0 to twice `mean_ms` milliseconds.
@@ -131,27 +143,16 @@ impl Messages {
     }
 }
 
-/// Adds `outcome` to `stats`, with its latency; `true` if the message came
-/// back intact.
+/// Adds `outcome` to `stats` (with its latency, if timed); `true` if the
+/// message came back intact.
 pub fn count(stats: &mut ClientStats, side: usize, frame_len: usize, outcome: Outcome) -> bool {
-    if let Outcome::Intact(latency) = outcome {
-        stats.latency[side].record(latency.as_micros() as u64);
-    }
-    count_untimed(stats, side, frame_len, outcome)
-}
-
-/// Adds `outcome` to `stats` without its latency (for echoes read in a
-/// batch, whose time is not one message's); `true` if intact.
-pub fn count_untimed(
-    stats: &mut ClientStats,
-    side: usize,
-    frame_len: usize,
-    outcome: Outcome,
-) -> bool {
     match outcome {
-        Outcome::Intact(_) => {
+        Outcome::Intact(latency) => {
             stats.messages[side] += 1;
             stats.bytes += frame_len as u64;
+            if let Some(latency) = latency {
+                stats.latency[side].record(latency.as_micros() as u64);
+            }
             true
         }
         Outcome::Corrupt => {

@@ -2,7 +2,7 @@
 //! std threads both run them): reset, half-close, vanish. The slow reader
 //! needs a reader and a writer at once; it is in `slow_reader.rs`.
 
-use super::exchange::{Conn, Messages, Outcome, count, count_close, count_untimed, end_of_stream};
+use super::exchange::{Conn, Messages, Outcome, count, count_close, end_of_stream};
 use crate::soak::frame;
 use crate::soak::os;
 use crate::soak::stats::ClientStats;
@@ -53,11 +53,11 @@ pub fn half_close(stream: impl Conn, messages: &mut Messages, stats: &mut Client
         let outcome = if range.end > got {
             Outcome::Lost
         } else if frame::intact(&echo[range.clone()], &sent[range.clone()]) {
-            Outcome::Intact(std::time::Duration::ZERO)
+            Outcome::Intact(None)
         } else {
             Outcome::Corrupt
         };
-        count_untimed(stats, messages.side, range.len(), outcome);
+        count(stats, messages.side, range.len(), outcome);
     }
     if got == echo.len() {
         // Already shut down: only the end of stream is left to read.

@@ -94,14 +94,21 @@ fn run_group(
     }
     let connected: Vec<bool> = group.iter().map(|slot| slot.stream.is_some()).collect();
     let deadline = shared.go.wait();
+    for slot in &mut group {
+        slot.messages.start_timing(deadline, &shared.config);
+    }
     let mut pauses = Messages::new(u32::MAX - conn_base as u32, SIDE, shared.config.seed);
-    while Instant::now() < deadline {
+    loop {
+        // Pause first, so that the threads do not all start at once.
+        std::thread::sleep(pauses.pause(shared.config.pause_ms));
+        if Instant::now() >= deadline {
+            break;
+        }
         for (slot, &connected) in group.iter_mut().zip(&connected) {
             if connected {
                 round(shared, slot, &mut stats);
             }
         }
-        std::thread::sleep(pauses.pause(shared.config.pause_ms));
     }
     shared.settled.fetch_add(group.len(), Ordering::AcqRel);
     shared.close.wait();
