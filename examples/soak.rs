@@ -24,8 +24,13 @@
 //!
 //! The last lines give the counts: connections held, messages and bytes
 //! echoed, corrupt and lost (both must be 0), the server's RSS after the
-//! warm-up and at the end, the echo latency the clients measured, and how
-//! many of each misbehaviour ran. The exit status is non-zero if anything
+//! warm-up (a fifth of the run, at most 5 s), its peak and at the end, the
+//! echo latency the clients measured after the warm-up (per kind of
+//! client), the CPU both processes used and the machine's load average,
+//! and how many of each misbehaviour ran. The corio clients' latency
+//! includes their own loop's queue: all of them share one thread, which
+//! the default `--pause-ms 20` keeps saturated (a stress test); the std
+//! threads' figure is closer to the server's own echo time. The exit status is non-zero if anything
 //! was lost or corrupted, or a connection failed or leaked.
 //!
 //! The code is in `examples/soak/`; `tests/soak.rs` runs it at a small
