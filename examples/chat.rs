@@ -425,6 +425,8 @@ impl<R: BufRead> Lines<R> {
     /// The next line: `Ok(Some(Err(why)))` for one that is too long
     /// (reported as soon as it passes the limit) or not UTF-8, `Ok(None)`
     /// at end of stream. An unfinished last line is dropped.
+    // Not an `Iterator`: a read error is returned, not a line.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> io::Result<Option<LineResult>> {
         loop {
             let chunk = self.reader.fill_buf()?;

@@ -303,6 +303,8 @@ impl<R: Read> Upgraded<R> {
     /// The next text message as a line, like the TCP side's `Lines::next`:
     /// `Ok(None)` once the peer closed or broke the protocol (the close
     /// frame to answer with is then in `closing`).
+    // Not an `Iterator`: a read error is returned, not a line.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> io::Result<Option<LineResult>> {
         loop {
             let error = match self.socket.read() {
