@@ -172,6 +172,9 @@ fn websocket_seeds() -> Vec<Vec<u8>> {
 }
 
 fn websocket(input: &[u8], split: u64) -> Result<(), String> {
+    if split.is_multiple_of(4) {
+        return websocket_model(split);
+    }
     if input.starts_with(b"GET ") {
         // The head answer: a function of the bytes; an upgrade needs a key.
         let answer = web::answer(input);
@@ -199,6 +202,113 @@ fn websocket(input: &[u8], split: u64) -> Result<(), String> {
         }
     }
     Err("the reader yielded more messages than the input could hold".into())
+}
+
+/// A masked client frame with a random mask.
+fn masked(rng: &mut Rng, first: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = frame(true, 0, payload);
+    out[0] = first;
+    let start = out.len() - payload.len();
+    let mask = [rng.byte(), rng.byte(), rng.byte(), rng.byte()];
+    out[start - 4..start].copy_from_slice(&mask);
+    for (i, b) in out[start..].iter_mut().enumerate() {
+        *b = payload[i] ^ mask[i % 4];
+    }
+    out
+}
+
+/// How a message of [`websocket_model`] is broken, and the close code
+/// that must answer it.
+#[derive(Clone, Copy)]
+enum Break {
+    ReservedBit,
+    ReservedOpcode,
+    BadUtf8,
+}
+
+/// The structure-aware half of the target: random *valid* client
+/// traffic (text messages of 0 to 1100 bytes of mixed-width UTF-8, split
+/// into fragments at random bytes, pings between fragments, random
+/// masks, then a close), sometimes with one message broken in a known
+/// way. The reader must give exactly the model's lines (`! line too
+/// long` past 1024 bytes), then end with the model's close code.
+fn websocket_model(seed: u64) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    let messages = 1 + rng.below(6);
+    let broken = rng.one_in(2).then(|| rng.below(messages));
+    let mut bytes = Vec::new();
+    let mut want: Vec<chat::LineResult> = Vec::new();
+    let mut want_code = None;
+    for m in 0..messages {
+        let mut text = String::new();
+        let target = rng.size(1100);
+        while text.len() < target {
+            text.push(*rng.pick(&['a', 'Z', ' ', '/', 'é', '€', '😀', '\u{7f}']));
+        }
+        let mut payload = text.clone().into_bytes();
+        let how = (broken == Some(m))
+            .then(|| *rng.pick(&[Break::ReservedBit, Break::ReservedOpcode, Break::BadUtf8]));
+        if let Some(how) = how {
+            if let Break::BadUtf8 = how {
+                payload.insert(rng.below(payload.len() + 1), 0xff);
+            }
+            want_code = Some(match how {
+                Break::BadUtf8 => 1007,
+                _ => 1002,
+            });
+        }
+        // Fragments: cut points anywhere, even inside a character.
+        let pieces = 1 + rng.below(4);
+        let mut cuts: Vec<usize> = (1..pieces).map(|_| rng.below(payload.len() + 1)).collect();
+        cuts.sort_unstable();
+        cuts.insert(0, 0);
+        cuts.push(payload.len());
+        for (i, w) in cuts.windows(2).enumerate() {
+            let last = i == cuts.len() - 2;
+            let mut first = (u8::from(last) << 7) | u8::from(i == 0);
+            if i == 0 {
+                match how {
+                    Some(Break::ReservedBit) => first |= 0x40,
+                    Some(Break::ReservedOpcode) => first = (first & 0xf0) | 0x3,
+                    _ => {}
+                }
+            }
+            bytes.extend(masked(&mut rng, first, &payload[w[0]..w[1]]));
+            if rng.one_in(3) {
+                let ping: Vec<u8> = (0..rng.size(125)).map(|_| rng.byte()).collect();
+                bytes.extend(masked(&mut rng, 0x89, &ping));
+            }
+        }
+        if want_code.is_some() {
+            break;
+        }
+        want.push(if text.len() > chat::MAX_LINE {
+            Err(chat::TOO_LONG)
+        } else {
+            Ok(text)
+        });
+    }
+    bytes.extend(masked(&mut rng, 0x88, b"\x03\xe8"));
+    let mut socket = web::Upgraded::new(Chunked::new(&bytes, rng.next_u64()));
+    let mut got = Vec::new();
+    loop {
+        match socket.next() {
+            Ok(Some(line)) => got.push(line),
+            Ok(None) => break,
+            Err(e) => return Err(format!("read error {e} after {got:?}")),
+        }
+        if got.len() > messages {
+            return Err(format!("more lines than messages: {got:?}"));
+        }
+    }
+    if got != want {
+        return Err(format!("the reader gave {got:?}, the model {want:?}"));
+    }
+    let code = socket.closing.borrow().as_ref().map(|f| u16::from(f.code));
+    if code != want_code {
+        return Err(format!("close code {code:?}, the model {want_code:?}"));
+    }
+    Ok(())
 }
 
 /// The first value of header `name` in a raw head, by a plain scan.
