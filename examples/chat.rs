@@ -67,21 +67,23 @@ use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
+#[path = "common/faults.rs"]
+pub mod faults;
 #[path = "chat/web.rs"]
-mod web;
+pub mod web;
 
 use corio::net::{TcpListener, TcpStream};
 use corio::signal::Signals;
 use corio::sync::{Receiver, Sender, TrySendError, channel};
 
-const MAX_LINE: usize = 1024;
-const MAX_NICK: usize = 32;
+pub const MAX_LINE: usize = 1024;
+pub const MAX_NICK: usize = 32;
 const OUTBOX_LINES: usize = 128;
 const ROOM_QUEUE: usize = 256;
 /// How long a leaving client's writer may take to flush its last lines.
 const LINGER: Duration = Duration::from_secs(5);
-const TOO_LONG: &str = "! line too long";
-const BAD_UTF8: &str = "! invalid UTF-8";
+pub const TOO_LONG: &str = "! line too long";
+pub const BAD_UTF8: &str = "! invalid UTF-8";
 /// The last line every connection gets when the server stops. No line a
 /// client can make the room send looks like it: a member's words always
 /// come after `<nick>:`, and the room's own lines name a nick.
@@ -92,7 +94,7 @@ type Line = Rc<str>;
 
 /// A line a client sent, or why it was refused (a reply line, without
 /// its newline).
-type LineResult = Result<String, &'static str>;
+pub type LineResult = Result<String, &'static str>;
 
 /// What client tasks (and, at the end, the main task) tell the room task;
 /// each names the client by its id.
@@ -147,7 +149,7 @@ fn main() {
 
 /// Runs the chat room on `listener` until `stop` receives a signal, then
 /// shuts it down (see the module docs); call it inside `corio::run`.
-fn serve(listener: TcpListener, stop: &mut Signals) {
+pub fn serve(listener: TcpListener, stop: &mut Signals) {
     let (events, inbox) = channel(ROOM_QUEUE);
     let room = corio::spawn(move || room(inbox));
     let acceptor = corio::spawn({
@@ -291,11 +293,7 @@ fn client(id: u64, peer: SocketAddr, stream: TcpStream, events: &Sender<Event>) 
     if events.send(Event::Connect(id, connection)).is_err() {
         return; // the room is gone: the server is stopping
     }
-    let mut lines = Lines {
-        reader: BufReader::new(&*stream),
-        line: Vec::new(),
-        skipping: false,
-    };
+    let mut lines = Lines::new(BufReader::new(&*stream));
     let mut next = || match upgraded.as_mut() {
         None => lines.next(),
         Some(socket) => socket.next(),
@@ -369,7 +367,7 @@ fn session(
 }
 
 /// Why a well-formed line is not an acceptable nickname, as a reply line.
-fn check_nick(nick: &str) -> Result<(), &'static str> {
+pub fn check_nick(nick: &str) -> Result<(), &'static str> {
     if nick.is_empty() {
         Err("! nickname must not be empty\n")
     } else if nick.len() > MAX_NICK {
@@ -405,19 +403,31 @@ fn write_out(stream: &TcpStream, queued: &Receiver<Line>) {
 }
 
 /// Reads `\n`-terminated lines (a `\r` before the `\n` is dropped) holding
-/// at most `MAX_LINE + 1` bytes of any one line in memory.
-struct Lines<'a> {
-    reader: BufReader<&'a TcpStream>,
+/// at most `MAX_LINE + 1` bytes of any one line in memory. Generic over the
+/// reader so that `fuzz/` can drive it from bytes in memory.
+pub struct Lines<R> {
+    reader: R,
     line: Vec<u8>,
     /// Inside a line already reported as too long: discard up to its `\n`.
     skipping: bool,
 }
 
-impl Lines<'_> {
+impl<R: BufRead> Lines<R> {
+    /// Lines from `reader`.
+    pub fn new(reader: R) -> Self {
+        Lines {
+            reader,
+            line: Vec::new(),
+            skipping: false,
+        }
+    }
+
     /// The next line: `Ok(Some(Err(why)))` for one that is too long
     /// (reported as soon as it passes the limit) or not UTF-8, `Ok(None)`
     /// at end of stream. An unfinished last line is dropped.
-    fn next(&mut self) -> io::Result<Option<LineResult>> {
+    // Not an `Iterator`: a read error is returned, not a line.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> io::Result<Option<LineResult>> {
         loop {
             let chunk = self.reader.fill_buf()?;
             if chunk.is_empty() {
@@ -441,6 +451,11 @@ impl Lines<'_> {
                 line.pop_if(|&mut b| b == b'\r');
                 if line.len() > MAX_LINE {
                     return Ok(Some(Err(TOO_LONG)));
+                }
+                if faults::broken(faults::Fault::SilentBadUtf8)
+                    && std::str::from_utf8(&line).is_err()
+                {
+                    continue; // the fault: the refusal is never sent
                 }
                 return Ok(Some(String::from_utf8(line).map_err(|_| BAD_UTF8)));
             }

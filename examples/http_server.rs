@@ -24,7 +24,7 @@
 //! `bind_reuseport`.
 
 #[path = "common/http_routes.rs"]
-mod http_routes;
+pub mod http_routes;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
@@ -77,7 +77,7 @@ fn bind_all(port: u16, count: usize) -> io::Result<Vec<TcpListener>> {
 }
 
 /// Accepts connections forever, a task for each.
-fn accept_loop(listener: TcpListener) {
+pub fn accept_loop(listener: TcpListener) {
     loop {
         match listener.accept() {
             Ok((stream, _peer)) => {

@@ -90,7 +90,7 @@ fn probe(stream: &TcpStream) -> io::Result<bool> {
 
 /// Answers one HTTP request: the page, an error, or (for `/ws`) the
 /// WebSocket handshake, after which the connection is a chat member's.
-pub fn serve(stream: &TcpStream) -> Option<Upgraded<'_>> {
+pub fn serve(stream: &TcpStream) -> Option<Upgraded<&TcpStream>> {
     let head = match read_head(stream) {
         Ok(Some(head)) => head,
         Ok(None) => return None,
@@ -99,11 +99,44 @@ pub fn serve(stream: &TcpStream) -> Option<Upgraded<'_>> {
             return None;
         }
     };
+    match answer(&head) {
+        Answer::Page => {
+            respond(stream, 200, "text/html; charset=utf-8", PAGE.as_bytes());
+            None
+        }
+        Answer::Refuse(status, why) => {
+            respond(stream, status, "text/plain", why);
+            None
+        }
+        Answer::Upgrade(accept) => {
+            let reply = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+            );
+            (&*stream).write_all(reply.as_bytes()).ok()?;
+            Some(Upgraded::new(stream))
+        }
+    }
+}
+
+/// What to answer a complete request head with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// `200` and the page.
+    Page,
+    /// `101`, with this `Sec-WebSocket-Accept` value.
+    Upgrade(String),
+    /// This status and plain-text body, then close.
+    Refuse(u16, &'static [u8]),
+}
+
+/// The answer to a request head (through its blank line); a function of
+/// the bytes alone, so that `fuzz/` can call it.
+pub fn answer(head: &[u8]) -> Answer {
     let mut headers = [httparse::EMPTY_HEADER; 32];
     let mut request = httparse::Request::new(&mut headers);
-    if !matches!(request.parse(&head), Ok(httparse::Status::Complete(n)) if n == head.len()) {
-        respond(stream, 400, "text/plain", b"bad request\n");
-        return None;
+    if !matches!(request.parse(head), Ok(httparse::Status::Complete(n)) if n == head.len()) {
+        return Answer::Refuse(400, b"bad request\n");
     }
     let header = |name: &str| {
         request
@@ -115,10 +148,7 @@ pub fn serve(stream: &TcpStream) -> Option<Upgraded<'_>> {
     };
     let path = request.path.unwrap_or("/").split('?').next().unwrap_or("/");
     match path {
-        "/" => {
-            respond(stream, 200, "text/html; charset=utf-8", PAGE.as_bytes());
-            None
-        }
+        "/" => Answer::Page,
         "/ws" => {
             let upgrade = header("upgrade").eq_ignore_ascii_case("websocket")
                 && header("connection")
@@ -127,21 +157,11 @@ pub fn serve(stream: &TcpStream) -> Option<Upgraded<'_>> {
                 && header("sec-websocket-version") == "13";
             let key = header("sec-websocket-key");
             if !upgrade || key.is_empty() {
-                respond(stream, 400, "text/plain", b"expected a WebSocket upgrade\n");
-                return None;
+                return Answer::Refuse(400, b"expected a WebSocket upgrade\n");
             }
-            let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-            let reply = format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-                 Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-            );
-            (&*stream).write_all(reply.as_bytes()).ok()?;
-            Some(Upgraded::new(stream))
+            Answer::Upgrade(tungstenite::handshake::derive_accept_key(key.as_bytes()))
         }
-        _ => {
-            respond(stream, 404, "text/plain", b"not found\n");
-            None
-        }
+        _ => Answer::Refuse(404, b"not found\n"),
     }
 }
 
@@ -231,22 +251,22 @@ pub type Closing = Rc<RefCell<Option<CloseFrame>>>;
 
 /// A connection after the WebSocket handshake: its reading half, and the
 /// close frame the reading half wants sent.
-pub struct Upgraded<'a> {
-    socket: WebSocket<ReadOnly<'a>>,
+pub struct Upgraded<R> {
+    socket: WebSocket<ReadOnly<R>>,
     pub closing: Closing,
 }
 
 /// Reading through tungstenite; writes (a pong, a close echo) are dropped,
 /// since only the writer task writes to the socket.
-struct ReadOnly<'a>(&'a TcpStream);
+struct ReadOnly<R>(R);
 
-impl Read for ReadOnly<'_> {
+impl<R: Read> Read for ReadOnly<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.0.read(buf)
     }
 }
 
-impl Write for ReadOnly<'_> {
+impl<R> Write for ReadOnly<R> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         Ok(buf.len())
     }
@@ -264,8 +284,9 @@ fn config() -> WebSocketConfig {
         .max_frame_size(Some(MAX_MESSAGE))
 }
 
-impl<'a> Upgraded<'a> {
-    fn new(stream: &'a TcpStream) -> Self {
+impl<R: Read> Upgraded<R> {
+    /// The reading half of a WebSocket over `stream`, after the handshake.
+    pub fn new(stream: R) -> Self {
         Upgraded {
             socket: WebSocket::from_raw_socket(ReadOnly(stream), Role::Server, Some(config())),
             closing: Closing::default(),
@@ -282,6 +303,8 @@ impl<'a> Upgraded<'a> {
     /// The next text message as a line, like the TCP side's `Lines::next`:
     /// `Ok(None)` once the peer closed or broke the protocol (the close
     /// frame to answer with is then in `closing`).
+    // Not an `Iterator`: a read error is returned, not a line.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> io::Result<Option<LineResult>> {
         loop {
             let error = match self.socket.read() {
@@ -300,6 +323,9 @@ impl<'a> Upgraded<'a> {
                 WsError::Io(e) => return Err(e),
                 WsError::Capacity(_) => self.close_with(CloseCode::Size, "message too big"),
                 WsError::Utf8(_) => self.close_with(CloseCode::Invalid, "invalid UTF-8"),
+                _ if super::faults::broken(super::faults::Fault::PanicOnProtocolError) => {
+                    panic!("the PanicOnProtocolError fault: {error}")
+                }
                 _ => self.close_with(CloseCode::Protocol, "protocol error"),
             }
             return Ok(None);

@@ -22,6 +22,9 @@
 
 use std::time::Duration;
 
+#[path = "faults.rs"]
+pub mod faults;
+
 /// The body of `/`.
 pub const HELLO: &str = "Hello, World!";
 
@@ -142,6 +145,9 @@ impl Connection {
                     return Next::Bad("bad Content-Length");
                 };
                 if len > MAX_BODY_BYTES {
+                    if faults::broken(faults::Fault::PanicOnHugeBody) {
+                        panic!("the PanicOnHugeBody fault: Content-Length {len}");
+                    }
                     return Next::Bad("body too large");
                 }
                 body_len = len;

@@ -1,0 +1,5 @@
+//! The `http` fuzz target; see README.md.
+
+fn main() {
+    corio_fuzz::driver::main(&corio_fuzz::targets::HTTP);
+}
