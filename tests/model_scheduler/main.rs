@@ -1,0 +1,82 @@
+//! Model-based property test of the scheduler and the sync primitives:
+//! random programs of at least 4 tasks and 20 operations (spawn, scope,
+//! sleep, yield, abort, join, timeout, channel send/receive, semaphore,
+//! mutex, event) run on corio under virtual time (`corio::test::run`) and
+//! on a small reference model that shares no code with corio
+//! (`model.rs`, a direct simulation of the documented semantics). Every
+//! run's full log (each operation's result, with its task and virtual
+//! time: values received, grant order, who was cancelled where) and
+//! whether it deadlocked must be the same on both.
+//!
+//! `program.rs` makes the programs, `on_corio.rs` runs them on corio.
+//! A failure prints the seed and the shrunk program (see
+//! `tests/util/model_check.rs`).
+
+mod model;
+#[path = "../util/model_check.rs"]
+mod model_check;
+mod on_corio;
+mod program;
+#[path = "../util/mod.rs"]
+mod util;
+
+use program::Program;
+
+/// Cases per run; divided by `CORIO_TEST_SCALE` (valgrind runs a tenth).
+const CASES: usize = 3000;
+
+/// Runs `cases` random programs on both sides; `Err` with the report of
+/// the first disagreement (shrunk).
+pub fn check_programs(cases: usize) -> Result<(), String> {
+    model_check::quiet_expected_panics();
+    model_check::check("model_scheduler", cases as u32, program::program(), |p| {
+        compare(p)
+    })
+}
+
+/// Runs one program on both sides.
+fn compare(program: &Program) -> Result<(), String> {
+    let expected = model::run(program);
+    let seen = on_corio::run(program);
+    if seen == expected {
+        return Ok(());
+    }
+    let first = seen
+        .log
+        .iter()
+        .zip(&expected.log)
+        .position(|(a, b)| a != b)
+        .unwrap_or(seen.log.len().min(expected.log.len()));
+    Err(format!(
+        "corio and the model disagree from log line {first}\n corio deadlock: {}, model \
+         deadlock: {}\n corio: {:#?}\n model: {:#?}",
+        seen.deadlock,
+        expected.deadlock,
+        &seen.log[first.min(seen.log.len())..],
+        &expected.log[first.min(expected.log.len())..],
+    ))
+}
+
+#[test]
+fn random_programs_agree_with_the_model() {
+    let cases = util::scaled(CASES);
+    check_programs(cases).unwrap_or_else(|report| panic!("{report}"));
+}
+
+/// The generator keeps its promise of size, so the test means what its
+/// name says.
+#[test]
+fn programs_have_at_least_four_tasks_and_twenty_operations() {
+    use proptest::strategy::{Strategy, ValueTree};
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    for _ in 0..200 {
+        let p = program::program().new_tree(&mut runner).unwrap().current();
+        assert!(p.op_count() >= 20, "{} operations", p.op_count());
+        let spawns = p
+            .main
+            .iter()
+            .filter(|op| matches!(op.kind, program::Kind::Spawn(_)))
+            .count();
+        assert!(spawns >= 3, "{spawns} spawns");
+    }
+}
