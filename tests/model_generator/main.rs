@@ -53,3 +53,19 @@ fn compare(case: &Case) -> Result<(), String> {
 fn random_generator_programs_agree_with_pythons_semantics() {
     check_cases(util::scaled(CASES)).unwrap_or_else(|report| panic!("{report}"));
 }
+
+/// Proves the harness can fail: with a deliberate bug switched on in the
+/// library (`cargo test --features test-faults --test model_generator`),
+/// it must report a failing case.
+#[cfg(feature = "test-faults")]
+mod faults {
+    use corio::model_faults::{Fault, inject};
+
+    #[test]
+    fn reports_a_delegation_that_skips_the_inner_cleanup() {
+        let _fault = inject(Fault::SkipDelegateCleanup);
+        let report = super::check_cases(5000).expect_err("the model check passed with the fault");
+        eprintln!("{report}");
+        assert!(report.contains("disagree"), "{report}");
+    }
+}

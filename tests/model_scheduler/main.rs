@@ -80,3 +80,32 @@ fn programs_have_at_least_four_tasks_and_twenty_operations() {
         assert!(spawns >= 3, "{spawns} spawns");
     }
 }
+
+/// Proves the harness can fail: with a deliberate bug switched on in the
+/// library (`cargo test --features test-faults --test model_scheduler`),
+/// it must report a failing case.
+#[cfg(feature = "test-faults")]
+mod faults {
+    use corio::model_faults::{Fault, inject};
+
+    fn reported(fault: Fault) -> String {
+        let _fault = inject(fault);
+        match super::check_programs(2000) {
+            Ok(()) => panic!("the model check passed with {fault:?} injected"),
+            Err(report) => report,
+        }
+    }
+
+    #[test]
+    fn reports_wait_queues_that_grant_last_come_first() {
+        let report = reported(Fault::LifoWaitQueue);
+        eprintln!("{report}");
+        assert!(report.contains("disagree"), "{report}");
+    }
+
+    #[test]
+    fn reports_a_grant_that_forgets_its_wake() {
+        let report = reported(Fault::ForgetWake);
+        assert!(report.contains("disagree"), "{report}");
+    }
+}
