@@ -36,10 +36,15 @@
 //!   task table (a slot per task, freed slots reused last-freed first),
 //!   and the loop runs until all have unwound.
 //!
+//! - A task unwinding a cancellation or deadline that corio raised is not
+//!   interrupted again (corio never raises into an unwinding stack); a
+//!   scope it waits in meanwhile waits only. Once that unwinding is over
+//!   (a `timeout` caught its deadline), whatever is still pending is
+//!   raised at the task's next park point, and nothing wakes it early.
+//!
 //! Not modelled, because the programs never reach them: the coop budget
 //! (128 operations without a park; no task here runs that many), panics,
-//! blocking calls in destructors, and a `scope` inside a `timeout` body
-//! (a deadline unwinding through a scope; the generator leaves it out).
+//! and blocking calls in destructors.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 

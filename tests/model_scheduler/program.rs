@@ -144,34 +144,28 @@ fn leaf() -> BoxedStrategy<Op> {
     .boxed()
 }
 
-/// An operation nesting at most `depth` levels; `scope_allowed` is false
-/// inside a `timeout` body (see the model's docs for why).
-fn any_op(depth: u32, scope_allowed: bool) -> BoxedStrategy<Op> {
+/// An operation nesting at most `depth` levels.
+fn any_op(depth: u32) -> BoxedStrategy<Op> {
     if depth == 0 {
         return leaf();
     }
-    let body = move |n| prop::collection::vec(any_op(depth - 1, scope_allowed), 1..n);
-    let mut choices = vec![
+    let body = move |n| prop::collection::vec(any_op(depth - 1), 1..n);
+    let choices = vec![
         (12, leaf()),
         (1, body(6).prop_map(|b| op(Kind::Spawn(b))).boxed()),
         (
             1,
-            (
-                (1u64..=6),
-                prop::collection::vec(any_op(depth - 1, false), 1..4),
-            )
+            ((1u64..=6), prop::collection::vec(any_op(depth - 1), 1..4))
                 .prop_map(|(ms, b)| op(Kind::Timeout(ms, b)))
                 .boxed(),
         ),
-    ];
-    if scope_allowed {
-        choices.push((
+        (
             1,
             prop::collection::vec(body(5), 1..3)
                 .prop_map(|children| op(Kind::Scope(children)))
                 .boxed(),
-        ));
-    }
+        ),
+    ];
     proptest::strategy::Union::new_weighted(choices).boxed()
 }
 
@@ -180,8 +174,8 @@ fn any_op(depth: u32, scope_allowed: bool) -> BoxedStrategy<Op> {
 /// tasks and 20 operations), any of which may nest spawns, scopes and
 /// timeouts two levels deep.
 pub fn program() -> impl Strategy<Value = Program> {
-    let spawned = prop::collection::vec(prop::collection::vec(any_op(1, true), 4..8), 3..5);
-    let own = prop::collection::vec(any_op(2, true), 6..12);
+    let spawned = prop::collection::vec(prop::collection::vec(any_op(1), 4..8), 3..5);
+    let own = prop::collection::vec(any_op(2), 6..12);
     let capacity = prop::collection::vec(1usize..=2, CHANNELS);
     let permits = prop::collection::vec(1usize..=2, SEMAPHORES);
     (spawned, own, capacity, permits).prop_map(|(spawned, own, capacity, permits)| {
