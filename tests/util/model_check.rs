@@ -13,7 +13,8 @@ use std::fmt::Debug;
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
 
-/// Runs `test` on `cases` values of `strategy`. `Err` carries a report:
+/// Runs `test` on `cases` values of `strategy` (or `PROPTEST_CASES`, if
+/// set, for a longer search by hand). `Err` carries a report:
 /// the seed, how to replay it, the minimal failing value and why it fails.
 pub fn check<S>(
     test_binary: &str,
@@ -29,6 +30,10 @@ where
         .ok()
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or_else(random_seed);
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .unwrap_or(cases);
     let config = Config {
         cases,
         failure_persistence: None,
