@@ -800,10 +800,14 @@ impl<I, Y> Yielder<I, Y> {
     /// assert_eq!(outer.resume(()), GeneratorState::Yielded(3));
     /// assert_eq!(outer.resume(()), GeneratorState::Complete("inner done"));
     /// ```
-    pub fn yield_from<R2>(&self, mut inner: Generator<I, Y, R2>) -> R2
+    pub fn yield_from<R2>(&self, inner: Generator<I, Y, R2>) -> R2
     where
         I: Default,
     {
+        #[cfg(feature = "test-faults")]
+        let mut inner = crate::model_faults::Delegate::new(inner);
+        #[cfg(not(feature = "test-faults"))]
+        let mut inner = inner;
         let mut state = inner.resume(I::default());
         loop {
             match state {

@@ -301,6 +301,9 @@ pub mod debug;
 pub mod fs;
 mod generator;
 pub mod io;
+#[cfg(feature = "test-faults")]
+#[doc(hidden)]
+pub mod model_faults;
 pub mod net;
 pub mod process;
 mod reactor;

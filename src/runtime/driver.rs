@@ -31,6 +31,12 @@ const TASKS_PER_TURN: usize = 128;
 /// Runs `main` as the first task of a new event loop on this thread and
 /// returns its result once it finishes (`asyncio.run`). Tasks still pending
 /// then are cancelled: their stacks unwind and their destructors run.
+/// `run` stops running other tasks the moment `main` finishes (tasks ready
+/// then do not get their turn first), and cancels the pending ones in the
+/// order of the runtime's task table: by age, except that a task spawned
+/// after others finished takes the place of the one that finished last.
+/// A scope's children are cancelled by their scope as its task unwinds.
+/// Tasks that never started are dropped unrun.
 ///
 /// # Panics
 ///

@@ -121,17 +121,24 @@ fn raise_interrupts(header: &TaskHeader) {
     if cancel.is_none() && expired.is_none() {
         return; // deadlines in force, none of them expired
     }
-    if context::unwinding_here(&header.context) != Unwinding::No {
+    match context::unwinding_here(&header.context) {
+        Unwinding::No => {}
+        // Not now, and no retry needed: the stack unwinds a cancellation
+        // or deadline corio raised, whose payload is alive. Its unwinding
+        // ends while the task runs (at its root, or where the payload is
+        // caught and dropped), and the task's next park checks again
+        // before it suspends. A retry's wake would be a stray one: it
+        // queued the task early, ahead of tasks woken before its real
+        // wake (found by tests/model_scheduler).
+        Unwinding::Cancelled => return,
         // Not now: a stale "may unwind" mark (a panic this stack caught
         // long ago) looks the same as a live one while any stack of the
         // thread is paused mid-unwind. The scheduler wakes the task again
         // once no stack unwinds, and this check raises it then.
-        current::try_with(|rt| {
-            if let Some(task) = rt.scheduler.current_ref() {
-                rt.scheduler.defer_interrupt(task);
-            }
-        });
-        return;
+        Unwinding::Maybe => {
+            defer();
+            return;
+        }
     }
     if let Some(reason) = cancel {
         if header.cancel_raises() > 0 {
@@ -155,6 +162,17 @@ fn raise_interrupts(header: &TaskHeader) {
         };
         panic::resume_unwind(Box::new(payload));
     }
+}
+
+/// Notes that an interrupt of the running task was held back because its
+/// stack may be unwinding; see [`raise_interrupts`].
+#[cold]
+fn defer() {
+    current::try_with(|rt| {
+        if let Some(task) = rt.scheduler.current_ref() {
+            rt.scheduler.defer_interrupt(task);
+        }
+    });
 }
 
 /// Switches to the scheduler as a park of the current task: from the

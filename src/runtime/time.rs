@@ -264,6 +264,8 @@ pub(crate) fn fire_due(now: Instant) {
 /// Parks the current task for `duration` (`asyncio.sleep`); other tasks run
 /// meanwhile. Outside [`run`](crate::run) it sleeps the thread, like
 /// `std::thread::sleep`. A zero duration still lets other tasks run once.
+/// Sleeps (and timeouts) that end at the same instant fire in the order
+/// they were started, and the tasks they wake run in that order.
 ///
 /// # Examples
 ///
@@ -355,6 +357,23 @@ impl std::error::Error for Elapsed {}
 /// generator, if `f` yields out of the generator, the deadline can only
 /// interrupt the generator (at its next park point once it is resumed),
 /// never the code that resumed it.
+///
+/// A limit that ends at the same instant as the wait inside `f` (say
+/// `timeout(d, || sleep(d))`) expires: every timer due at an instant
+/// fires before any task runs again, and a task resuming from a park
+/// checks its deadlines before the call it was parked in returns. So a
+/// wake that another task makes at that instant (a grant, a value, the end
+/// of a joined task) comes too late as well. Under virtual time this is
+/// exact, not a race:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// corio::test::run(|| {
+///     let d = Duration::from_secs(1);
+///     assert!(corio::timeout(d, || corio::sleep(d)).is_err());
+/// });
+/// ```
 ///
 /// # Errors
 ///

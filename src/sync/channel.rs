@@ -291,6 +291,12 @@ impl<T> Receiver<T> {
     /// Receives the oldest value, parking while the buffer is empty;
     /// `None` once every sender is gone and the buffer is drained.
     ///
+    /// Tasks sharing one receiver (through an `Rc`) wait in FIFO order,
+    /// and each value sent wakes the oldest waiting one. A value is not
+    /// reserved for the task it woke, though: another task that receives
+    /// before the woken one runs takes it, and the woken task then waits
+    /// again, at the back of the queue.
+    ///
     /// If the task is aborted or a `timeout` expires while it waits, this
     /// unwinds like any park point; no value is lost. In a destructor of a
     /// task being cancelled (or on the event loop outside any task), it

@@ -116,6 +116,30 @@ impl WaitQueue {
         self.len.set(self.len.get() + 1);
     }
 
+    /// Links `node` at the front: the deliberate bug of
+    /// `Fault::LifoWaitQueue`.
+    ///
+    /// # Safety
+    ///
+    /// As [`WaitQueue::push_back`].
+    #[cfg(feature = "test-faults")]
+    unsafe fn push_front(&self, node: NonNull<Waiter>) {
+        // SAFETY: `node` is live (our caller), and so is the old head (the
+        // queue's invariant).
+        unsafe {
+            let waiter = node.as_ref();
+            waiter.next.set(self.head.get());
+            waiter.prev.set(None);
+            waiter.linked.set(true);
+            match self.head.get() {
+                Some(head) => head.as_ref().prev.set(Some(node)),
+                None => self.tail.set(Some(node)),
+            }
+        }
+        self.head.set(Some(node));
+        self.len.set(self.len.get() + 1);
+    }
+
     /// Unlinks `node` from wherever it stands in the list.
     ///
     /// # Safety
@@ -152,6 +176,14 @@ impl WaitQueue {
         unsafe {
             let waiter = front.as_ref();
             self.unlink(waiter);
+            #[cfg(feature = "test-faults")]
+            if !self.is_empty()
+                && crate::model_faults::active(crate::model_faults::Fault::ForgetWake)
+            {
+                waiter.granted.set(true); // the bug: granted, never woken
+                drop(waiter.waker.take());
+                return true;
+            }
             waiter.grant();
         }
         true
@@ -212,10 +244,26 @@ impl WaitQueue {
             on_abandoned_grant: Cell::new(Some(on_abandoned_grant)),
         });
         let waiter = &registration.waiter;
+        #[cfg(not(feature = "test-faults"))]
         // SAFETY: the registration is pinned in this frame, so the node
         // does not move until its destructor (which unlinks it) has run;
         // it was not linked before.
-        unsafe { self.push_back(NonNull::from(waiter)) };
+        unsafe {
+            self.push_back(NonNull::from(waiter))
+        };
+        // With the deliberate bug of `Fault::LifoWaitQueue` (feature
+        // `test-faults` only), the newcomer goes to the front.
+        #[cfg(feature = "test-faults")]
+        if crate::model_faults::active(crate::model_faults::Fault::LifoWaitQueue) {
+            // SAFETY: the registration is pinned here and not linked
+            // yet, as `push_front` requires (the same as `push_back`).
+            unsafe { self.push_front(NonNull::from(waiter)) };
+        } else {
+            // SAFETY: the registration is pinned in this frame, so the
+            // node does not move until its destructor (which unlinks it)
+            // has run; it was not linked before.
+            unsafe { self.push_back(NonNull::from(waiter)) };
+        }
         loop {
             park::park_on(waiting);
             if waiter.granted.get() {
