@@ -236,6 +236,18 @@ impl StackContext {
         RaisedMark(Arc::clone(count))
     }
 
+    /// Whether this stack carries a "may unwind" mark (see the field).
+    pub(crate) fn marked_may_unwind(&self) -> bool {
+        self.may_unwind.get()
+    }
+
+    /// Takes back a mark set since a moment this stack had none, by a
+    /// catch point that has just caught the only panic that can have
+    /// unwound on it since (see `corio::timeout`).
+    pub(crate) fn clear_mark_after_catch(&self) {
+        self.may_unwind.set(false);
+    }
+
     /// Notes that this stack may be unwinding (see the field).
     pub(crate) fn mark_may_unwind(&self) {
         self.may_unwind.set(true);

@@ -414,13 +414,30 @@ pub fn timeout<T>(limit: Duration, f: impl FnOnce() -> T) -> Result<T, Elapsed> 
             deadline: NonNull::from(&deadline),
         },
     );
+    // Unmarked now means this stack is not unwinding (a panic marks the
+    // stacks it starts on, and marks are cleared only while no stack of
+    // the thread unwinds).
+    let unwinding_before = stack.marked_may_unwind();
     drop(task); // the timer holds the reference it needs
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     drop(timer);
     match result {
         Ok(value) => Ok(value),
         Err(payload) => match payload.downcast::<DeadlineExpired>() {
-            Ok(expired) if expired.id == id => Err(Elapsed(())),
+            Ok(expired) if expired.id == id => {
+                // The deadline's unwinding ended here, and it was the only
+                // one on this stack: take its mark back. Left in place while
+                // another stack is paused mid-unwind (so the mark cannot be
+                // seen to be stale), it would hold back a later cancel of
+                // this task for as long as the thread panics, for ever in
+                // `run`'s teardown after a deadlock panic.
+                if !unwinding_before {
+                    let task = current::current_task("corio::timeout");
+                    context::current_or(&task.header.context).clear_mark_after_catch();
+                }
+                drop(expired);
+                Err(Elapsed(()))
+            }
             Ok(other) => unwind::resume_unwind(other),
             Err(payload) => unwind::resume_unwind(payload),
         },

@@ -8,18 +8,10 @@
 //! time: values received, grant order, who was cancelled where) and
 //! whether it deadlocked must be the same on both.
 //!
-//! Open (found 2026-12-01, not fixed yet): about one case in 10,000 to
-//! 30,000 fails (seeds 12430933110482841912 and 4242 with
-//! `PROPTEST_CASES=30000`): after a deadlock, `run`'s teardown abandons a
-//! task ("could never finish unwinding") instead of cancelling it. The
-//! deadlock panic starts on the loop's stack and the panic hook's
-//! `note_panic` marks the stacks of the chain then active as "may be
-//! unwinding"; with `thread::panicking()` true for the whole teardown
-//! that mark never reads as stale, so the task's cancellation is deferred
-//! forever. Shrunk: main spawns a task doing `try_lock`, `timeout(4 ms,
-//! event.wait())`, drop of channel 1's receiver, `recv` on channel 0;
-//! then `timeout(4 ms, scope(child: event.wait()))`, then
-//! `scope(child: scope(child: mutex.lock()))` (the deadlock).
+//! Bugs found so far, each fixed and pinned by a test in
+//! `regressions.rs`: a stray wake after a deadline unwound through a
+//! `scope`, and a task abandoned by `run`'s teardown after a deadlock
+//! (seeds 4242 and 12430933110482841912 at `PROPTEST_CASES=30000`).
 //!
 //! `program.rs` makes the programs, `on_corio.rs` runs them on corio.
 //! A failure prints the seed and the shrunk program (see

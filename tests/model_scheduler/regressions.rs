@@ -38,3 +38,75 @@ fn a_deadline_unwound_through_a_scope_leaves_no_stray_wake() {
     });
     assert_eq!(log, ["spawned task ran", "scope ended"]);
 }
+
+/// The shrunk program of seed 4242 (`PROPTEST_CASES=30000`): task 2's
+/// `timeout` expired and was caught while main was paused mid-unwind (its
+/// own deadline unwinding through a `scope`, which waits for its child),
+/// so the "may unwind" mark of that panic stayed on task 2's stack: marks
+/// are cleared at a park only while no stack of the thread unwinds, and
+/// one did. The mark then held back task 2's cancellation whenever the
+/// thread was panicking, and in `run`'s teardown after the deadlock
+/// panic, with main again paused mid-unwind in a scope, for ever: task 2
+/// was abandoned ("could never finish unwinding", its stack leaked)
+/// instead of cancelled, and its `Cancelled` line was missing from the
+/// log. `timeout` now takes the mark back when it catches its own
+/// deadline on a stack that had none.
+#[test]
+fn a_deadline_caught_while_another_task_unwinds_does_not_block_its_later_cancel() {
+    use crate::program::{Kind, Kind::*, Op, Program};
+    fn op(id: usize, kind: Kind) -> Op {
+        Op { id, kind }
+    }
+    let program = Program {
+        channel_capacity: vec![1, 1],
+        semaphore_permits: vec![1, 1],
+        main: vec![
+            op(
+                1,
+                Spawn(vec![
+                    op(2, Scope(vec![vec![op(3, Acquire(1)), op(4, Clear)]])),
+                    op(5, Recv(0)),
+                    op(6, Sleep(1)),
+                    op(7, Sleep(1)),
+                ]),
+            ),
+            op(8, Release(0)),
+            op(
+                9,
+                Spawn(vec![
+                    op(10, Timeout(6, vec![op(11, Acquire(1)), op(12, Recv(0))])),
+                    op(13, Recv(1)),
+                    op(14, Sleep(1)),
+                    op(15, Sleep(1)),
+                ]),
+            ),
+            op(
+                16,
+                Timeout(6, vec![op(17, Scope(vec![vec![op(18, Wait)]]))]),
+            ),
+            op(
+                19,
+                Spawn(vec![
+                    op(20, Sleep(1)),
+                    op(21, Sleep(1)),
+                    op(22, Sleep(1)),
+                    op(23, Recv(0)),
+                ]),
+            ),
+            op(24, Recv(0)),
+            op(25, Sleep(1)),
+            op(26, Sleep(1)),
+            op(27, Sleep(1)),
+        ],
+    };
+    crate::model_check::quiet_expected_panics();
+    let expected = crate::model::run(&program);
+    let seen = crate::on_corio::run(&program);
+    assert!(expected.deadlock, "the program deadlocks");
+    assert!(
+        seen == expected,
+        "corio: {:#?}\nmodel: {:#?}",
+        seen.log,
+        expected.log
+    );
+}
