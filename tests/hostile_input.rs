@@ -586,6 +586,36 @@ fn ws(frames: &[u8]) -> Input {
     bytes([WS_HANDSHAKE, frames].concat())
 }
 
+/// A request line of 1 MB: both HTTP heads (the chat's and the HTTP
+/// server's) must refuse it with a 400, or reset.
+fn a_request_line_of_1_mb() -> Case {
+    case(
+        "a request line of 1 MB",
+        Input {
+            head: b"GET /".to_vec(),
+            fill: b'a',
+            fill_len: 1 << 20,
+            tail: b" HTTP/1.1\r\n\r\n".to_vec(),
+            ..Input::default()
+        },
+        Expect::StatusOrReset(400),
+    )
+}
+
+/// 40 headers, over the 32 both HTTP heads parse: a 400.
+fn forty_headers() -> Case {
+    let mut many_headers = b"GET / HTTP/1.1\r\n".to_vec();
+    for i in 0..40 {
+        many_headers.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
+    }
+    many_headers.extend_from_slice(b"\r\n");
+    case(
+        "40 headers (over the 32 parsed)",
+        bytes(many_headers),
+        Expect::Status(400),
+    )
+}
+
 fn websocket_cases() -> Vec<Case> {
     let head_flood: Vec<u8> = b"GET / HTTP/1.1\r\n"
         .iter()
@@ -593,33 +623,14 @@ fn websocket_cases() -> Vec<Case> {
         .chain(b"X-Flood: y\r\n".iter().copied().cycle().take(12 * 100_000))
         .chain(*b"\r\n")
         .collect();
-    let mut many_headers = b"GET / HTTP/1.1\r\n".to_vec();
-    for i in 0..40 {
-        many_headers.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
-    }
-    many_headers.extend_from_slice(b"\r\n");
     let mut cases = vec![
-        case(
-            "a request line of 1 MB",
-            Input {
-                head: b"GET /".to_vec(),
-                fill: b'a',
-                fill_len: 1 << 20,
-                tail: b" HTTP/1.1\r\n\r\n".to_vec(),
-                ..Input::default()
-            },
-            Expect::StatusOrReset(400),
-        ),
+        a_request_line_of_1_mb(),
         case(
             "a flood of 100 000 headers",
             bytes(head_flood),
             Expect::StatusOrReset(400),
         ),
-        case(
-            "40 headers (over the 32 parsed)",
-            bytes(many_headers),
-            Expect::Status(400),
-        ),
+        forty_headers(),
         case(
             "an upgrade without a key",
             bytes(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
@@ -706,23 +717,8 @@ fn websocket_cases() -> Vec<Case> {
 }
 
 fn http_cases() -> Vec<Case> {
-    let mut many_headers = b"GET / HTTP/1.1\r\n".to_vec();
-    for i in 0..40 {
-        many_headers.extend_from_slice(format!("X-{i}: y\r\n").as_bytes());
-    }
-    many_headers.extend_from_slice(b"\r\n");
     let mut cases = vec![
-        case(
-            "a request line of 1 MB",
-            Input {
-                head: b"GET /".to_vec(),
-                fill: b'a',
-                fill_len: 1 << 20,
-                tail: b" HTTP/1.1\r\n\r\n".to_vec(),
-                ..Input::default()
-            },
-            Expect::StatusOrReset(400),
-        ),
+        a_request_line_of_1_mb(),
         case(
             "a flood of 100 000 headers",
             Input {
@@ -734,11 +730,7 @@ fn http_cases() -> Vec<Case> {
             },
             Expect::StatusOrReset(400),
         ),
-        case(
-            "40 headers (over the 32 parsed)",
-            bytes(many_headers),
-            Expect::Status(400),
-        ),
+        forty_headers(),
         case(
             "a Content-Length of 10^20",
             bytes(b"POST / HTTP/1.1\r\nContent-Length: 100000000000000000000\r\n\r\n"),

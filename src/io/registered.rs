@@ -337,30 +337,30 @@ impl<T: AsFd> Registered<T> {
     /// event has come since, in the runtime the descriptor is registered
     /// with: an attempt would fail with `WouldBlock`.
     fn known_not_ready(&self, direction: Direction) -> bool {
-        let Some(at) = self.registration.drained(direction).get() else {
-            return false;
-        };
-        current::try_with(|rt| {
-            self.registered_token(rt)
-                .and_then(|token| rt.reactor.edges(token, direction))
-                == Some(at)
-        })
-        .unwrap_or(false)
+        let noted = self.registration.drained(direction).get();
+        noted.is_some() && self.edges_now(direction) == noted
     }
 
     /// Remembers (`drained`) or forgets that `direction`'s queue is
     /// drained as of the reactor's latest event.
     fn note_drained(&self, direction: Direction, drained: bool) {
-        let cell = self.registration.drained(direction);
-        if !drained {
-            cell.set(None);
-            return;
-        }
-        let at = current::try_with(|rt| {
+        let at = if drained {
+            self.edges_now(direction)
+        } else {
+            None
+        };
+        self.registration.drained(direction).set(at);
+    }
+
+    /// The reactor's edge count for `direction` of this descriptor, in the
+    /// current runtime if it is registered there and the count proves
+    /// anything ([`Reactor::edges`](crate::reactor::Reactor::edges)).
+    fn edges_now(&self, direction: Direction) -> Option<u64> {
+        current::try_with(|rt| {
             self.registered_token(rt)
                 .and_then(|token| rt.reactor.edges(token, direction))
-        });
-        cell.set(at.flatten());
+        })
+        .flatten()
     }
 
     fn raw_fd(&self) -> RawFd {

@@ -12,8 +12,9 @@
 use std::io::{self, IoSlice};
 use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// The most slices one `sendmsg` takes (Linux's `UIO_MAXIOV`).
-const MAX_SLICES: usize = 1024;
+/// The most slices one `sendmsg` or `readv` takes (Linux's `UIO_MAXIOV`,
+/// std's cap for vectored reads too).
+pub(crate) const MAX_SLICES: usize = 1024;
 
 /// `sendmsg(fd, bufs, MSG_NOSIGNAL)`: `writev` without the signal.
 pub(crate) fn send_vectored(fd: BorrowedFd<'_>, bufs: &[IoSlice<'_>]) -> io::Result<usize> {

@@ -171,21 +171,19 @@ fn add(at: Instant, action: TimerAction) -> TimerEntry {
             .expect("corio: timers need a runtime; call this inside corio::run(|| ...)");
         timers.next_seq += 1;
         let seq = timers.next_seq;
+        let entry = Slot {
+            seq,
+            action: Some(action),
+        };
         let slot = match timers.free.pop() {
             Some(slot) => {
-                timers.slots[slot as usize] = Slot {
-                    seq,
-                    action: Some(action),
-                };
+                timers.slots[slot as usize] = entry;
                 slot
             }
             None => {
                 let slot = u32::try_from(timers.slots.len())
                     .expect("corio: more than 4 billion timers pending");
-                timers.slots.push(Slot {
-                    seq,
-                    action: Some(action),
-                });
+                timers.slots.push(entry);
                 slot
             }
         };

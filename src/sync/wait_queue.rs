@@ -116,6 +116,22 @@ impl WaitQueue {
         self.len.set(self.len.get() + 1);
     }
 
+    /// Links a new waiter: at the back, or at the front with the
+    /// deliberate bug of `Fault::LifoWaitQueue` (feature `test-faults`).
+    ///
+    /// # Safety
+    ///
+    /// As [`WaitQueue::push_back`].
+    unsafe fn push_new(&self, node: NonNull<Waiter>) {
+        #[cfg(feature = "test-faults")]
+        if crate::model_faults::active(crate::model_faults::Fault::LifoWaitQueue) {
+            // SAFETY: as `push_back`, which our caller upholds.
+            return unsafe { self.push_front(node) };
+        }
+        // SAFETY: our caller upholds `push_back`'s contract.
+        unsafe { self.push_back(node) }
+    }
+
     /// Links `node` at the front: the deliberate bug of
     /// `Fault::LifoWaitQueue`.
     ///
@@ -244,26 +260,10 @@ impl WaitQueue {
             on_abandoned_grant: Cell::new(Some(on_abandoned_grant)),
         });
         let waiter = &registration.waiter;
-        #[cfg(not(feature = "test-faults"))]
         // SAFETY: the registration is pinned in this frame, so the node
         // does not move until its destructor (which unlinks it) has run;
         // it was not linked before.
-        unsafe {
-            self.push_back(NonNull::from(waiter))
-        };
-        // With the deliberate bug of `Fault::LifoWaitQueue` (feature
-        // `test-faults` only), the newcomer goes to the front.
-        #[cfg(feature = "test-faults")]
-        if crate::model_faults::active(crate::model_faults::Fault::LifoWaitQueue) {
-            // SAFETY: the registration is pinned here and not linked
-            // yet, as `push_front` requires (the same as `push_back`).
-            unsafe { self.push_front(NonNull::from(waiter)) };
-        } else {
-            // SAFETY: the registration is pinned in this frame, so the
-            // node does not move until its destructor (which unlinks it)
-            // has run; it was not linked before.
-            unsafe { self.push_back(NonNull::from(waiter)) };
-        }
+        unsafe { self.push_new(NonNull::from(waiter)) };
         loop {
             park::park_on(waiting);
             if waiter.granted.get() {

@@ -393,11 +393,10 @@ impl TcpStream {
 
 /// The length to judge a vectored read or write by, for
 /// `Registered::do_stream_io`: 0 (never "short") when there are more
-/// buffers than one call takes (`IOV_MAX`, 1024 on Linux), since the
-/// call then leaves some out whatever the socket's state.
+/// buffers than one call takes ([`nosignal::MAX_SLICES`]), since the call
+/// then leaves some out whatever the socket's state.
 fn vectored_len(lens: impl Iterator<Item = usize>, count: usize) -> usize {
-    const IOV_MAX: usize = 1024;
-    if count > IOV_MAX {
+    if count > nosignal::MAX_SLICES {
         return 0;
     }
     lens.fold(0, usize::saturating_add)
