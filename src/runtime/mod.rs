@@ -30,6 +30,7 @@
 //! | `about.rs` | what a task is for people: name, spawn site, parent, stack bounds |
 //! | `waiting.rs` | what a parked task waits for, as its header records it (for dumps and traces) |
 //! | `task.rs` | the task: its state machine, coroutine and output slot |
+//! | `ready.rs` | the ready queue, linked through the tasks' headers |
 //! | `spawn.rs` | `spawn`, `TaskBuilder`: every way to make a task, through one function that picks its stack size |
 //! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`, with a fresh coop budget); finish (`retire`: joiners woken); cancel requests; shutdown |
 //! | `current.rs` | the thread's runtime and current task, reached once per operation |
@@ -59,6 +60,7 @@ mod join;
 mod locals;
 mod outcome;
 pub(crate) mod park;
+mod ready;
 pub(crate) mod remote;
 mod scheduler;
 mod scope;

@@ -5,11 +5,11 @@
 //! loop around it (run ready tasks, then poll, then fire timers).
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
 use super::outcome::CancelReason;
+use super::ready::ReadyQueue;
 use super::task::{Task, TaskRef};
 use crate::context;
 use crate::debug::stall::Watch;
@@ -31,7 +31,7 @@ pub(crate) enum Spawned {
 pub(crate) struct Scheduler {
     /// Tasks to run, oldest first. A task is in here at most once (its
     /// `queued` flag), possibly as a stale entry of a task already done.
-    ready: RefCell<VecDeque<TaskRef>>,
+    ready: ReadyQueue,
     /// The task whose stack is executing now, if any. A raw pointer, not
     /// an `Rc`, because it is read on every switch; `run_task` (or
     /// `while_current`, for a dump's capture resume) holds the `Rc` for
@@ -66,7 +66,7 @@ pub(crate) struct Scheduler {
 impl Scheduler {
     pub(crate) fn new(stall: Option<Watch>) -> Self {
         Scheduler {
-            ready: RefCell::new(VecDeque::new()),
+            ready: ReadyQueue::new(),
             current: Cell::new(None),
             tasks: RefCell::new(Vec::new()),
             free_slots: RefCell::new(Vec::new()),
@@ -223,27 +223,23 @@ impl Scheduler {
     /// Appends `task` to the ready queue unless it is already in it.
     #[inline]
     fn enqueue(&self, task: TaskRef) {
-        if task.header.mark_queued() {
-            self.ready.borrow_mut().push_back(task);
-        }
+        self.ready.push(task);
     }
 
     /// The next queued task.
     #[inline]
     pub(crate) fn pop_ready(&self) -> Option<TaskRef> {
-        let task = self.ready.borrow_mut().pop_front()?;
-        task.header.unqueue();
-        Some(task)
+        self.ready.pop()
     }
 
     #[inline]
     pub(crate) fn has_ready(&self) -> bool {
-        !self.ready.borrow().is_empty()
+        !self.ready.is_empty()
     }
 
     /// How many entries the ready queue holds (stale ones included).
     pub(crate) fn ready_len(&self) -> usize {
-        self.ready.borrow().len()
+        self.ready.len()
     }
 
     /// Runs one task until it parks, yields or finishes. Does nothing for

@@ -77,6 +77,9 @@ pub(crate) struct TaskHeader {
     pub(crate) id: u64,
     state: Cell<TaskState>,
     queued: Cell<bool>,
+    /// The next task in the ready queue while this one is queued; see
+    /// `super::ready`, the only code that reads or writes it.
+    next_ready: Cell<Option<NonNull<Task>>>,
     cancel: Cell<Option<CancelReason>>,
     /// How many times `Cancelled` was raised in the task: more than one
     /// means it caught it; shutdown gives up on a task that keeps doing so.
@@ -137,6 +140,7 @@ impl TaskHeader {
             id,
             state: Cell::new(TaskState::Ready),
             queued: Cell::new(false),
+            next_ready: Cell::new(None),
             cancel: Cell::new(None),
             cancel_raises: Cell::new(0),
             context: StackContext::default(),
@@ -234,6 +238,19 @@ impl TaskHeader {
     #[inline]
     pub(crate) fn unqueue(&self) {
         self.queued.set(false);
+    }
+
+    /// Links the task that follows this one in the ready queue.
+    #[inline]
+    pub(crate) fn set_next_ready(&self, next: Option<NonNull<Task>>) {
+        self.next_ready.set(next);
+    }
+
+    /// Unlinks and returns the task that follows this one in the ready
+    /// queue.
+    #[inline]
+    pub(crate) fn take_next_ready(&self) -> Option<NonNull<Task>> {
+        self.next_ready.take()
     }
 
     /// Asks the task to unwind at its next park point; true if it is
