@@ -242,16 +242,7 @@ fn abandon(rt: &Runtime, tasks: &[TaskRef], why: &str) {
 /// Runs up to [`TASKS_PER_TURN`] ready tasks; true if `main` (when given)
 /// is done.
 fn run_ready(rt: &Runtime, main: Option<&TaskRef>) -> bool {
-    for _ in 0..TASKS_PER_TURN {
-        let Some(task) = rt.scheduler.pop_ready() else {
-            break;
-        };
-        rt.scheduler.run_task(task);
-        if main.is_some_and(|m| m.header.is_done()) {
-            return true;
-        }
-    }
-    false
+    rt.scheduler.run_ready(TASKS_PER_TURN, main)
 }
 
 /// Runs the loop until `main` is done.
