@@ -476,7 +476,7 @@ impl Drop for Slot {
         // to be free (an `accept` that hit the fd limit) can try again.
         current::try_with(|rt| {
             for task in rt.reactor.take_fd_waiters() {
-                rt.scheduler.wake(&task);
+                rt.scheduler.wake(task);
             }
         });
     }

@@ -220,7 +220,7 @@ impl FinishLine {
             self.winner.set(Some(index));
             let waiter = self.waiter.borrow_mut().take();
             if let Some(waiter) = waiter {
-                park::wake(&waiter);
+                park::wake(waiter);
             }
         }
     }

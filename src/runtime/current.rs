@@ -98,7 +98,7 @@ fn wake_here(runtime: u64, slot: usize, id: u64) -> bool {
             return false;
         }
         if let Some(task) = rt.scheduler.task_with(slot, id) {
-            rt.scheduler.wake(&task);
+            rt.scheduler.wake(task);
         }
         true
     })

@@ -336,7 +336,7 @@ fn turn(rt: &Runtime) -> bool {
         // A virtual clock runs at real speed while the loop waits for the
         // outside world: how long it really waited is added to it.
         let polled_at = (waits && clock.is_virtual()).then(Instant::now);
-        rt.reactor.poll(wait, seen, |task| rt.scheduler.wake(&task));
+        rt.reactor.poll(wait, seen, |task| rt.scheduler.wake(task));
         if waits {
             let real = Instant::now();
             rt.clock.set(waiting::ticks(real)); // it may have waited long
@@ -369,7 +369,7 @@ fn deliver_mail(rt: &Runtime) {
                     if let Some(waker) = task.header.made_waker() {
                         waker.delivered();
                     }
-                    rt.scheduler.wake(&task);
+                    rt.scheduler.wake(task);
                 }
             }
             Message::Abort { slot, id } => {

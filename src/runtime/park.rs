@@ -241,6 +241,6 @@ pub(crate) fn spend_budget() {
 /// Makes a parked task ready to run; does nothing to one that is not
 /// parked, or outside the task's runtime.
 #[inline]
-pub(crate) fn wake(task: &TaskRef) {
+pub(crate) fn wake(task: TaskRef) {
     current::try_with(|rt| rt.scheduler.wake(task));
 }

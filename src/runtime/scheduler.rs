@@ -164,11 +164,13 @@ impl Scheduler {
 
     /// Wakes a parked task: it is queued to run. Always inlined: a wake
     /// is a test, a flag and a queue push, less than the call around it.
+    /// Takes the reference the waker holds (a wait queue's, a timer's) so
+    /// the queue can keep it: no count changes on the way.
     #[inline(always)]
-    pub(crate) fn wake(&self, task: &TaskRef) {
+    pub(crate) fn wake(&self, task: TaskRef) {
         if task.header.wake() {
             trace::record(Some(task.header.id), || What::Woken);
-            self.enqueue(task.clone());
+            self.enqueue(task);
         }
     }
 
@@ -215,7 +217,7 @@ impl Scheduler {
         }
         self.any_deferred.set(false);
         let deferred = std::mem::take(&mut *self.deferred.borrow_mut());
-        for task in &deferred {
+        for task in deferred {
             self.wake(task); // one that is not parked runs into it anyway
         }
     }

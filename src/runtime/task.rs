@@ -346,14 +346,14 @@ impl TaskHeader {
     /// Takes every task waiting for this one and passes each to `wake`,
     /// the first joiner first. The usual single joiner touches no `Vec`.
     #[inline]
-    pub(crate) fn wake_joiners(&self, mut wake: impl FnMut(&TaskRef)) {
+    pub(crate) fn wake_joiners(&self, mut wake: impl FnMut(TaskRef)) {
         let first = self.first_joiner.borrow_mut().take();
         if let Some(waiter) = first {
-            wake(&waiter);
+            wake(waiter);
         }
         if !self.more_joiners.borrow().is_empty() {
             let more = std::mem::take(&mut *self.more_joiners.borrow_mut());
-            for waiter in &more {
+            for waiter in more {
                 wake(waiter);
             }
         }

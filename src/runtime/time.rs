@@ -247,13 +247,13 @@ pub(crate) fn fire_due(now: Instant) {
         });
         match due {
             None => break,
-            Some(TimerAction::Wake(task)) => park::wake(&task),
+            Some(TimerAction::Wake(task)) => park::wake(task),
             Some(TimerAction::Expire { task, deadline }) => {
                 // SAFETY: the action was still in its slot, and the
                 // `timeout` frame owning the deadline cancels its timer
                 // (emptying the slot) before the deadline goes away.
                 unsafe { deadline.as_ref() }.expired.set(true);
-                park::wake(&task);
+                park::wake(task);
             }
         }
     }

@@ -182,6 +182,8 @@ impl WaitQueue {
     }
 
     /// Grants the oldest waiter and wakes it; false if nobody waits.
+    /// Inlined: on a channel's hot path, it is a few loads and stores.
+    #[inline]
     pub(super) fn grant_one(&self) -> bool {
         let Some(front) = self.head.get() else {
             return false;
@@ -288,10 +290,11 @@ pub(super) enum Policy {
 
 impl Waiter {
     /// Marks the waiter granted and wakes its task; the caller unlinked it.
+    #[inline]
     fn grant(&self) {
         self.granted.set(true);
         if let Some(task) = self.waker.take() {
-            park::wake(&task);
+            park::wake(task);
         }
     }
 }
