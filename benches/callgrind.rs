@@ -30,11 +30,13 @@ use std::time::Duration;
 /// Set in a child process to `workload:contender:count`.
 const CHILD_ENV: &str = "CORIO_CALLGRIND_CHILD";
 
-/// The operations counted, each by the contenders that have it.
-const WORKLOADS: &[(&str, &[&str])] = &[
-    ("switch", &["corio", "tokio", "corosensei"]),
-    ("spawn+join", &["corio", "tokio"]),
-    ("round trip", &["corio", "tokio"]),
+/// The operations counted, each by the contenders that have it, and the
+/// goal for corio's count against tokio's (the same goals as
+/// `runtime_ratios`' timings).
+const WORKLOADS: &[(&str, &[&str], f64)] = &[
+    ("switch", &["corio", "tokio", "corosensei"], 0.2),
+    ("spawn+join", &["corio", "tokio"], 0.3),
+    ("round trip", &["corio", "tokio"], 0.3),
 ];
 
 /// The two operation counts whose totals are subtracted.
@@ -69,10 +71,10 @@ fn main() {
         counts.large, counts.small
     );
     println!(
-        "{:<12} {:<11} {:>14} {:>12}",
+        "{:<12} {:<11} {:>14} {:>12}  goal",
         "operation", "contender", "instructions", "vs tokio"
     );
-    for (workload, contenders) in WORKLOADS {
+    for (workload, contenders, goal) in WORKLOADS {
         let mut tokio = None;
         let mut rows = Vec::new();
         for contender in *contenders {
@@ -84,7 +86,14 @@ fn main() {
         }
         for (contender, per_op) in rows {
             let ratio = tokio.map_or(String::new(), |t| format!("{:.2}x", per_op / t));
-            println!("{workload:<12} {contender:<11} {per_op:>14.1} {ratio:>12}");
+            let verdict = match tokio {
+                Some(t) if *contender == "corio" => {
+                    let met = if per_op / t <= *goal { "yes" } else { "NO" };
+                    format!("  <= {goal:.2}x: {met}")
+                }
+                _ => String::new(),
+            };
+            println!("{workload:<12} {contender:<11} {per_op:>14.1} {ratio:>12}{verdict}");
         }
     }
 }

@@ -48,7 +48,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// # Invariant
 ///
 /// A context lives at an address that does not move while its coroutine
-/// exists (a task header inside an `Rc`, or a generator's slot header),
+/// exists (a task header in its never-moving allocation, or a generator's slot header),
 /// and is linked into the chain only while its coroutine executes.
 #[derive(Debug, Default)]
 pub(crate) struct StackContext {

@@ -36,12 +36,11 @@ pub use report::{Direction, Dump, Frame, State, TaskDump, WaitsOn};
 pub use sigquit::dump_on_sigquit;
 pub(crate) use sigquit::{SigquitWatch, on_message as on_dump_message};
 
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::runtime::current::{self, Runtime};
-use crate::runtime::task::TaskState;
+use crate::runtime::task::{TaskRef, TaskState};
 use crate::runtime::waiting::{self, Waiting};
 use capture::RawTrace;
 use report::TaskDump as Record;
@@ -106,7 +105,7 @@ fn collect(rt: &Runtime, taken_at: Instant) -> Dump {
     let mut records = Vec::with_capacity(tasks.len());
     for task in &tasks {
         let header = &task.header;
-        let is_me = me.as_ref().is_some_and(|me| Rc::ptr_eq(me, task));
+        let is_me = me.as_ref().is_some_and(|me| TaskRef::ptr_eq(me, task));
         let state = if is_me {
             State::Running
         } else {

@@ -17,7 +17,7 @@ use super::outcome::{CancelReason, Cancelled, JoinError};
 use super::remote::Message;
 use super::scheduler::Spawned;
 use super::spawn::{SpawnOptions, make_task};
-use super::task::{AnyOutput, Task, TaskRef, erase};
+use super::task::TaskRef;
 use super::time;
 use super::waiting;
 use crate::context::{DeadlineExpired, RaisedMarks};
@@ -107,9 +107,7 @@ pub(crate) fn run_runtime<T, F: FnOnce() -> T>(
     // output before returning; on unwinding, the output (only ever a
     // cancellation then, as `main` did not finish) is dropped with `task`.
     let task = unsafe { make_task(&runtime, main_options, 0, main) };
-    let unsized_task: std::rc::Rc<Task<dyn AnyOutput + '_>> = task.clone();
-    // SAFETY: as above.
-    let task_ref = unsafe { erase(unsized_task) };
+    let task_ref = task.erased();
     runtime
         .scheduler
         .schedule_new(task_ref.clone(), Spawned::Main);
@@ -122,7 +120,7 @@ pub(crate) fn run_runtime<T, F: FnOnce() -> T>(
     // other runtimes are told now, before this one's teardown, which may
     // wait for one of them.
     let by_handle = runtime.shut_down_by_handle.get();
-    match task_ref.output().outcome() {
+    match task_ref.outcome() {
         trace::Outcome::Panicked => runtime.seat.notice_panic(),
         trace::Outcome::Cancelled if by_handle => runtime.seat.notice_panic(),
         _ => {}

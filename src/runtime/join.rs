@@ -8,7 +8,7 @@ use std::rc::Rc;
 use super::current;
 use super::outcome::{CancelReason, JoinError};
 use super::park;
-use super::task::{Output, Task, TaskHeader};
+use super::task::{AnyTask, TaskHeader, TaskRef, TypedTaskRef};
 use super::unwind::{self, Place};
 use super::waiting::Waiting;
 use crate::context::Unwinding;
@@ -37,7 +37,7 @@ pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancel
     // reference count of its own.
     let _registration = JoinWait {
         target,
-        waiter: Rc::as_ptr(&waiter),
+        waiter: TaskRef::as_ptr(&waiter),
     };
     target.add_joiner(waiter);
     while !target.is_done() {
@@ -51,7 +51,7 @@ pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancel
 struct JoinWait<'a> {
     target: &'a TaskHeader,
     /// The waiting task, only compared, never dereferenced.
-    waiter: *const Task,
+    waiter: *const AnyTask,
 }
 
 impl Drop for JoinWait<'_> {
@@ -74,13 +74,13 @@ impl Drop for JoinWait<'_> {
 /// assert_eq!(total, 60);
 /// ```
 pub struct JoinHandle<T> {
-    task: Rc<Task<Output<T>>>,
+    task: TypedTaskRef<T>,
     /// Tasks belong to one thread's runtime.
     _not_send: PhantomData<Rc<()>>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: Rc<Task<Output<T>>>) -> Self {
+    pub(crate) fn new(task: TypedTaskRef<T>) -> Self {
         JoinHandle {
             task,
             _not_send: PhantomData,
@@ -143,7 +143,7 @@ impl<T> JoinHandle<T> {
         // rather than forging a second handle of another lifetime.
         current::try_with(|rt| {
             if let Some(task) = rt.scheduler.task_in_slot(header.slot.get())
-                && std::ptr::addr_eq(Rc::as_ptr(&task), Rc::as_ptr(&self.task))
+                && self.task.is(&task)
             {
                 rt.scheduler.cancel(&task, CancelReason::Aborted);
             }

@@ -29,7 +29,7 @@
 //! | `locals.rs` | a task's own storage: the values of its `task_local!` keys, destroyed as it ends |
 //! | `about.rs` | what a task is for people: name, spawn site, parent, stack bounds |
 //! | `waiting.rs` | what a parked task waits for, as its header records it (for dumps and traces) |
-//! | `task.rs` | the task: its state machine, coroutine and output slot |
+//! | `task/` | the task: its state machine, coroutine and output slot; `task/reference.rs`: `TaskRef`, the thin counted pointer the tables hold |
 //! | `ready.rs` | the ready queue, linked through the tasks' headers |
 //! | `spawn.rs` | `spawn`, `TaskBuilder`: every way to make a task, through one function that picks its stack size |
 //! | `scheduler.rs` | spawn registers it and queues it; resume (`run_task`, with a fresh coop budget); finish (`retire`: joiners woken); cancel requests; shutdown |

@@ -86,7 +86,7 @@ pub fn yield_now() {
             What::Parked(Waiting::Yield.park_reason())
         });
         // `run_task` requeues the task when the switch lands there: it
-        // already holds the `Rc`, so no reference count changes hands here.
+        // already holds the `TaskRef`, so no reference count changes hands here.
         header.yield_now();
         header.suspended_at.set(rt.clock.get());
         suspend_current_task(header, Waiting::Yield);

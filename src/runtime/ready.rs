@@ -13,9 +13,8 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
-use std::rc::Rc;
 
-use super::task::{Task, TaskRef};
+use super::task::{AnyTask, TaskRef};
 
 /// Runnable tasks, oldest first.
 ///
@@ -23,13 +22,13 @@ use super::task::{Task, TaskRef};
 ///
 /// `head` is the first of a chain of tasks linked through
 /// `TaskHeader::next_ready`, ending at `tail`, `len` long. Every pointer
-/// in it came from `Rc::into_raw` in [`ReadyQueue::push`], so the queue
+/// in it came from `TaskRef::into_raw` in [`ReadyQueue::push`], so the queue
 /// owns that strong count: each task is live while linked. A task is
 /// linked at most once (its `queued` flag, set by `push` and cleared by
 /// `pop`, both here), so its one `next_ready` link is never needed twice.
 pub(crate) struct ReadyQueue {
-    head: Cell<Option<NonNull<Task>>>,
-    tail: Cell<Option<NonNull<Task>>>,
+    head: Cell<Option<NonNull<AnyTask>>>,
+    tail: Cell<Option<NonNull<AnyTask>>>,
     len: Cell<usize>,
 }
 
@@ -50,8 +49,7 @@ impl ReadyQueue {
             return;
         }
         task.header.set_next_ready(None);
-        // SAFETY: `Rc::into_raw` never returns null.
-        let node = unsafe { NonNull::new_unchecked(Rc::into_raw(task).cast_mut()) };
+        let node = TaskRef::into_raw(task);
         match self.tail.get() {
             // SAFETY: the tail is linked, so live (the invariant); it has
             // no successor yet, and `node` becomes it.
@@ -66,10 +64,10 @@ impl ReadyQueue {
     #[inline]
     pub(crate) fn pop(&self) -> Option<TaskRef> {
         let head = self.head.get()?;
-        // SAFETY: `head` came from `Rc::into_raw` in `push`, and the count
-        // it carries is the queue's until now (the invariant): it is
+        // SAFETY: `head` came from `TaskRef::into_raw` in `push`, and the
+        // count it carries is the queue's until now (the invariant): it is
         // passed to the caller exactly once, as it leaves the chain below.
-        let task = unsafe { Rc::from_raw(head.as_ptr().cast_const()) };
+        let task = unsafe { TaskRef::from_raw(head) };
         let next = task.header.take_next_ready();
         self.head.set(next);
         if next.is_none() {

@@ -6,11 +6,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
-use std::rc::Rc;
 
 use super::outcome::CancelReason;
 use super::ready::ReadyQueue;
-use super::task::{Task, TaskRef};
+use super::task::{AnyTask, TaskRef};
 use crate::context;
 use crate::debug::stall::Watch;
 use crate::trace::{self, What};
@@ -32,11 +31,11 @@ pub(crate) struct Scheduler {
     /// Tasks to run, oldest first. A task is in here at most once (its
     /// `queued` flag), possibly as a stale entry of a task already done.
     ready: ReadyQueue,
-    /// The task whose stack is executing now, if any. A raw pointer, not
-    /// an `Rc`, because it is read on every switch; `run_task` (or
-    /// `while_current`, for a dump's capture resume) holds the `Rc` for
-    /// exactly as long as this is set.
-    current: Cell<Option<NonNull<Task>>>,
+    /// The task whose stack is executing now, if any. A raw pointer (from
+    /// `TaskRef::raw`), not a `TaskRef`, because it is read on every
+    /// switch; `run_task` (or `while_current`, for a dump's capture
+    /// resume) holds the `TaskRef` for exactly as long as this is set.
+    current: Cell<Option<NonNull<AnyTask>>>,
     /// Every unfinished task, so `run` can cancel what is left and
     /// `abort` can find a parked task to queue. A task's index here is
     /// `TaskHeader::slot`.
@@ -120,11 +119,12 @@ impl Scheduler {
     /// The task running now, if the caller runs on a task's stack (or on a
     /// generator a task is running).
     #[inline]
-    pub(crate) fn current(&self) -> Option<&Task> {
+    pub(crate) fn current(&self) -> Option<&AnyTask> {
         // SAFETY: `current` is set only while `run_task` (or
-        // `while_current`) holds an `Rc` of this task, so it is live now. Only the task's own code asks, and
-        // it may keep the reference across its own park (`park_because`):
-        // the task is unfinished then, so the task table holds an `Rc` too,
+        // `while_current`) holds a `TaskRef` of this task, so it is live
+        // now. Only the task's own code asks, and it may keep the
+        // reference across its own park (`park_because`): the task is
+        // unfinished then, so the task table holds a `TaskRef` too,
         // until the task finishes, on this very stack. (A task abandoned at
         // shutdown leaves the table, but its stack is never resumed, so the
         // reference on it is never used again.)
@@ -135,7 +135,7 @@ impl Scheduler {
     /// before: for `crate::debug`'s capture resume, whose suspension path
     /// looks the current task up as a park does.
     pub(crate) fn while_current(&self, task: &TaskRef, f: impl FnOnce()) {
-        let previous = self.current.replace(Some(NonNull::from(&**task)));
+        let previous = self.current.replace(Some(TaskRef::raw(task)));
         f();
         self.current.set(previous);
     }
@@ -143,12 +143,9 @@ impl Scheduler {
     /// A new reference to the running task.
     pub(crate) fn current_ref(&self) -> Option<TaskRef> {
         let task = self.current.get()?;
-        // SAFETY: as in `current`: `run_task` holds a strong count, so
-        // the allocation is live and the count positive.
-        Some(unsafe {
-            Rc::increment_strong_count(task.as_ptr());
-            Rc::from_raw(task.as_ptr())
-        })
+        // SAFETY: as in `current`: `run_task` holds a reference, whose
+        // `TaskRef::raw` this is, so the task is live.
+        Some(unsafe { TaskRef::clone_raw(task) })
     }
 
     /// The unfinished task with table index `slot`.
@@ -187,9 +184,9 @@ impl Scheduler {
     /// unwinding; it is retried by [`Scheduler::retry_deferred`].
     pub(crate) fn defer_interrupt(&self, task: TaskRef) {
         let mut deferred = self.deferred.borrow_mut();
-        // Tasks that finished meanwhile need no retry: let their `Rc` go.
+        // Tasks that finished meanwhile need no retry: let their `TaskRef` go.
         deferred.retain(|t| !t.header.is_done());
-        if !deferred.iter().any(|t| Rc::ptr_eq(t, &task)) {
+        if !deferred.iter().any(|t| TaskRef::ptr_eq(t, &task)) {
             deferred.push(task);
         }
         self.any_deferred.set(true);
@@ -251,7 +248,7 @@ impl Scheduler {
             let Some(task) = self.ready.pop() else {
                 break;
             };
-            let is_main = main.is_some_and(|main| Rc::ptr_eq(main, &task));
+            let is_main = main.is_some_and(|main| TaskRef::ptr_eq(main, &task));
             if self.run_task(task) && is_main {
                 return true;
             }
@@ -276,7 +273,7 @@ impl Scheduler {
             true
         } else {
             let _budget = fresh_budget();
-            let previous = self.current.replace(Some(NonNull::from(&*task)));
+            let previous = self.current.replace(Some(TaskRef::raw(&task)));
             if let Some(watch) = &self.stall {
                 watch.resumed(header.id, header.about.spawned_at);
             }
@@ -305,7 +302,7 @@ impl Scheduler {
     #[inline(never)]
     fn finish(&self, task: TaskRef) {
         let header = &task.header;
-        trace::record(Some(header.id), || What::Finished(task.output().outcome()));
+        trace::record(Some(header.id), || What::Finished(task.outcome()));
         // What is dropped from here on runs the task's code on the
         // loop's stack (a body dropped unrun, a detached task's output
         // when this is its last reference): the watchdog watches it as

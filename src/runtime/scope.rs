@@ -5,14 +5,13 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
-use std::rc::Rc;
 
 use super::current;
 use super::join::{JoinHandle, wait_until_done};
 use super::outcome::{CancelReason, JoinError};
 use super::scheduler::Spawned;
 use super::spawn::{SpawnOptions, make_task};
-use super::task::{AnyOutput, Task, TaskRef, erase};
+use super::task::TaskRef;
 use super::unwind;
 
 /// A set of tasks that must all finish before [`scope`] returns, so they
@@ -155,9 +154,7 @@ impl Scope<'_, '_> {
     /// The panic of the first child (in spawn order) nobody joined.
     fn first_panic(&self) -> Option<Box<dyn std::any::Any + Send>> {
         let children = self.children.borrow();
-        children
-            .iter()
-            .find_map(|child| child.output().take_panic())
+        children.iter().find_map(|child| child.take_panic())
     }
 
     /// Cancels every unfinished child, then parks until all of them have
@@ -167,7 +164,7 @@ impl Scope<'_, '_> {
         let me = current::try_with(|rt| rt.scheduler.current_ref()).flatten();
         let children: Vec<TaskRef> = self.children.borrow().clone();
         for child in &children {
-            if me.as_ref().is_some_and(|me| Rc::ptr_eq(child, me)) {
+            if me.as_ref().is_some_and(|me| TaskRef::ptr_eq(child, me)) {
                 // Unwinding this scope needs all its children finished, and
                 // the one doing the unwinding is one of them.
                 eprintln!(
@@ -193,14 +190,14 @@ impl Scope<'_, '_> {
             let mut children = self.children.borrow_mut();
             let (keep, release): (Vec<_>, Vec<_>) = std::mem::take(&mut *children)
                 .into_iter()
-                .partition(|c| !c.header.is_done() || Rc::strong_count(c) > 1);
+                .partition(|c| !c.header.is_done() || TaskRef::strong_count(c) > 1);
             *children = keep;
             self.settled.set(0);
             self.compact_at.set((children.len() * 2).max(MIN_COMPACT));
             release
         };
         for child in released {
-            child.output().discard();
+            child.discard_output();
         }
     }
 }
@@ -241,7 +238,7 @@ impl Drop for ScopeGuard<'_, '_, '_> {
             }
             for child in &children {
                 debug_assert!(child.header.is_done() && child.coroutine_dropped());
-                child.output().discard();
+                child.discard_output();
             }
             drop(children);
             self.scope.wait_for_all();
@@ -292,9 +289,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             // (`ScopeGuard`, `compact`), and `'scope` (which `f` and `T`
             // outlive) lasts until then.
             let task = unsafe { make_task(rt, options, self.owner, f) };
-            let unsized_task: Rc<Task<dyn AnyOutput + 'scope>> = task.clone();
-            // SAFETY: as above.
-            let task_ref = unsafe { erase(unsized_task) };
+            let task_ref = task.erased();
             rt.scheduler
                 .schedule_new(task_ref.clone(), Spawned::ScopeChild);
             self.children.borrow_mut().push(task_ref);

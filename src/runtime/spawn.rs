@@ -5,13 +5,12 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::rc::Rc;
 
 use super::current::{self, Runtime};
 use super::join::JoinHandle;
 use super::scheduler::Spawned;
 use super::scope::{Scope, ScopedJoinHandle};
-use super::task::{About, AnyOutput, Output, Task};
+use super::task::{About, Task, TypedTaskRef};
 
 /// How to make a task: what [`TaskBuilder`] collects, and what the plain
 /// spawning functions fill in with defaults.
@@ -47,7 +46,7 @@ impl SpawnOptions {
 ///
 /// # Safety
 ///
-/// As `Task::new`: what `body` and `T` borrow outlives the task's end
+/// As `Task::allocate`: what `body` and `T` borrow outlives the task's end
 /// and the dropping of its output.
 ///
 /// # Panics
@@ -58,7 +57,7 @@ pub(crate) unsafe fn make_task<T, F>(
     options: SpawnOptions,
     parent: u64,
     body: F,
-) -> Rc<Task<Output<T>>>
+) -> TypedTaskRef<T>
 where
     F: FnOnce() -> T,
 {
@@ -71,7 +70,7 @@ where
         stack_len: 0,
     };
     // SAFETY: forwarded from our caller.
-    unsafe { Task::new(rt.scheduler.next_task_id(), stack_size, about, body) }
+    unsafe { Task::allocate(rt.scheduler.next_task_id(), stack_size, about, body) }
 }
 
 /// A detached task (`spawn`, `TaskBuilder::spawn`, `Handle::spawn`).
@@ -87,8 +86,7 @@ pub(crate) fn spawn_detached<T: 'static, F: FnOnce() -> T + 'static>(
         let parent = rt.scheduler.current().map_or(0, |t| t.header.id);
         // SAFETY: `f` and `T` are 'static; the task borrows nothing.
         let task = unsafe { make_task(rt, options, parent, f) };
-        let task_ref: Rc<Task<dyn AnyOutput>> = task.clone();
-        rt.scheduler.schedule_new(task_ref, Spawned::Detached);
+        rt.scheduler.schedule_new(task.erased(), Spawned::Detached);
         JoinHandle::new(task)
     })
 }

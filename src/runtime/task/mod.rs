@@ -1,10 +1,13 @@
 //! Tasks: a coroutine, its header (the state machine the scheduler
 //! drives) and the slot its result lands in.
 //!
-//! One type, [`Task`], serves every output type: its last field is the
-//! output slot, so an `Rc<Task<Output<T>>>` unsizes to [`TaskRef`]
-//! (`Rc<Task<dyn AnyOutput>>`) and the header stays a plain field that the
-//! scheduler reads without a virtual call.
+//! A task is one allocation, a [`Task<T>`]: its type-erased part, an
+//! [`AnyTask`] (header, coroutine, reference count, and a table of the
+//! few functions that need `T`), then the output slot. The scheduler's
+//! tables hold [`TaskRef`]s: thin counted pointers to the `AnyTask` at the
+//! start of the allocation (see [`reference`]), so reaching the header is
+//! a plain load, with no alignment arithmetic on a vtable's layout as an
+//! `Rc<dyn ..>` needs, and a queue link is one word.
 //!
 //! # States
 //!
@@ -33,7 +36,6 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::rc::Rc;
 use std::sync::Arc;
 
 use corosensei::{Coroutine, CoroutineResult};
@@ -55,8 +57,9 @@ pub(crate) type TaskYielder = corosensei::Yielder<(), ()>;
 /// output slot, so nothing crosses the final switch either.
 type TaskCoroutine = Coroutine<(), (), (), PooledStack>;
 
-/// A task of any output type, as the scheduler's tables hold it.
-pub(crate) type TaskRef = Rc<Task>;
+mod reference;
+
+pub(crate) use reference::{TaskRef, TypedTaskRef};
 
 /// Where a task is in its life; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +82,7 @@ pub(crate) struct TaskHeader {
     queued: Cell<bool>,
     /// The next task in the ready queue while this one is queued; see
     /// `super::ready`, the only code that reads or writes it.
-    next_ready: Cell<Option<NonNull<Task>>>,
+    next_ready: Cell<Option<NonNull<AnyTask>>>,
     cancel: Cell<Option<CancelReason>>,
     /// How many times `Cancelled` was raised in the task: more than one
     /// means it caught it; shutdown gives up on a task that keeps doing so.
@@ -242,14 +245,14 @@ impl TaskHeader {
 
     /// Links the task that follows this one in the ready queue.
     #[inline]
-    pub(crate) fn set_next_ready(&self, next: Option<NonNull<Task>>) {
+    pub(crate) fn set_next_ready(&self, next: Option<NonNull<AnyTask>>) {
         self.next_ready.set(next);
     }
 
     /// Unlinks and returns the task that follows this one in the ready
     /// queue.
     #[inline]
-    pub(crate) fn take_next_ready(&self) -> Option<NonNull<Task>> {
+    pub(crate) fn take_next_ready(&self) -> Option<NonNull<AnyTask>> {
         self.next_ready.take()
     }
 
@@ -321,12 +324,12 @@ impl TaskHeader {
     /// Removes the entry of the task at `waiter`, if still there. (After
     /// the finish woke the joiners, the usual case, there is none.)
     #[inline]
-    pub(crate) fn remove_joiner(&self, waiter: *const Task) {
+    pub(crate) fn remove_joiner(&self, waiter: *const AnyTask) {
         let removed = {
             let mut first = self.first_joiner.borrow_mut();
             if first
                 .as_ref()
-                .is_some_and(|w| std::ptr::addr_eq(Rc::as_ptr(w), waiter))
+                .is_some_and(|w| std::ptr::eq(TaskRef::as_ptr(w), waiter))
             {
                 first.take()
             } else {
@@ -336,7 +339,7 @@ impl TaskHeader {
                 }
                 let at = more
                     .iter()
-                    .position(|w| std::ptr::addr_eq(Rc::as_ptr(w), waiter));
+                    .position(|w| std::ptr::eq(TaskRef::as_ptr(w), waiter));
                 at.map(|i| more.swap_remove(i))
             }
         };
@@ -406,9 +409,9 @@ impl fmt::Debug for TaskHeader {
     }
 }
 
-/// A task; `S` is its output slot ([`Output<T>`], or `dyn AnyOutput` once
-/// erased).
-pub(crate) struct Task<S: ?Sized = dyn AnyOutput> {
+/// The part of every task that does not depend on its output type: what
+/// a [`TaskRef`] points to, at the start of the task's allocation.
+pub(crate) struct AnyTask {
     pub(crate) header: TaskHeader,
     /// `None` before it is built and once the task is done.
     ///
@@ -424,27 +427,46 @@ pub(crate) struct Task<S: ?Sized = dyn AnyOutput> {
     /// not current, so no `step` is in progress for it either; and the
     /// capture resume itself never calls `step` on that task.
     coroutine: UnsafeCell<Option<TaskCoroutine>>,
-    output: S,
+    /// How many [`TaskRef`]s point here; see [`reference`].
+    refs: Cell<usize>,
+    /// The functions of the output type the task was made with.
+    fns: &'static OutputFns,
 }
 
 /// What the scheduler and `scope` can do with a task's result without
-/// knowing its type.
-pub(crate) trait AnyOutput {
+/// knowing its type, and how the allocation is freed: one table per
+/// output type, made by [`Task::FNS`].
+///
+/// Each function takes a live task's pointer from [`TaskRef::raw`], to the
+/// `AnyTask` at the start of a [`Task<T>`] of the `T` the table was made
+/// for (the only tasks that point to it).
+struct OutputFns {
     /// How the task ended, for the trace (`Returned` until it is known).
-    fn outcome(&self) -> Outcome;
+    outcome: unsafe fn(NonNull<AnyTask>) -> Outcome,
     /// The panic payload of a finished task, unless `join` took it.
-    fn take_panic(&self) -> Option<Box<dyn Any + Send>>;
+    take_panic: unsafe fn(NonNull<AnyTask>) -> Option<Box<dyn Any + Send>>,
     /// Drops the result now, whatever it is (`scope` does this for every
     /// child before it returns, so no borrowed value outlives it).
-    fn discard(&self);
-    /// Records that the task was cancelled before it ever ran.
-    fn set_cancelled(&self);
+    discard: unsafe fn(NonNull<AnyTask>),
+    /// Records that the task was cancelled before it ever ran (or was
+    /// abandoned).
+    set_cancelled: unsafe fn(NonNull<AnyTask>),
+    /// Drops the whole task and frees its allocation; see [`reference`].
+    free: unsafe fn(NonNull<AnyTask>),
+}
+
+/// A task whose body returns `T`: one allocation, the type-erased part
+/// first, so a pointer to the task is a pointer to its [`AnyTask`].
+#[repr(C)]
+pub(crate) struct Task<T> {
+    any: AnyTask,
+    output: Output<T>,
 }
 
 /// A task's result until `join` takes it.
 pub(crate) struct Output<T>(RefCell<Option<Result<T, JoinError>>>);
 
-impl<T> AnyOutput for Output<T> {
+impl<T> Output<T> {
     fn outcome(&self) -> Outcome {
         match &*self.0.borrow() {
             Some(Ok(_)) | None => Outcome::Returned,
@@ -474,7 +496,46 @@ impl<T> AnyOutput for Output<T> {
     }
 }
 
-impl<T> Task<Output<T>> {
+impl<T> Task<T> {
+    /// The output functions of tasks of this type.
+    const FNS: OutputFns = OutputFns {
+        outcome: |task| {
+            // SAFETY: `OutputFns`' contract: `task` is a live task's
+            // pointer, of a `Task<T>` of this `T` (as are the ones below).
+            unsafe { Self::of(task) }.output.outcome()
+        },
+        take_panic: |task| {
+            // SAFETY: as for `outcome`.
+            unsafe { Self::of(task) }.output.take_panic()
+        },
+        discard: |task| {
+            // SAFETY: as for `outcome`.
+            unsafe { Self::of(task) }.output.discard()
+        },
+        set_cancelled: |task| {
+            // SAFETY: as for `outcome`.
+            unsafe { Self::of(task) }.output.set_cancelled()
+        },
+        free: |task| {
+            // SAFETY: as above; the allocation was made by `Box` in
+            // `Task::allocate`, and the last reference is going (`reference`).
+            drop(unsafe { Box::from_raw(task.cast::<Self>().as_ptr()) })
+        },
+    };
+
+    /// The `Task<T>` that `task` starts.
+    ///
+    /// # Safety
+    ///
+    /// `task` is a live task's pointer from [`TaskRef::raw`], and that
+    /// task is a `Task<T>` of this very `T`.
+    unsafe fn of<'a>(task: NonNull<AnyTask>) -> &'a Self {
+        // SAFETY: our caller's; `Task<T>` is `repr(C)` with the `AnyTask`
+        // first, so both start at the same address, and the pointer is
+        // valid for the whole allocation.
+        unsafe { task.cast::<Self>().as_ref() }
+    }
+
     /// Makes a task that runs `body` on a stack of at least `stack_size`
     /// bytes; the caller registers and schedules it.
     ///
@@ -483,12 +544,20 @@ impl<T> Task<Output<T>> {
     /// Everything `body` and `T` borrow must outlive the task's completion
     /// (or cancellation) *and* the dropping of its output: `spawn` requires
     /// `'static`; `run` and `scope` wait for the task and then drop its
-    /// output (or take it) before they return.
+    /// output (or take it) before they return. References to the task
+    /// (its [`TaskRef`]s in the scheduler's tables) may outlive that: by
+    /// then the task is inert (no coroutine, no output), and they only
+    /// read its header and free it.
     ///
     /// # Panics
     ///
     /// If no stack of that size can be mapped.
-    pub(crate) unsafe fn new<F>(id: u64, stack_size: usize, mut about: About, body: F) -> Rc<Self>
+    pub(crate) unsafe fn allocate<F>(
+        id: u64,
+        stack_size: usize,
+        mut about: About,
+        body: F,
+    ) -> TypedTaskRef<T>
     where
         F: FnOnce() -> T,
     {
@@ -499,25 +568,33 @@ impl<T> Task<Output<T>> {
         // A slot is at most MAX_STACK_SIZE (1 GiB) plus a guard page.
         about.stack_len = u32::try_from(high - low).expect("a stack slot is under 4 GiB");
         // Allocated first and then written, so the task is built in its
-        // heap slot: `Rc::new` of the task builds it on the stack and
-        // copies it over. (`Rc::new` of an uninitialised value, rather than
-        // `Rc::new_uninit`, whose layout is computed by a call at run time.)
-        let mut task = Rc::new(std::mem::MaybeUninit::<Self>::uninit());
-        Rc::get_mut(&mut task)
-            .expect("a new Rc is unique")
-            .write(Task {
-                header: TaskHeader::new(id, about),
-                coroutine: UnsafeCell::new(None),
+        // heap slot (`Box::new` of the task would build it on the stack and
+        // copy it over), and given up as a raw pointer at once: from here
+        // on only references (`TaskRef`) reach it, none of them unique.
+        let slot = Box::leak(Box::new(std::mem::MaybeUninit::<Self>::uninit()));
+        let task = NonNull::from(slot).cast::<Self>();
+        // SAFETY: `task` is the fresh allocation, sized and aligned for a
+        // `Task<T>`, and nothing else refers to it yet.
+        unsafe {
+            task.write(Task {
+                any: AnyTask {
+                    header: TaskHeader::new(id, about),
+                    coroutine: UnsafeCell::new(None),
+                    refs: Cell::new(1),
+                    fns: &Self::FNS,
+                },
                 output: Output(RefCell::new(None)),
             });
-        // SAFETY: initialised by the write just above.
-        let task = unsafe { task.assume_init() };
+        }
+        // SAFETY: made by `Box` and initialised just above, with the one
+        // count this reference owns.
+        let task = unsafe { TypedTaskRef::from_new(task) };
         if size_of::<F>() > MAX_INLINE_BODY {
-            // SAFETY: forwarded from our caller.
-            unsafe { task.build(stack, Box::new(body)) };
+            // SAFETY: forwarded from our caller; the task never moves.
+            unsafe { task.typed().build(stack, Box::new(body)) };
         } else {
-            // SAFETY: forwarded from our caller.
-            unsafe { task.build(stack, body) };
+            // SAFETY: forwarded from our caller; the task never moves.
+            unsafe { task.typed().build(stack, body) };
         }
         task
     }
@@ -526,9 +603,10 @@ impl<T> Task<Output<T>> {
     ///
     /// # Safety
     ///
-    /// As [`Task::new`].
+    /// As [`Task::allocate`]; and the task stays at this address (it is boxed)
+    /// for as long as its coroutine exists.
     unsafe fn build<F: FnOnce() -> T>(&self, stack: PooledStack, body: F) {
-        let header = NonNull::from(&self.header);
+        let header = NonNull::from(&self.any.header);
         let output = NonNull::from(&self.output);
         // Dropped unrun, the body goes back to the loop's stack (see
         // `crate::unstarted`): `discard_unstarted` and drop drop it there.
@@ -536,8 +614,9 @@ impl<T> Task<Output<T>> {
         let root = move |yielder: &TaskYielder, ()| {
             let body = body.take();
             // SAFETY: the coroutine is a field of the task that `header`
-            // and `output` point into, and it runs only through an `Rc` of
-            // that task (see `step`), so both are live here.
+            // and `output` point into, which does not move (our caller),
+            // and it runs only through a reference to that task (see
+            // `step`), so both are live here.
             let (header, output) = unsafe { (header.as_ref(), output.as_ref()) };
             header.yielder.set(Some(NonNull::from(yielder)));
             let result = panic::catch_unwind(AssertUnwindSafe(|| {
@@ -559,7 +638,7 @@ impl<T> Task<Output<T>> {
         // SAFETY: the task was just made; nothing else can reach the cell.
         // It holds `None`, which owns nothing, so writing over it without
         // dropping it leaks nothing.
-        unsafe { self.coroutine.get().write(Some(coroutine)) };
+        unsafe { self.any.coroutine.get().write(Some(coroutine)) };
     }
 
     /// Takes the result, once the task is done.
@@ -568,7 +647,71 @@ impl<T> Task<Output<T>> {
     }
 }
 
-impl<S: AnyOutput + ?Sized> Task<S> {
+impl TaskRef {
+    /// How the task ended, for the trace (`Returned` until it is known).
+    pub(crate) fn outcome(&self) -> Outcome {
+        // SAFETY: a live task's pointer, and the table of its own output
+        // type (`OutputFns`' contract).
+        unsafe { (self.fns.outcome)(TaskRef::raw(self)) }
+    }
+
+    /// The panic payload of a finished task, unless `join` took it.
+    pub(crate) fn take_panic(&self) -> Option<Box<dyn Any + Send>> {
+        // SAFETY: as in `outcome`.
+        unsafe { (self.fns.take_panic)(TaskRef::raw(self)) }
+    }
+
+    /// Drops the result now, whatever it is.
+    pub(crate) fn discard_output(&self) {
+        // SAFETY: as in `outcome`.
+        unsafe { (self.fns.discard)(TaskRef::raw(self)) }
+    }
+
+    /// Records a cancelled result.
+    fn set_cancelled(&self) {
+        // SAFETY: as in `outcome`.
+        unsafe { (self.fns.set_cancelled)(TaskRef::raw(self)) }
+    }
+
+    /// Drops a task that never started without running it; true if it had
+    /// not started (it is now done, with a cancelled result). The caller
+    /// then calls `crate::unstarted::drop_handed_over` to drop the body.
+    pub(crate) fn discard_unstarted(&self) -> bool {
+        // SAFETY: as in `AnyTask::step`.
+        let slot = unsafe { &mut *self.coroutine.get() };
+        if slot.as_ref().is_some_and(|c| !c.started()) {
+            // The closure never ran: corosensei hands it back, and the
+            // caller drops it (`crate::unstarted::drop_handed_over`) once
+            // its bookkeeping is done, since its destructors may panic.
+            *slot = None;
+            self.set_cancelled();
+            self.header.state.set(TaskState::Done);
+            return true;
+        }
+        false
+    }
+
+    /// Forgets the coroutine without dropping it: its stack slot is never
+    /// resumed or reused. For a task that can never finish unwinding.
+    pub(crate) fn leak_coroutine(&self) {
+        // SAFETY: as in `AnyTask::step`; the scheduler calls this only for
+        // a task that is not running.
+        let slot = unsafe { &mut *self.coroutine.get() };
+        if let Some(coroutine) = slot.take() {
+            std::mem::forget(coroutine);
+        }
+        // Its values' destructors would have run on that stack: they
+        // never run (and none run on the loop's stack in their place).
+        self.header.state.set(TaskState::Done);
+        // Its result, for whoever still holds its `JoinHandle`.
+        self.set_cancelled();
+        if let Some(locals) = self.header.locals.get() {
+            locals.leak();
+        }
+    }
+}
+
+impl AnyTask {
     /// Resumes the task until it parks or finishes; true when finished.
     /// The caller made it `Running` with `start_running`.
     #[inline]
@@ -587,24 +730,6 @@ impl<S: AnyOutput + ?Sized> Task<S> {
                 true
             }
         }
-    }
-
-    /// Drops a task that never started without running it; true if it had
-    /// not started (it is now done, with a cancelled result). The caller
-    /// then calls `crate::unstarted::drop_handed_over` to drop the body.
-    pub(crate) fn discard_unstarted(&self) -> bool {
-        // SAFETY: as in `step`.
-        let slot = unsafe { &mut *self.coroutine.get() };
-        if slot.as_ref().is_some_and(|c| !c.started()) {
-            // The closure never ran: corosensei hands it back, and the
-            // caller drops it (`crate::unstarted::drop_handed_over`) once
-            // its bookkeeping is done, since its destructors may panic.
-            *slot = None;
-            self.output.set_cancelled();
-            self.header.state.set(TaskState::Done);
-            return true;
-        }
-        false
     }
 
     /// True once the task's body has started running on its stack.
@@ -641,30 +766,6 @@ impl<S: AnyOutput + ?Sized> Task<S> {
         }
     }
 
-    /// The output slot.
-    pub(crate) fn output(&self) -> &S {
-        &self.output
-    }
-
-    /// Forgets the coroutine without dropping it: its stack slot is never
-    /// resumed or reused. For a task that can never finish unwinding.
-    pub(crate) fn leak_coroutine(&self) {
-        // SAFETY: as in `step`; the scheduler calls this only for a task
-        // that is not running.
-        let slot = unsafe { &mut *self.coroutine.get() };
-        if let Some(coroutine) = slot.take() {
-            std::mem::forget(coroutine);
-        }
-        // Its values' destructors would have run on that stack: they
-        // never run (and none run on the loop's stack in their place).
-        self.header.state.set(TaskState::Done);
-        // Its result, for whoever still holds its `JoinHandle`.
-        self.output.set_cancelled();
-        if let Some(locals) = self.header.locals.get() {
-            locals.leak();
-        }
-    }
-
     /// True once the coroutine (and so the body and its captures) is gone.
     pub(crate) fn coroutine_dropped(&self) -> bool {
         // SAFETY: a shared read of the discriminant; callers ask only about
@@ -673,7 +774,7 @@ impl<S: AnyOutput + ?Sized> Task<S> {
     }
 }
 
-impl<S: ?Sized> Drop for Task<S> {
+impl Drop for AnyTask {
     fn drop(&mut self) {
         // A task dropped with a coroutine that never started: its body is
         // handed back (see `crate::unstarted`) and dropped here.
@@ -707,20 +808,4 @@ impl Drop for DestroyLocals<'_> {
 #[inline(never)]
 fn destroy_locals(locals: &TaskLocals) {
     locals.destroy();
-}
-
-/// Forgets the lifetime bound of a task so the scheduler's tables, which
-/// hold `'static` handles, can refer to it.
-///
-/// # Safety
-///
-/// The caller guarantees the contract of [`Task::new`] for this task: it
-/// finishes, and its output is taken or discarded, before anything it
-/// borrows goes away. After that the task is inert (no coroutine, no
-/// output), so handles that remain may still look at its header and drop
-/// it.
-pub(crate) unsafe fn erase<'a>(task: Rc<Task<dyn AnyOutput + 'a>>) -> TaskRef {
-    // SAFETY: only the trait object's lifetime bound changes; the caller
-    // upholds that nothing borrowed is used past its lifetime.
-    unsafe { std::mem::transmute::<Rc<Task<dyn AnyOutput + 'a>>, TaskRef>(task) }
 }
