@@ -713,8 +713,10 @@ impl TaskRef {
 
 impl AnyTask {
     /// Resumes the task until it parks or finishes; true when finished.
-    /// The caller made it `Running` with `start_running`.
-    #[inline]
+    /// The caller made it `Running` with `start_running`. Inlined into
+    /// the scheduler's loop, its one caller: a call here would save and
+    /// restore every register the switch already clobbers.
+    #[inline(always)]
     pub(crate) fn step(&self) -> bool {
         // SAFETY: see the field's invariant: `start_running` succeeded, so
         // no other access to the cell is in progress.
