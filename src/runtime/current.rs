@@ -147,9 +147,10 @@ pub(crate) fn with<R>(what: &str, f: impl FnOnce(&Runtime) -> R) -> R {
     try_with(f).unwrap_or_else(|| no_runtime(what))
 }
 
+/// Panics for a call that needs a runtime outside one, naming it.
 #[cold]
 #[inline(never)]
-fn no_runtime(what: &str) -> ! {
+pub(crate) fn no_runtime(what: &str) -> ! {
     panic!("corio: {what} needs a runtime; call it inside corio::run(|| ...)")
 }
 

@@ -9,7 +9,7 @@ use super::current;
 use super::outcome::{CancelReason, JoinError};
 use super::park;
 use super::task::{AnyTask, TaskHeader, TaskRef, TypedTaskRef};
-use super::unwind::{self, Place};
+use super::unwind::{self, Elsewhere};
 use super::waiting::Waiting;
 use crate::context::Unwinding;
 
@@ -27,23 +27,32 @@ pub(crate) fn wait_until_done(target: &TaskHeader, what: &str, give_up_if_cancel
     if target.is_done() {
         return true;
     }
-    match unwind::place() {
-        Place::Loop => return false,
-        Place::Task(Unwinding::Cancelled) if give_up_if_cancelled => return false,
-        Place::Outside | Place::Task(_) => {}
-    }
-    let waiter = current::current_task(what);
-    // The entry is known by its address: the registration needs no
-    // reference count of its own.
-    let _registration = JoinWait {
-        target,
-        waiter: TaskRef::as_ptr(&waiter),
-    };
-    target.add_joiner(waiter);
-    while !target.is_done() {
-        park::park_on(Waiting::Join { task: target.id });
-    }
-    true
+    unwind::in_task_or(
+        |rt, task, unwinding| {
+            if unwinding == Unwinding::Cancelled && give_up_if_cancelled {
+                return false;
+            }
+            let waiter = rt
+                .scheduler
+                .current_ref()
+                .expect("a joining task is running");
+            // The entry is known by its address: the registration needs no
+            // reference count of its own.
+            let _registration = JoinWait {
+                target,
+                waiter: TaskRef::as_ptr(&waiter),
+            };
+            target.add_joiner(waiter);
+            while !target.is_done() {
+                park::park_in(rt, task, Waiting::Join { task: target.id });
+            }
+            true
+        },
+        |elsewhere| match elsewhere {
+            Elsewhere::Loop => false,
+            Elsewhere::Outside => current::no_runtime(what),
+        },
+    )
 }
 
 /// A task's entry among another task's joiners, removed when dropped (the

@@ -13,10 +13,10 @@
 
 use std::panic;
 
-use super::current;
+use super::current::{self, Runtime};
 use super::outcome::Cancelled;
 use super::scheduler;
-use super::task::{TaskHeader, TaskRef};
+use super::task::{AnyTask, TaskHeader, TaskRef};
 use super::waiting::Waiting;
 use crate::context::{self, DeadlineExpired, Unwinding};
 use crate::trace::{self, What};
@@ -41,14 +41,30 @@ pub(crate) fn park_on(waiting: Waiting) {
             .scheduler
             .current()
             .expect("corio: only a task can park (called from the event loop?)");
-        let header = &task.header;
-        check_interrupts(header);
-        trace::record(Some(header.id), || What::Parked(waiting.park_reason()));
-        header.park();
-        header.suspended_at.set(rt.clock.get());
-        suspend_current_task(header, waiting);
-        check_interrupts(header);
+        park_in(rt, task, waiting);
     });
+}
+
+/// [`park_on`], for a caller that already has its runtime and the running
+/// task (from `unwind::in_task_or`).
+///
+/// # Panics
+///
+/// If `task` is not `rt`'s running task: suspending with another task's
+/// yielder would switch away from the wrong stack.
+#[inline]
+pub(crate) fn park_in(rt: &Runtime, task: &AnyTask, waiting: Waiting) {
+    assert!(
+        rt.scheduler.is_current(task),
+        "corio: park_in called for a task that is not running"
+    );
+    let header = &task.header;
+    check_interrupts(header);
+    trace::record(Some(header.id), || What::Parked(waiting.park_reason()));
+    header.park();
+    header.suspended_at.set(rt.clock.get());
+    suspend_current_task(header, waiting);
+    check_interrupts(header);
 }
 
 /// Gives other ready tasks a turn, then continues (`asyncio.sleep(0)`).

@@ -131,6 +131,14 @@ impl Scheduler {
         self.current.get().map(|task| unsafe { task.as_ref() })
     }
 
+    /// True if `task` is the running task.
+    #[inline]
+    pub(crate) fn is_current(&self, task: &AnyTask) -> bool {
+        self.current
+            .get()
+            .is_some_and(|current| std::ptr::eq(current.as_ptr(), task))
+    }
+
     /// Runs `f` with `task` as the current task, then restores the one
     /// before: for `crate::debug`'s capture resume, whose suspension path
     /// looks the current task up as a park does.

@@ -21,7 +21,8 @@
 
 use std::panic;
 
-use super::current;
+use super::current::{self, Runtime};
+use super::task::AnyTask;
 use crate::context::{self, Unwinding};
 
 /// Where a blocking call is being made.
@@ -42,11 +43,46 @@ pub(crate) enum Place {
 pub(crate) fn place() -> Place {
     current::try_with(|rt| match rt.scheduler.current() {
         None => Place::Loop,
-        // Nothing on the thread unwinds (the usual case): no marks to read.
-        Some(_) if !std::thread::panicking() => Place::Task(Unwinding::No),
-        Some(task) => Place::Task(context::unwinding_here(&task.header.context)),
+        Some(task) => Place::Task(unwinding_in(task)),
     })
     .unwrap_or(Place::Outside)
+}
+
+/// Whether the running task's current stack unwinds.
+#[inline]
+fn unwinding_in(task: &AnyTask) -> Unwinding {
+    if std::thread::panicking() {
+        context::unwinding_here(&task.header.context)
+    } else {
+        Unwinding::No // nothing on the thread unwinds: no marks to read
+    }
+}
+
+/// Where a blocking call runs when it is not in a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Elsewhere {
+    /// Outside any runtime.
+    Outside,
+    /// On a loop's own stack, outside any task.
+    Loop,
+}
+
+/// [`place`] for a call that goes on to park: in a task, runs `in_task`
+/// with the runtime, the running task and its stack's [`Unwinding`], so
+/// the park (`park::park_in`) reaches neither through the thread-local
+/// again; anywhere else, `elsewhere`.
+#[inline]
+pub(crate) fn in_task_or<R>(
+    in_task: impl FnOnce(&Runtime, &AnyTask, Unwinding) -> R,
+    elsewhere: impl FnOnce(Elsewhere) -> R,
+) -> R {
+    let result = current::try_with(|rt| match rt.scheduler.current() {
+        Some(task) => Ok(in_task(rt, task, unwinding_in(task))),
+        None => Err(Elsewhere::Loop),
+    });
+    result
+        .unwrap_or(Err(Elsewhere::Outside))
+        .unwrap_or_else(elsewhere)
 }
 
 /// `std::panic::resume_unwind`, after marking the current stack as

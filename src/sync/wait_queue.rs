@@ -34,9 +34,11 @@ use std::ptr::NonNull;
 
 use crate::context::Unwinding;
 use crate::runtime::TaskRef;
-use crate::runtime::unwind::{self, Place};
+use crate::runtime::current::Runtime;
+use crate::runtime::park;
+use crate::runtime::task::AnyTask;
+use crate::runtime::unwind::{self, Elsewhere};
 use crate::runtime::waiting::Waiting;
-use crate::runtime::{current, park};
 
 /// Tasks parked until something is granted to them, oldest first.
 ///
@@ -233,26 +235,46 @@ impl WaitQueue {
         waiting: Waiting,
         on_abandoned_grant: impl FnOnce(),
     ) -> bool {
-        match unwind::place() {
-            Place::Outside => panic!(
-                "corio: {what} has to wait, and waiting needs a runtime; \
-                 call it inside corio::run(|| ...)"
-            ),
-            Place::Loop => match policy {
-                Policy::GiveUp => return false,
-                Policy::Wait => panic!(
-                    "corio: {what} has to wait, but it was called on the event loop outside \
-                     any task (a destructor the loop ran, e.g. at shutdown), where nothing \
-                     can park"
-                ),
+        unwind::in_task_or(
+            |rt, task, unwinding| {
+                if unwinding == Unwinding::Cancelled && policy == Policy::GiveUp {
+                    return false;
+                }
+                self.wait_in(rt, task, waiting, on_abandoned_grant)
             },
-            Place::Task(Unwinding::Cancelled) if policy == Policy::GiveUp => return false,
-            Place::Task(_) => {}
-        }
+            |elsewhere| match elsewhere {
+                Elsewhere::Outside => panic!(
+                    "corio: {what} has to wait, and waiting needs a runtime; \
+                     call it inside corio::run(|| ...)"
+                ),
+                Elsewhere::Loop => match policy {
+                    Policy::GiveUp => false,
+                    Policy::Wait => panic!(
+                        "corio: {what} has to wait, but it was called on the event loop outside \
+                         any task (a destructor the loop ran, e.g. at shutdown), where nothing \
+                         can park"
+                    ),
+                },
+            },
+        )
+    }
+
+    /// [`WaitQueue::wait`] in `task`, the running task of `rt`.
+    fn wait_in(
+        &self,
+        rt: &Runtime,
+        task: &AnyTask,
+        waiting: Waiting,
+        on_abandoned_grant: impl FnOnce(),
+    ) -> bool {
+        let me = rt
+            .scheduler
+            .current_ref()
+            .expect("a waiting task is running");
         let registration = pin!(Registration {
             queue: self,
             waiter: Waiter {
-                waker: Cell::new(Some(current::current_task(what))),
+                waker: Cell::new(Some(me)),
                 granted: Cell::new(false),
                 linked: Cell::new(false),
                 prev: Cell::new(None),
@@ -267,7 +289,7 @@ impl WaitQueue {
         // it was not linked before.
         unsafe { self.push_new(NonNull::from(waiter)) };
         loop {
-            park::park_on(waiting);
+            park::park_in(rt, task, waiting);
             if waiter.granted.get() {
                 drop(registration.on_abandoned_grant.take()); // ours now
                 return true;
