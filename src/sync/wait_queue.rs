@@ -184,8 +184,9 @@ impl WaitQueue {
     }
 
     /// Grants the oldest waiter and wakes it; false if nobody waits.
-    /// Inlined: on a channel's hot path, it is a few loads and stores.
-    #[inline]
+    /// Always inlined: on a channel's hot path, it is a few loads and
+    /// stores, fewer than a call's saves and restores.
+    #[inline(always)]
     pub(super) fn grant_one(&self) -> bool {
         let Some(front) = self.head.get() else {
             return false;
