@@ -525,6 +525,22 @@ pub(crate) fn clear_stale_marks(fallback: &StackContext) {
     clear_stale_marks_of_chain(fallback);
 }
 
+/// True if `context` is the active one: for a task's own context, the
+/// task runs on its own stack with no generator active.
+#[inline]
+pub(crate) fn is_active(context: &StackContext) -> bool {
+    ptr::eq(ACTIVE.get(), context)
+}
+
+/// [`clear_stale_marks`] for a task parking from its own stack (`root` is
+/// active, see [`is_active`]): the chain is that one stack.
+#[inline]
+pub(crate) fn clear_own_stale_mark(root: &StackContext) {
+    if root.may_unwind.get() {
+        clear_stale_marks_of_chain(root);
+    }
+}
+
 /// [`clear_stale_marks`] once a generator is active or a mark is set.
 #[cold]
 #[inline(never)]
@@ -664,15 +680,6 @@ pub(crate) fn expired_deadline(task_root: &StackContext) -> Option<u64> {
 #[inline]
 pub(crate) fn no_deadlines(task_root: &StackContext) -> bool {
     task_root.deadlines.get().is_none() && ptr::eq(ACTIVE.get(), task_root)
-}
-
-/// True when the caller runs on a task's own stack (no generator of the
-/// task is active).
-#[inline]
-pub(crate) fn on_task_stack() -> bool {
-    let top = ACTIVE.get();
-    // SAFETY: inside a task the active context is live (the invariant).
-    !outside_tasks(top) && unsafe { &*top }.is_task_stack()
 }
 
 /// The outermost expired deadline of one stack.

@@ -205,26 +205,27 @@ fn defer() {
 #[inline]
 fn suspend_current_task(header: &TaskHeader, waiting: Waiting) {
     header.waiting.set(waiting);
-    context::clear_stale_marks(&header.context);
+    // The usual case, read once: the task parks from its own stack, no
+    // generator active (its context is the active one).
+    let own_stack = context::is_active(&header.context);
+    if own_stack {
+        context::clear_own_stale_mark(&header.context);
+    } else {
+        context::clear_stale_marks(&header.context);
+    }
     loop {
-        suspend_once(header);
+        if own_stack {
+            // SAFETY: no generator is active, so we run on the current
+            // task's own stack, and `header` is that task's: its yielder
+            // (set by the task's root) is the one to suspend with.
+            unsafe { header.yielder().as_ref() }.suspend(());
+        } else {
+            context::on_bottom_stack(suspend_on_task_stack);
+        }
         if !header.capture.get() {
             return;
         }
         crate::debug::capture::answer(header);
-    }
-}
-
-/// One switch away from the task; see [`suspend_current_task`].
-#[inline]
-fn suspend_once(header: &TaskHeader) {
-    if context::on_task_stack() {
-        // SAFETY: no generator is active, so we run on the current task's
-        // own stack, and `header` is that task's: its yielder (set by the
-        // task's root) is the one to suspend with.
-        unsafe { header.yielder().as_ref() }.suspend(());
-    } else {
-        context::on_bottom_stack(suspend_on_task_stack);
     }
 }
 

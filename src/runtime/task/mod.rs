@@ -63,13 +63,15 @@ pub(crate) use reference::{TaskRef, TypedTaskRef};
 
 /// Where a task is in its life; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+// The two states a resume starts from come first, so `start_running`
+// tests them with one comparison.
 pub(crate) enum TaskState {
     /// Runnable: in the ready queue, or about to be put there.
     Ready,
-    /// Its stack is executing now.
-    Running,
     /// Suspended at a park point until something wakes it.
     Parked,
+    /// Its stack is executing now.
+    Running,
     /// Finished; its coroutine and stack are gone.
     Done,
 }
@@ -196,12 +198,12 @@ impl TaskHeader {
     /// is running further up this thread's stack or is done.
     #[inline]
     pub(crate) fn start_running(&self) -> bool {
-        match self.state.get() {
-            TaskState::Ready | TaskState::Parked => {
-                self.state.set(TaskState::Running);
-                true
-            }
-            TaskState::Running | TaskState::Done => false,
+        // `Ready` and `Parked` are the two lowest (see the enum).
+        if self.state.get() as u8 <= TaskState::Parked as u8 {
+            self.state.set(TaskState::Running);
+            true
+        } else {
+            false
         }
     }
 
