@@ -202,7 +202,7 @@ fn defer() {
 /// task answers it here, on the innermost stack (where the frames of the
 /// call that parked stand), and suspends again, before any of its own
 /// code runs; see `crate::debug::capture`.
-#[inline]
+#[inline(always)]
 fn suspend_current_task(header: &TaskHeader, waiting: Waiting) {
     header.waiting.set(waiting);
     // The usual case, read once: the task parks from its own stack, no

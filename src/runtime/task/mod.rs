@@ -30,6 +30,7 @@
 //!
 //! Only the methods below change these; everything else reads them.
 
+use std::alloc::Layout;
 use std::any::Any;
 use std::cell::{Cell, OnceCell, RefCell, UnsafeCell};
 use std::fmt;
@@ -58,6 +59,7 @@ pub(crate) type TaskYielder = corosensei::Yielder<(), ()>;
 type TaskCoroutine = Coroutine<(), (), (), PooledStack>;
 
 mod reference;
+mod spare;
 
 pub(crate) use reference::{TaskRef, TypedTaskRef};
 
@@ -519,9 +521,22 @@ impl<T> Task<T> {
             unsafe { Self::of(task) }.output.set_cancelled()
         },
         free: |task| {
-            // SAFETY: as above; the allocation was made by `Box` in
-            // `Task::allocate`, and the last reference is going (`reference`).
-            drop(unsafe { Box::from_raw(task.cast::<Self>().as_ptr()) })
+            /// Gives the block back when dropped, also if a destructor
+            /// of the task panics.
+            struct GiveBack(NonNull<u8>, Layout);
+            impl Drop for GiveBack {
+                fn drop(&mut self) {
+                    // SAFETY: the block was made by `spare::allocate` with
+                    // this layout (`Task::allocate`), and the task in it
+                    // has been dropped.
+                    unsafe { spare::free(self.0, self.1) };
+                }
+            }
+            let block = GiveBack(task.cast(), Layout::new::<Self>());
+            // SAFETY: as above; the last reference is going (`reference`),
+            // so nothing uses the task after this.
+            unsafe { std::ptr::drop_in_place(task.cast::<Self>().as_ptr()) };
+            drop(block);
         },
     };
 
@@ -571,10 +586,10 @@ impl<T> Task<T> {
         about.stack_len = u32::try_from(high - low).expect("a stack slot is under 4 GiB");
         // Allocated first and then written, so the task is built in its
         // heap slot (`Box::new` of the task would build it on the stack and
-        // copy it over), and given up as a raw pointer at once: from here
-        // on only references (`TaskRef`) reach it, none of them unique.
-        let slot = Box::leak(Box::new(std::mem::MaybeUninit::<Self>::uninit()));
-        let task = NonNull::from(slot).cast::<Self>();
+        // copy it over); a spare block of a finished task is reused (see
+        // `spare`). From here on only references (`TaskRef`) reach it,
+        // none of them unique.
+        let task = spare::allocate(Layout::new::<Self>()).cast::<Self>();
         // SAFETY: `task` is the fresh allocation, sized and aligned for a
         // `Task<T>`, and nothing else refers to it yet.
         unsafe {
@@ -588,8 +603,8 @@ impl<T> Task<T> {
                 output: Output(RefCell::new(None)),
             });
         }
-        // SAFETY: made by `Box` and initialised just above, with the one
-        // count this reference owns.
+        // SAFETY: made by `spare::allocate` for a `Task<T>` and initialised
+        // just above, with the one count this reference owns.
         let task = unsafe { TypedTaskRef::from_new(task) };
         if size_of::<F>() > MAX_INLINE_BODY {
             // SAFETY: forwarded from our caller; the task never moves.

@@ -19,7 +19,7 @@ use super::{AnyTask, Output, Task};
 /// # Invariant
 ///
 /// Points to the `AnyTask` at the start of a live `Task<T>` allocated by
-/// `Task::allocate` (as a `Box`), whose `refs` counts the `TaskRef`s (and
+/// `Task::allocate` (from `spare::allocate`), whose `refs` counts the `TaskRef`s (and
 /// their raw forms, see [`TaskRef::into_raw`]) pointing to it; the task is
 /// freed, through its output functions, when the last one goes. Not
 /// `Send` (the count is a `Cell`): a task lives on its runtime's thread.
@@ -142,7 +142,7 @@ impl<T> TypedTaskRef<T> {
     ///
     /// # Safety
     ///
-    /// `task` is an initialised `Task<T>` allocated by `Box` whose count
+    /// `task` is an initialised `Task<T>` from `spare::allocate` whose count
     /// is 1, and nothing else refers to it: this reference owns it.
     pub(super) unsafe fn from_new(task: NonNull<Task<T>>) -> Self {
         TypedTaskRef {
