@@ -104,8 +104,9 @@ pub(crate) fn run_runtime<T, F: FnOnce() -> T>(
     // SAFETY: `main` and `T` may borrow from our caller. This function does
     // not return or unwind past `_shutdown` (declared below, so dropped
     // first) before the task finished or was cancelled, and it takes the
-    // output before returning; on unwinding, the output (only ever a
-    // cancellation then, as `main` did not finish) is dropped with `task`.
+    // output before returning; on unwinding, the output (a cancellation,
+    // or `main`'s value when the shutdown after it panics) is dropped with
+    // `task`, inside this call, while what it borrows is still alive.
     let task = unsafe { make_task(&runtime, main_options, 0, main) };
     let task_ref = task.erased();
     runtime

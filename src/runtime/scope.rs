@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
 
 use super::current;
 use super::join::{JoinHandle, wait_until_done};
@@ -230,6 +231,13 @@ impl Drop for ScopeGuard<'_, '_, '_> {
         // anything borrowed it holds) now, before `scope` returns. Such a
         // destructor may spawn into the scope again: wait for those too,
         // and drop their results, until nothing is left.
+        //
+        // Every one of them, even when one destructor panics: a reference
+        // to a child may outlive the scope (the scheduler's deferred list
+        // holds one for a while), and a result left in it would be dropped
+        // then, reading what it borrowed after it is gone. The first panic
+        // is raised once all are dropped.
+        let mut first_panic = None;
         loop {
             let children = self.scope.children.take();
             self.scope.settled.set(0);
@@ -238,10 +246,29 @@ impl Drop for ScopeGuard<'_, '_, '_> {
             }
             for child in &children {
                 debug_assert!(child.header.is_done() && child.coroutine_dropped());
-                child.discard_output();
+                let discarded = panic::catch_unwind(AssertUnwindSafe(|| child.discard_output()));
+                if let Err(payload) = discarded {
+                    first_panic.get_or_insert(payload);
+                }
             }
             drop(children);
             self.scope.wait_for_all();
+        }
+        if let Some(payload) = first_panic {
+            // `completed` tells the two ways here apart: `scope`'s own
+            // `drop(guard)` on its normal path, or unwinding out of the
+            // scope (`std::thread::panicking()` cannot say: it is true
+            // whenever any stack of the thread is paused mid-unwind).
+            if !self.completed {
+                // Raising now, during unwinding, would abort the process;
+                // the panic that is unwinding goes on instead.
+                eprintln!(
+                    "corio: a scope's child result panicked in its destructor while the scope \
+                     was unwinding; that second panic is dropped"
+                );
+            } else {
+                unwind::resume_unwind(payload);
+            }
         }
     }
 }

@@ -620,8 +620,9 @@ impl<T> Task<T> {
     ///
     /// # Safety
     ///
-    /// As [`Task::allocate`]; and the task stays at this address (it is boxed)
-    /// for as long as its coroutine exists.
+    /// As [`Task::allocate`]; and the task stays at this address (its own
+    /// block from `spare::allocate`, never moved) for as long as its
+    /// coroutine exists.
     unsafe fn build<F: FnOnce() -> T>(&self, stack: PooledStack, body: F) {
         let header = NonNull::from(&self.any.header);
         let output = NonNull::from(&self.output);
