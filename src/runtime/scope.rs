@@ -56,7 +56,10 @@ pub struct ScopedJoinHandle<'scope, T> {
 /// the calling task, an expired [`crate::timeout`]), children still running
 /// are cancelled and unwound before the unwinding continues. If a child
 /// panics and nobody joined it, the scope panics with that child's payload
-/// after all children finished.
+/// after all children finished. If dropping a result nobody joined panics,
+/// the other results are still dropped, and then the scope panics with
+/// the first such payload (or, when the scope is already unwinding, says
+/// so on stderr and lets the first panic go on).
 ///
 /// # Examples
 ///
