@@ -515,11 +515,14 @@ pub(crate) fn unwinding_here(fallback: &StackContext) -> Unwinding {
 /// back, or its generator's next yield refused, for a panic caught long
 /// before. Marks set while the thread panics are left alone: then a mark
 /// may be live, and only the thread's panic count ending says otherwise.
+///
+/// `own_stack` says the task parks from its own stack, `fallback`, with
+/// no generator active ([`is_active`] of it, which the caller has read).
 #[inline]
-pub(crate) fn clear_stale_marks(fallback: &StackContext) {
+pub(crate) fn clear_stale_marks(fallback: &StackContext, own_stack: bool) {
     // The common case, on every park and yield: the task parks from its
-    // own stack (no generator active), which carries no mark.
-    if ptr::eq(ACTIVE.get(), fallback) && !fallback.may_unwind.get() {
+    // own stack, which carries no mark.
+    if own_stack && !fallback.may_unwind.get() {
         return;
     }
     clear_stale_marks_of_chain(fallback);
@@ -530,15 +533,6 @@ pub(crate) fn clear_stale_marks(fallback: &StackContext) {
 #[inline]
 pub(crate) fn is_active(context: &StackContext) -> bool {
     ptr::eq(ACTIVE.get(), context)
-}
-
-/// [`clear_stale_marks`] for a task parking from its own stack (`root` is
-/// active, see [`is_active`]): the chain is that one stack.
-#[inline]
-pub(crate) fn clear_own_stale_mark(root: &StackContext) {
-    if root.may_unwind.get() {
-        clear_stale_marks_of_chain(root);
-    }
 }
 
 /// [`clear_stale_marks`] once a generator is active or a mark is set.

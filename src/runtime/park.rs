@@ -208,11 +208,7 @@ fn suspend_current_task(header: &TaskHeader, waiting: Waiting) {
     // The usual case, read once: the task parks from its own stack, no
     // generator active (its context is the active one).
     let own_stack = context::is_active(&header.context);
-    if own_stack {
-        context::clear_own_stale_mark(&header.context);
-    } else {
-        context::clear_stale_marks(&header.context);
-    }
+    context::clear_stale_marks(&header.context, own_stack);
     loop {
         if own_stack {
             // SAFETY: no generator is active, so we run on the current

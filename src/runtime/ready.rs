@@ -21,7 +21,9 @@ use super::task::{AnyTask, TaskRef};
 /// # Invariant
 ///
 /// `head` is the first of a chain of tasks linked through
-/// `TaskHeader::next_ready`, ending at `tail`, `len` long. Every pointer
+/// `TaskHeader::next_ready`, ending at `tail` (whose link is `None`),
+/// `len` long. A task's link is `None` whenever it is not in the chain:
+/// so it is made, and `pop` takes it on the way out. Every pointer
 /// in it came from `TaskRef::into_raw` in [`ReadyQueue::push`], so the queue
 /// owns that strong count: each task is live while linked. A task is
 /// linked at most once (its `queued` flag, set by `push` and cleared by
@@ -48,7 +50,8 @@ impl ReadyQueue {
         if !task.header.mark_queued() {
             return;
         }
-        task.header.set_next_ready(None);
+        // Its own link is already `None` (the invariant): it becomes the
+        // tail.
         let node = TaskRef::into_raw(task);
         match self.tail.get() {
             // SAFETY: the tail is linked, so live (the invariant); it has

@@ -20,9 +20,9 @@
 //!
 //! Beside the state, two flags:
 //!
-//! - `queued`: the task has an entry in the ready queue. Set only by
-//!   `enqueue` (so a task woken twice is queued once) and cleared when the
-//!   entry is popped. A `Done` task may still be `queued` when something
+//! - `queued`: the task has an entry in the ready queue. Set only by the
+//!   queue's `push` (so a task woken twice is queued once) and cleared by
+//!   its `pop`. A `Done` task may still be `queued` when something
 //!   finished it directly (`cancel_now`); the entry is skipped when popped.
 //!   A `Parked` task is never `queued` except in that same stale way.
 //! - `cancel`: set once by `request_cancel`, never cleared: cancellation is
