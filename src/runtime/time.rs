@@ -34,7 +34,7 @@ use super::clock;
 use super::current;
 use super::park::{self, yield_now};
 use super::task::TaskRef;
-use super::unwind::{self, Place};
+use super::unwind::{self, Elsewhere};
 use super::waiting::{self, Waiting};
 use crate::context::{self, Deadline, DeadlineExpired, Unwinding};
 
@@ -307,30 +307,42 @@ pub fn sleep(duration: Duration) {
 /// assert!(Instant::now() >= wake_at);
 /// ```
 pub fn sleep_until(deadline: Instant) {
-    match unwind::place() {
-        Place::Outside => {
-            std::thread::sleep(deadline.saturating_duration_since(clock::now()));
-            return;
-        }
-        // A cancelled task's destructors do not wait, and the loop's own
-        // stack cannot.
-        Place::Loop | Place::Task(Unwinding::Cancelled) => return,
-        Place::Task(_) => {}
-    }
-    let task = current::current_task("corio::sleep");
-    let mut parked = false;
-    while clock::now() < deadline {
-        let _timer = add(deadline, TimerAction::Wake(task.clone()));
-        park::park_on(Waiting::Timer {
-            deadline: waiting::ticks(deadline),
-        });
-        parked = true;
-    }
-    if !parked {
-        // Already due (a zero duration, or a slow machine): still a
-        // scheduling point, so the other ready tasks run first.
-        yield_now();
-    }
+    unwind::in_task_or(
+        |rt, task, unwinding| {
+            // A cancelled task's destructors do not wait.
+            if unwinding == Unwinding::Cancelled {
+                return;
+            }
+            let me = rt
+                .scheduler
+                .current_ref()
+                .expect("a sleeping task is running");
+            let mut parked = false;
+            while clock::now() < deadline {
+                let _timer = add(deadline, TimerAction::Wake(me.clone()));
+                park::park_in(
+                    rt,
+                    task,
+                    Waiting::Timer {
+                        deadline: waiting::ticks(deadline),
+                    },
+                );
+                parked = true;
+            }
+            if !parked {
+                // Already due (a zero duration, or a slow machine): still a
+                // scheduling point, so the other ready tasks run first.
+                yield_now();
+            }
+        },
+        |elsewhere| match elsewhere {
+            Elsewhere::Outside => {
+                std::thread::sleep(deadline.saturating_duration_since(clock::now()));
+            }
+            // The loop's own stack cannot wait.
+            Elsewhere::Loop => {}
+        },
+    );
 }
 
 /// The error of a [`timeout`] whose deadline passed first.
